@@ -1,0 +1,27 @@
+# The two commands of README. Both work on a fresh machine: they make their own venv.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench venv
+
+$(BIN)/hotline: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(BIN)/hotline
+
+run: venv  ## the embedded default: SQLite, in-process jobs, PBX simulator making demo calls
+	$(BIN)/hotline serve --demo
+
+test: venv  ## the whole suite: unit, integration (real PostgreSQL + Redis), e2e (headless Chromium)
+	$(BIN)/pytest -q
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy hotline channels dispatch
+
+bench: venv
+	$(BIN)/python bench/intake.py

@@ -1,0 +1,1 @@
+"""Dispatch: routing, SLA deadlines on a working-day calendar, escalation, department webhooks."""

@@ -1,0 +1,262 @@
+"""The `hotline` command.
+
+Every failure the user can fix prints one line saying what is wrong and exits non-zero;
+a traceback means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import signal
+import sys
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from hotline import __version__
+from hotline.errors import ConfigError, HotlineError
+
+log = logging.getLogger("hotline")
+Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+class Fail(Exception):
+    """A one-line reason for the user, and exit status 1."""
+
+
+def _settings() -> Any:
+    from hotline.settings import load_settings
+
+    return load_settings()
+
+
+def _db_error(exc: BaseException, settings: Any) -> Fail:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url).render_as_string(hide_password=True)
+    reason = getattr(exc, "orig", None) or exc
+    return Fail(f"cannot reach the database at {url}: {type(reason).__name__}: {str(reason).splitlines()[0] if str(reason) else ''}"
+                " (check HOTLINE_DATABASE_URL and that the server is running)")
+
+
+# ---------------------------------------------------------------- commands
+
+async def cmd_check_config(args: argparse.Namespace) -> int:
+    s = _settings()
+    levels = Counter(d.level for d in s.departments)
+    table = s.sla_rules()
+    leaves = len(s.leaf_subjects())
+    print(f"配置正确 / configuration OK: {s.hotline.name}")
+    print(f"  departments: {len(s.departments)} (county {levels['county']}, town {levels['town']}, "
+          f"village {levels['village']})")
+    print(f"  legacy lines: {len(s.legacy_lines)} ({', '.join(line.number for line in s.legacy_lines)})")
+    print(f"  categories: {len(s.categories)}; urgencies: {len(s.urgencies)}; "
+          f"subjects: {len(s.subjects)} groups, {leaves} leaves")
+    print(f"  routing rules: {len(s.routing)}")
+    print(f"  SLA policies: {len(s.sla.policies)} covering {len(table.policies)} category×urgency pairs; "
+          f"return within {s.sla.return_within_working_days} working days, "
+          f"extensions up to {s.sla.extension_max_working_days}")
+    print(f"  database: {'SQLite (embedded)' if s.is_sqlite else 'PostgreSQL'}; "
+          f"jobs: {'rq on Redis' if s.redis.url else 'in-process'}; "
+          f"AMI: {s.ami.host + ':' + str(s.ami.port) if s.ami.host else 'off (simulator with --demo)'}")
+    cal = s.work_calendar()
+    import datetime as _dt
+
+    year = _dt.date.today().year
+    for y in (year, year + 1):
+        if not cal.knows_year(y) and not any(d.year == y for d in s.calendar.extra_holidays):
+            print(f"  warning: the holiday calendar has no notice for {y} yet; Monday–Friday is assumed "
+                  f"until calendar.extra_holidays/extra_workdays list it")
+    return 0
+
+
+async def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from hotline.directory import sync_departments
+    from hotline.storage.engine import create_engine, session_factory
+    from hotline.storage.migrate import pending, upgrade
+
+    s = _settings()
+    engine = create_engine(s.database_url, schema=s.database.schema_)
+    try:
+        todo = await pending(engine)
+        print(f"migrating {'SQLite' if s.is_sqlite else 'PostgreSQL'}: "
+              f"{'up to date' if not todo else 'applying ' + ', '.join(sorted(todo))} …", flush=True)
+        await upgrade(engine)
+        async with session_factory(engine)() as session, session.begin():
+            changed = await sync_departments(session, s)
+        print(f"done; department directory: {changed} change(s)")
+    except (OSError, ConnectionError) as exc:
+        raise _db_error(exc, s) from None
+    except Exception as exc:
+        if type(exc).__module__.startswith(("sqlalchemy", "asyncpg")):
+            raise _db_error(exc, s) from None
+        raise
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def cmd_user_add(args: argparse.Namespace) -> int:
+    from hotline.domain.vocabulary import UserRole
+    from hotline.root import open_hotline
+
+    password = args.password
+    if password is None:
+        if args.password_stdin or not sys.stdin.isatty():
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("密码 / password: ")
+            if getpass.getpass("再输一次 / again: ") != password:
+                raise Fail("the two passwords differ")
+    async with open_hotline(_settings(), install_modules=False) as h:
+        async with h.sessions() as session, session.begin():
+            user = await h.auth.add_user(session, username=args.username, password=password,
+                                         role=UserRole(args.role), now=h.clock(),
+                                         display_name=args.display_name or "", extension=args.extension)
+    print(f"user {user.username} ({user.role}) added, id {user.id}")
+    return 0
+
+
+async def cmd_apikey_create(args: argparse.Namespace) -> int:
+    from hotline.root import open_hotline
+
+    async with open_hotline(_settings(), install_modules=False) as h:
+        async with h.sessions() as session, session.begin():
+            key = await h.auth.issue_api_key(session, args.department, h.clock(), args.label or "")
+    print("部门 API 密钥（只显示这一次）/ department API key, shown once:")
+    print(key)
+    return 0
+
+
+async def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from hotline.directory import sync_departments
+    from hotline.root import open_hotline
+    from hotline.storage.migrate import pending, upgrade
+    from hotline.web.app import create_app
+
+    s = _settings()
+    if args.host or args.port is not None:
+        s = s.model_copy(update={"http": s.http.model_copy(update={
+            k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None})})
+    async with open_hotline(s, demo=args.demo) as h:
+        try:
+            if s.is_sqlite or args.demo:
+                await upgrade(h.engine)  # the embedded default migrates itself
+            todo = await pending(h.engine)
+        except (OSError, ConnectionError) as exc:
+            raise _db_error(exc, s) from None
+        if todo:
+            log.warning("database not migrated (%s): run `hotline db upgrade`; /readyz answers 503 until then",
+                        ", ".join(sorted(todo)))
+        else:
+            async with h.sessions() as session, session.begin():
+                await sync_departments(session, s)
+        if args.demo:
+            from hotline.demo import seed
+
+            await seed(h)
+        runner = web.AppRunner(create_app(h), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, s.http.host, s.http.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise Fail(f"cannot listen on {s.http.host}:{s.http.port}: {exc.strerror} "
+                       "(set HOTLINE_HTTP_PORT or --port)") from None
+        shown = "127.0.0.1" if s.http.host in ("0.0.0.0", "::") else s.http.host
+        print(f"{s.hotline.name} — http://{shown}:{s.http.port}/  "
+              f"(database: {'SQLite ' + s.database_url.split('///')[-1] if s.is_sqlite else 'PostgreSQL'}, "
+              f"jobs: {'rq' if s.redis.url else 'in-process'})", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down")
+        await runner.cleanup()
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hotline", description="12345 政务服务便民热线 / Hotline 12345: work orders, dispatch, telephony.",
+        epilog="Settings: config/hotline.yaml, HOTLINE_CONFIG=extra.yaml, HOTLINE_* variables (see README).")
+    p.add_argument("--version", action="version", version=f"hotline {__version__}")
+    p.add_argument("--log-format", choices=["text", "json"], help="log format (default: text on a terminal)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server (API, channels, dashboards)")
+    serve.add_argument("--demo", action="store_true",
+                       help="demo mode: migrate, seed demo users and sample orders, start the PBX simulator")
+    serve.add_argument("--host", help="listen address (default HOTLINE_HTTP_HOST or 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="listen port (default HOTLINE_HTTP_PORT or 8080)")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema")
+    dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = dbsub.add_parser("upgrade", help="apply migrations and sync the department directory from config")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    check = sub.add_parser("check-config", help="validate the settings and print a summary")
+    check.set_defaults(func=cmd_check_config)
+
+    user = sub.add_parser("user", help="agent and supervisor accounts")
+    usub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = usub.add_parser("add", help="add an account (password asked, or read from stdin)")
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True, choices=["agent", "supervisor", "admin"])
+    add.add_argument("--extension", help="the agent's phone extension (queue member)")
+    add.add_argument("--display-name", help="name shown on the dashboard")
+    add.add_argument("--password", help=argparse.SUPPRESS)  # tests and scripts; prefer stdin
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=cmd_user_add)
+
+    key = sub.add_parser("apikey", help="department API keys")
+    ksub = key.add_subparsers(dest="apikey_command", metavar="ACTION", required=True)
+    create = ksub.add_parser("create", help="issue an API key for a department (printed once)")
+    create.add_argument("--department", required=True, help="department code, e.g. scjgj")
+    create.add_argument("--label", help="what the key is for")
+    create.set_defaults(func=cmd_apikey_create)
+
+    for install in EXTRA_COMMANDS:
+        install(sub)
+    return p
+
+
+# Later modules add their sub-commands here (pbx-sim, worker, dialplan, report, ...).
+EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    from hotline.logs import setup_logging
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.log_format)
+    try:
+        return asyncio.run(args.func(args))
+    except ConfigError as exc:
+        print("配置有误 / configuration error:", file=sys.stderr)
+        for line in exc.problems:
+            print(f"  - {line}", file=sys.stderr)
+        return 1
+    except (Fail, HotlineError) as exc:
+        msg = exc.detail if isinstance(exc, HotlineError) else str(exc)
+        print(f"hotline: {msg}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

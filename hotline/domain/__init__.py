@@ -1,0 +1,1 @@
+"""The pure work-order domain: no session, socket or clock inside."""

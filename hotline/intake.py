@@ -1,0 +1,211 @@
+"""Intake (受理): every channel's `Contact` becomes a stored work order, exactly once.
+
+Idempotent on `(channel, external_id)`: a repeat returns the first result and creates
+nothing, also when identical contacts race each other (the unique constraint decides).
+The contact is committed before `receive` returns, so a channel may acknowledge then.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import selectinload
+
+from hotline.clock import Clock
+from hotline.contact import AttachmentIn, Contact
+from hotline.domain import workorder as wo
+from hotline.domain.vocabulary import OPEN, ActorKind, Status
+from hotline.errors import ValidationFailed
+from hotline.metrics import Metrics
+from hotline.settings import Settings
+from hotline.storage.engine import SessionFactory
+from hotline.storage.models import Attachment, WorkOrder
+from hotline.storage.models import Contact as ContactRow
+from hotline.storage.queries import allocate_number, insert_for, resolve_citizen
+from hotline.workorders import Change, Effect, WorkOrderService, event_row
+
+log = logging.getLogger(__name__)
+
+TITLE_CHARS = 40
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    number: str
+    order_id: int
+    contact_id: int
+    citizen_id: int | None
+    status: str
+    created: bool = False  # a new work order
+    appended: bool = False  # added to an open order (补充)
+    repeated: bool = False  # this (channel, external id) was seen before
+
+
+class _Repeat(Exception):
+    """Raised inside the transaction when a concurrent intake stored the contact first."""
+
+
+def default_title(text: str) -> str:
+    line = " ".join(text.split())
+    return line[:TITLE_CHARS] + ("…" if len(line) > TITLE_CHARS else "")
+
+
+class Intake:
+    def __init__(self, settings: Settings, engine: AsyncEngine, sessions: SessionFactory, clock: Clock,
+                 orders: WorkOrderService, metrics: Metrics, on_created: Sequence[Effect] = ()) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.sessions = sessions
+        self.clock = clock
+        self.orders = orders
+        self.metrics = metrics
+        self.on_created = list(on_created)  # e.g. auto-dispatch, the citizen's acknowledgement
+        self._tz = settings.work_calendar().tz
+
+    # ------------------------------------------------------------ public
+    async def receive(self, contact: Contact, *, agent_id: int | None = None) -> IntakeResult:
+        self._validate(contact)
+        self.metrics.contacts.labels(contact.channel.value).inc()
+        earlier = await self._earlier(contact)
+        if earlier is not None:
+            return earlier
+        now = self.clock()
+        needs_new_number = not (contact.follow_up or contact.follow_up_of)
+        number = None
+        if needs_new_number and self.engine.dialect.name == "postgresql":
+            # Taken before the intake transaction opens, never while holding another pooled
+            # connection, so a full pool cannot deadlock (see allocate_number).
+            number = await allocate_number(self.engine, self._local_day(now))
+        try:
+            async with self.sessions() as session, session.begin():
+                result, change = await self._store(session, contact, now, number, agent_id)
+        except (_Repeat, IntegrityError) as exc:
+            if isinstance(exc, IntegrityError) and not _is_contact_conflict(exc):
+                raise
+            earlier = await self._earlier(contact)
+            if earlier is None:
+                raise
+            return earlier
+        if change is not None:
+            await self.orders.committed(change)
+        if result.created:
+            self.metrics.workorders_created.labels(contact.channel.value).inc()
+        return result
+
+    # ------------------------------------------------------------ steps
+    def _local_day(self, now: datetime) -> date:
+        return now.astimezone(self._tz).date()
+
+    def _validate(self, c: Contact) -> None:
+        s = self.settings
+        problems = []
+        if not c.external_id or len(c.external_id) > 200:
+            problems.append("external_id: 1–200 characters")
+        if c.category and c.category not in {x.code for x in s.categories}:
+            problems.append(f"category: unknown {c.category!r}")
+        if c.urgency not in {x.code for x in s.urgencies}:
+            problems.append(f"urgency: unknown {c.urgency!r}")
+        if c.subject and c.subject not in s.subject_codes():
+            problems.append(f"subject: unknown {c.subject!r}")
+        if c.area and c.area not in s.area_codes():
+            problems.append(f"area: unknown {c.area!r}")
+        if c.received_at.tzinfo is None:
+            problems.append("received_at: must carry a time zone")
+        if problems:
+            raise ValidationFailed("；".join(problems), code="invalid_contact")
+
+    async def _earlier(self, c: Contact) -> IntakeResult | None:
+        async with self.sessions() as session:
+            row = (await session.execute(
+                select(ContactRow.id, ContactRow.citizen_id, WorkOrder.id, WorkOrder.number, WorkOrder.status)
+                .join(WorkOrder, WorkOrder.id == ContactRow.work_order_id)
+                .where(ContactRow.channel == c.channel.value, ContactRow.external_id == c.external_id))).first()
+        if row is None:
+            return None
+        contact_id, citizen_id, order_id, number, status = row
+        return IntakeResult(number, order_id, contact_id, citizen_id, status, repeated=True)
+
+    async def _store(self, session: AsyncSession, c: Contact, now: datetime, number: str | None,
+                     agent_id: int | None) -> tuple[IntakeResult, Change | None]:
+        identities = [i for i in (c.sender, *c.other_identities) if i is not None]
+        citizen_id = await resolve_citizen(session, identities, c.sender_name, now)
+        target = await self._open_order_for(session, c, citizen_id)
+        if target is not None:
+            contact_id = await self._insert_contact(session, c, citizen_id, target.id)
+            await self._attach(session, c.attachments, target.id, contact_id, now)
+            actor = wo.Actor(ActorKind.CITIZEN, c.sender.value if c.sender else None, c.sender_name)
+            change = await self.orders.apply_loaded(
+                session, target, wo.AppendContact(actor, contact_id, c.channel.value), now)
+            return IntakeResult(target.number, target.id, contact_id, citizen_id, target.status,
+                                appended=True), change
+
+        if number is None:
+            number = await allocate_number(self.engine, self._local_day(now), session)
+        status = Status.DRAFT if c.draft else Status.REGISTERED
+        legacy = self.settings.legacy_line(c.legacy_line) if c.legacy_line else None
+        order = WorkOrder(
+            number=number, status=status.value, version=1, channel=c.channel.value, citizen_id=citizen_id,
+            title=(c.title or default_title(c.text))[:200], description=c.text,
+            category=c.category or (legacy.category if legacy else None), subject=c.subject, area=c.area,
+            address=c.address, latitude=c.latitude, longitude=c.longitude, urgency=c.urgency,
+            confidential=c.confidential, legacy_line=c.legacy_line, contact_name=c.sender_name,
+            contact_phone=next((i.value for i in identities if i.kind == "phone"), None),
+            agent_id=agent_id, call_id=c.call_id, created_at=now, updated_at=now,
+            registered_at=None if c.draft else now, assignments=[])
+        session.add(order)
+        await session.flush()
+        contact_id = await self._insert_contact(session, c, citizen_id, order.id)
+        await self._attach(session, c.attachments, order.id, contact_id, now)
+        actor = wo.Actor(ActorKind.CITIZEN, c.sender.value if c.sender else None, c.sender_name)
+        event = wo.Event("created", actor, now, None, status,
+                         {"channel": c.channel.value, "contact_id": contact_id,
+                          **({"legacy_line": c.legacy_line} if c.legacy_line else {})})
+        session.add(event_row(order.id, event, 1))
+        after = wo.OrderState(status=status, version=1)
+        change = Change(session, order, after, after, event, now)
+        for effect in self.on_created:
+            await effect(change)
+        return IntakeResult(order.number, order.id, contact_id, citizen_id, order.status, created=True), change
+
+    async def _open_order_for(self, session: AsyncSession, c: Contact, citizen_id: int | None) -> WorkOrder | None:
+        if not (c.follow_up or c.follow_up_of) or citizen_id is None:
+            return None
+        q = (select(WorkOrder).where(WorkOrder.citizen_id == citizen_id,
+                                     WorkOrder.status.in_([s.value for s in OPEN]))
+             .options(selectinload(WorkOrder.assignments)).with_for_update(of=WorkOrder))
+        if c.follow_up_of:
+            q = q.where(WorkOrder.number == c.follow_up_of)
+        else:
+            q = q.order_by(WorkOrder.id.desc()).limit(1)
+        return (await session.execute(q)).scalar_one_or_none()
+
+    async def _insert_contact(self, session: AsyncSession, c: Contact, citizen_id: int | None,
+                              order_id: int) -> int:
+        ins = insert_for(session, ContactRow).values(
+            channel=c.channel.value, external_id=c.external_id, citizen_id=citizen_id,
+            work_order_id=order_id, sender_kind=c.sender.kind if c.sender else None,
+            sender=c.sender.value if c.sender else None, text=c.text, received_at=c.received_at,
+            raw=dict(c.raw))
+        contact_id = (await session.execute(
+            ins.on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            .returning(ContactRow.id))).scalar_one_or_none()
+        if contact_id is None:
+            raise _Repeat()
+        return contact_id
+
+    async def _attach(self, session: AsyncSession, files: Sequence[AttachmentIn], order_id: int,
+                      contact_id: int, now: datetime) -> None:
+        for f in files:
+            session.add(Attachment(work_order_id=order_id, contact_id=contact_id, kind=f.kind,
+                                   filename=f.filename, content_type=f.content_type, size=f.size,
+                                   sha256=f.sha256, location=f.location, created_at=now))
+
+
+def _is_contact_conflict(exc: IntegrityError) -> bool:
+    return "uq_contacts_channel_external" in str(exc.orig) or "contacts.channel" in str(exc.orig)

@@ -1,0 +1,65 @@
+"""The database engine: SQLite (embedded default) or PostgreSQL through asyncpg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs operators paste (postgres://, postgresql://) and pick the async driver."""
+    u = make_url(url)
+    driver = u.drivername
+    if driver in ("postgres", "postgresql", "postgresql+psycopg2", "postgresql+psycopg"):
+        u = u.set(drivername="postgresql+asyncpg")
+    elif driver in ("sqlite", "sqlite+pysqlite"):
+        u = u.set(drivername="sqlite+aiosqlite")
+    return u.render_as_string(hide_password=False)
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False, schema: str | None = None) -> AsyncEngine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, echo=echo)
+    server_settings = {"timezone": "UTC", "application_name": "hotline"}
+    if schema:  # one database, several hotlines (or test runs), each in its own schema
+        server_settings["search_path"] = schema
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                               echo=echo, connect_args={"server_settings": server_settings})
+
+
+def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
+    db = make_url(url).database
+    if db and db != ":memory:":
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy, not the driver, open transactions, so that we can open them
+        # with BEGIN IMMEDIATE: a deferred transaction that reads and then writes can
+        # fail at once with "database is locked" instead of waiting its turn.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> SessionFactory:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,19 @@
+"""Alembic environment: runs on the connection `hotline.storage.migrate` hands in."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from hotline.storage.models import Base
+from hotline.storage.registry import import_all_models
+
+import_all_models()
+target_metadata = Base.metadata
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through `hotline db upgrade`, which supplies the connection")
+
+context.configure(connection=connection, target_metadata=target_metadata,
+                  render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()

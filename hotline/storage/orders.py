@@ -1,0 +1,130 @@
+"""Work-order read queries: filtered, cursor-paged lists and one order with its history."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from hotline.domain.vocabulary import IN_DEPARTMENT, AssignmentStatus, Status
+from hotline.errors import NotFound, ValidationFailed
+from hotline.storage.models import Assignment, Attachment, Citizen, Contact, OrderEvent, WorkOrder
+
+_IN_DEPT = [s.value for s in IN_DEPARTMENT]
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    statuses: Sequence[str] = ()
+    department: str | None = None  # any live assignment of this department
+    category: str | None = None
+    area: str | None = None
+    channel: str | None = None
+    overdue: bool | None = None
+    text: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+def encode_cursor(order_id: int) -> str:
+    return base64.urlsafe_b64encode(str(order_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("cursor 无效，请使用上一页返回的 next_cursor", code="bad_cursor") from None
+
+
+def overdue_clause(now: datetime) -> object:
+    """Past the reply deadline while a department still holds the order, or not signed in time."""
+    return or_(and_(WorkOrder.status.in_(_IN_DEPT), WorkOrder.reply_by < now),
+               and_(WorkOrder.status == Status.DISPATCHED.value, WorkOrder.sign_by < now))
+
+
+def is_overdue(order: WorkOrder, now: datetime) -> bool:
+    if order.status in _IN_DEPT and order.reply_by is not None and order.reply_by < now:
+        return True
+    return order.status == Status.DISPATCHED.value and order.sign_by is not None and order.sign_by < now
+
+
+def department_clause(code: str) -> object:
+    return exists().where(Assignment.work_order_id == WorkOrder.id, Assignment.department_code == code,
+                          Assignment.status != AssignmentStatus.WITHDRAWN.value)
+
+
+def _filtered(f: OrderFilter, now: datetime) -> Select[tuple[WorkOrder]]:
+    q = select(WorkOrder)
+    if f.statuses:
+        q = q.where(WorkOrder.status.in_(list(f.statuses)))
+    if f.department:
+        q = q.where(department_clause(f.department))
+    if f.category:
+        q = q.where(WorkOrder.category == f.category)
+    if f.area:
+        q = q.where(WorkOrder.area == f.area)
+    if f.channel:
+        q = q.where(WorkOrder.channel == f.channel)
+    if f.overdue is True:
+        q = q.where(overdue_clause(now))
+    elif f.overdue is False:
+        q = q.where(~overdue_clause(now))  # type: ignore[operator]
+    if f.text:
+        like = f"%{f.text.lower()}%"
+        q = q.where(or_(WorkOrder.number.like(like), func.lower(WorkOrder.title).like(like),
+                        func.lower(WorkOrder.description).like(like), func.lower(WorkOrder.address).like(like)))
+    if f.created_from:
+        q = q.where(WorkOrder.created_at >= f.created_from)
+    if f.created_to:
+        q = q.where(WorkOrder.created_at < f.created_to)
+    return q
+
+
+async def list_orders(session: AsyncSession, f: OrderFilter, now: datetime, *, cursor: str | None,
+                      limit: int) -> tuple[list[WorkOrder], str | None]:
+    """Newest first. The cursor is the last id seen, so pages stay stable while orders arrive."""
+    q = _filtered(f, now)
+    if cursor:
+        q = q.where(WorkOrder.id < decode_cursor(cursor))
+    rows = list((await session.execute(q.order_by(WorkOrder.id.desc()).limit(limit + 1))).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].id) if more and rows else None
+
+
+async def count_overdue(session: AsyncSession, now: datetime) -> int:
+    return int((await session.execute(
+        select(func.count()).select_from(WorkOrder).where(overdue_clause(now)))).scalar_one())
+
+
+@dataclass
+class OrderHistory:
+    order: WorkOrder
+    events: list[OrderEvent]
+    contacts: list[Contact]
+    attachments: list[Attachment]
+    citizen: Citizen | None
+
+
+async def order_history(session: AsyncSession, number: str, *, department: str | None = None) -> OrderHistory:
+    q = select(WorkOrder).where(WorkOrder.number == number).options(selectinload(WorkOrder.assignments))
+    if department is not None:
+        q = q.where(department_clause(department))
+    order = (await session.execute(q)).scalar_one_or_none()
+    if order is None:
+        # The same answer whether it does not exist or belongs to another department.
+        raise NotFound(f"工单 {number} 不存在", code="workorder_not_found")
+    events = list((await session.execute(select(OrderEvent).where(OrderEvent.work_order_id == order.id)
+                                         .order_by(OrderEvent.seq))).scalars())
+    contacts = list((await session.execute(select(Contact).where(Contact.work_order_id == order.id)
+                                           .order_by(Contact.id))).scalars())
+    attachments = list((await session.execute(select(Attachment).where(Attachment.work_order_id == order.id)
+                                              .order_by(Attachment.id))).scalars())
+    citizen = await session.get(Citizen, order.citizen_id) if order.citizen_id else None
+    return OrderHistory(order, events, contacts, attachments, citizen)

@@ -1,0 +1,150 @@
+"""JSON API routes that describe themselves: one declaration gives the aiohttp route,
+the request validation (pydantic), the authentication and the OpenAPI operation.
+
+    routes = ApiRoutes()
+
+    @routes.post("/api/v1/workorders", summary="...", body=NewOrder, response=OrderOut, status=201)
+    async def create(request, principal, body): ...
+
+A handler returns a pydantic model, a dict/list (sent as JSON) or an aiohttp response.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from hotline.errors import HotlineError, ValidationFailed
+
+AuthKind = Literal["none", "user", "department", "any"]
+Handler = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None  # a pydantic model class, or list[Model]
+    status: int = 200
+    auth: AuthKind = "user"
+    extra_responses: dict[int, str] = field(default_factory=dict)
+
+
+def _validation_problem(exc: ValidationError, where: str) -> ValidationFailed:
+    errors = [{"loc": [where, *err["loc"]], "msg": err["msg"], "type": err["type"]} for err in exc.errors()]
+    first = errors[0]
+    detail = f"{'.'.join(str(x) for x in first['loc'][1:]) or where}: {first['msg']}"
+    return ValidationFailed(detail, errors=errors)
+
+
+async def read_json(request: web.Request) -> Any:
+    ctype = request.content_type
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        raise HotlineError(f"请使用 Content-Type: application/json（收到 {ctype or '空'}）",
+                           code="unsupported_media_type", status=415, title="不支持的内容类型",
+                           title_en="Unsupported media type")
+    raw = await request.read()
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HotlineError(f"请求体不是合法的 JSON：{exc}", code="malformed_json", status=400,
+                           title="请求格式错误", title_en="Malformed JSON") from None
+
+
+def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_problem(exc, "body") from None
+
+
+def parse_query(model: type[BaseModel], request: web.Request) -> BaseModel:
+    data: dict[str, Any] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        data[key] = values if len(values) > 1 else values[0]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_problem(exc, "query") from None
+
+
+def to_response(result: Any, status: int) -> web.StreamResponse:
+    if isinstance(result, web.StreamResponse):
+        return result
+    if isinstance(result, BaseModel):
+        payload = result.model_dump(mode="json")
+    elif isinstance(result, list):
+        payload = [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in result]
+    else:
+        payload = result
+    if status == 204:
+        return web.Response(status=204)
+    return web.json_response(payload, status=status, dumps=dumps)
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+class ApiRoutes:
+    """A route table (like aiohttp's RouteTableDef) that keeps OpenAPI metadata."""
+
+    def __init__(self) -> None:
+        self.operations: list[Operation] = []
+
+    def route(self, method: str, path: str, *, summary: str, **kw: Any) -> Callable[[Handler], Handler]:
+        def deco(handler: Handler) -> Handler:
+            self.operations.append(Operation(method.upper(), path, handler, summary, **kw))
+            return handler
+        return deco
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kw)
+
+    def install(self, app: web.Application, authenticate: Callable[[web.Request, AuthKind], Awaitable[Any]]) -> None:
+        for op in self.operations:
+            app.router.add_route(op.method, op.path, _wrap(op, authenticate), name=_route_name(op))
+
+
+def _route_name(op: Operation) -> str:
+    return op.handler.__name__
+
+
+def _wrap(op: Operation, authenticate: Callable[[web.Request, AuthKind], Awaitable[Any]]) -> Handler:
+    params = inspect.signature(op.handler).parameters
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        kwargs: dict[str, Any] = {}
+        principal = await authenticate(request, op.auth)
+        if "principal" in params:
+            kwargs["principal"] = principal
+        if op.body is not None:
+            kwargs["body"] = parse_body(op.body, await read_json(request))
+        if op.query is not None:
+            kwargs["query"] = parse_query(op.query, request)
+        return to_response(await op.handler(request, **kwargs), op.status)
+
+    handler.__name__ = op.handler.__name__
+    return handler

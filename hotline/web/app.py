@@ -1,0 +1,242 @@
+"""The aiohttp application factory: routes, error mapping, access log, background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from hotline.auth import Principal
+from hotline.errors import HotlineError, Unauthorized, Unavailable
+from hotline.ratelimit import RateLimiter
+from hotline.storage.migrate import pending
+from hotline.storage.orders import count_overdue
+from hotline.web import auth_views, department, orders, reference
+from hotline.web.api import ApiRoutes, AuthKind, dumps
+from hotline.web.auth_views import SESSION_COOKIE
+from hotline.web.context import HOTLINE, lang_of
+from hotline.web.openapi import build as build_openapi
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+log = logging.getLogger("hotline.web")
+access_log = logging.getLogger("hotline.access")
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+CORE_TABLES = [auth_views.routes, orders.routes, department.routes, reference.routes]
+_HTTP_CODES = {400: ("bad_request", "请求格式错误", "Bad request"), 404: ("not_found", "未找到", "Not found"),
+               405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
+               413: ("payload_too_large", "上传内容过大", "Payload too large"),
+               415: ("unsupported_media_type", "不支持的内容类型", "Unsupported media type")}
+
+
+def problem(request: web.Request, status: int, code: str, title: str, title_en: str, detail: str,
+            extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> web.Response:
+    """RFC 9457 problem details, the one error shape of every JSON endpoint."""
+    body = {"type": f"urn:hotline:problem:{code}", "title": title_en if lang_of(request) == "en" else title,
+            "status": status, "detail": detail, "code": code, "instance": request.path, **(extra or {})}
+    return web.json_response(body, status=status, content_type="application/problem+json", dumps=dumps,
+                             headers=headers)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                            ) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except HotlineError as exc:
+        headers = {"Retry-After": "5"} if exc.status == 503 else None
+        if exc.status == 401:
+            headers = {"WWW-Authenticate": 'Bearer realm="hotline"'}
+        return problem(request, exc.status, exc.code, exc.title, exc.title_en, exc.detail, exc.extra, headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code, title, title_en = _HTTP_CODES.get(exc.status, (f"http_{exc.status}", exc.reason, exc.reason))
+        detail = exc.text if exc.status != 404 else f"{request.method} {request.path} 不存在"
+        if exc.status == 413:
+            detail = f"请求体超过上限 {request.app[HOTLINE].settings.http.max_body_bytes} 字节"
+        return problem(request, exc.status, code, title, title_en, detail or title)
+    except (OperationalError, InterfaceError, PoolTimeout, ConnectionError, OSError) as exc:
+        # The database is down or saturated: a retryable 503, so Twilio/WeChat/clients retry.
+        log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+        err = Unavailable("数据库暂时不可用，请稍后重试", code="database_unavailable")
+        return problem(request, 503, err.code, err.title, err.title_en, err.detail, headers={"Retry-After": "5"})
+    except DBAPIError:
+        log.exception("database error on %s %s", request.method, request.path)
+        return problem(request, 500, "internal_error", "服务器内部错误", "Internal server error",
+                       "服务器内部错误，已记录日志")
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(request, 500, "internal_error", "服务器内部错误", "Internal server error",
+                       "服务器内部错误，已记录日志")
+
+
+@web.middleware
+async def access_middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                            ) -> web.StreamResponse:
+    start = time.perf_counter()
+    status = 500
+    try:
+        resp = await handler(request)
+        status = resp.status
+        return resp
+    finally:
+        elapsed = time.perf_counter() - start
+        route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+        h = request.app[HOTLINE]
+        h.metrics.http_requests.labels(request.method, route, str(status)).observe(elapsed)
+        access_log.info("%s %s %s", request.method, request.path, status,
+                        extra={"method": request.method, "path": request.path, "status": status,
+                               "ms": round(elapsed * 1000, 1), "remote": request.remote})
+
+
+async def authenticate(request: web.Request, kind: AuthKind) -> Principal | None:
+    if kind == "none":
+        return None
+    h = request.app[HOTLINE]
+    if kind in ("department", "any") and "X-Api-Key" in request.headers:
+        return await h.auth.department_for_key(request.headers["X-Api-Key"])
+    if kind == "department":
+        raise Unauthorized("请在 X-Api-Key 头中提供部门 API 密钥", code="api_key_required")
+    auth = request.headers.get("Authorization", "")
+    now = h.clock()
+    if auth.lower().startswith("bearer "):
+        return await h.auth.user_for_token(auth[7:].strip(), now)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        principal = await h.auth.user_for_token(cookie, now, via_cookie=True)
+        if request.method in UNSAFE:
+            h.auth.check_csrf(principal, request.headers.get("X-CSRF-Token"))
+        return principal
+    raise Unauthorized("请先登录（Authorization: Bearer <token>）", code="login_required")
+
+
+# ---------------------------------------------------------------- operations endpoints
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    h = request.app[HOTLINE]
+    try:
+        async with h.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        missing = await pending(h.engine)
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        return web.json_response({"status": "not_ready", "reason": f"database unreachable: {type(exc).__name__}"},
+                                 status=503)
+    if missing:
+        return web.json_response({"status": "not_ready",
+                                  "reason": "database not migrated: run `hotline db upgrade`",
+                                  "missing": sorted(missing)}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    h = request.app[HOTLINE]
+    # Gauges that are facts about the database are read at scrape time, so every node
+    # reports the same truth without a background loop.
+    with contextlib.suppress(Exception):
+        h.metrics.outbox_pending.set(await h.outbox.pending_count())
+        async with h.sessions() as session:
+            h.metrics.workorders_overdue.set(await count_overdue(session, h.clock()))
+    return web.Response(body=h.metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+
+async def live(request: web.Request) -> web.WebSocketResponse:
+    """Live dashboard events over a WebSocket (login by cookie, or ?token= for tools)."""
+    h = request.app[HOTLINE]
+    token = request.query.get("token") or request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise Unauthorized("请先登录", code="login_required")
+    await h.auth.user_for_token(token, h.clock())
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    async with h.live.subscribe() as queue:
+        reader = asyncio.create_task(_drain(ws))
+        try:
+            while not ws.closed:
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    break
+                await ws.send_str(dumps(getter.result()))
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+    return ws
+
+
+async def _drain(ws: web.WebSocketResponse) -> None:
+    async for msg in ws:
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+            break
+
+
+# ---------------------------------------------------------------- the factory
+
+def background_tasks(h: Hotline) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        tasks = {name: asyncio.create_task(_supervised(name, fn), name=f"hotline:{name}")
+                 for name, fn in h.background.items()}
+        app[BACKGROUND] = tasks
+        yield
+        for t in tasks.values():
+            t.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+    return ctx
+
+
+async def _supervised(name: str, fn: Callable[[], Awaitable[None]]) -> None:
+    """Run a background loop; if it crashes, log why and start it again."""
+    while True:
+        try:
+            await fn()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task %s crashed; restarting in 2 s", name)
+            await asyncio.sleep(2)
+
+
+BACKGROUND: web.AppKey[dict[str, asyncio.Task[None]]] = web.AppKey("background")
+
+
+def create_app(h: Hotline, *, run_background: bool = True) -> web.Application:
+    app = web.Application(client_max_size=h.settings.http.max_body_bytes,
+                          middlewares=[access_middleware, errors_middleware])
+    app[HOTLINE] = h
+    h.services.setdefault("login_limiter", RateLimiter(10, 300))
+    tables: list[ApiRoutes] = [*CORE_TABLES, *h.api_tables]
+    for table in tables:
+        table.install(app, authenticate)
+    doc = build_openapi(tables, title=f"{h.settings.hotline.name} API",
+                        description="12345 政务服务便民热线：工单受理、派单、承办、回访。错误均为 RFC 9457 problem+json。")
+    async def openapi(request: web.Request) -> web.Response:
+        return web.json_response(doc, dumps=dumps)
+
+    app.router.add_get("/api/v1/openapi.json", openapi)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/v1/live", live)
+    for install in h.routes:
+        install(app)
+    if run_background:
+        app.cleanup_ctx.append(background_tasks(h))
+    return app
