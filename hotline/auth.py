@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -30,6 +30,9 @@ from hotline.storage.models import ApiKey, AuthToken, Department, User
 _hasher = PasswordHasher()
 API_KEY_PREFIX = "hk_"
 _KEY_CACHE_SECONDS = 300
+# A login is looked up in the database at most this often per process; a logout on this
+# node takes effect at once, on other nodes within this time.
+_TOKEN_CACHE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class Auth:
         self._secret = secret_key.encode()
         self.session_lifetime = timedelta(hours=session_hours)
         self._key_cache: dict[str, tuple[float, Principal]] = {}
+        self._token_cache: dict[str, tuple[float, datetime, Principal]] = {}
 
     # ------------------------------------------------------------ users
     async def add_user(self, session: AsyncSession, *, username: str, password: str, role: UserRole,
@@ -115,11 +119,15 @@ class Auth:
         return token, user
 
     async def logout(self, token_hash: str) -> None:
+        self._token_cache.pop(token_hash, None)
         async with self.sessions() as session, session.begin():
             await session.execute(delete(AuthToken).where(AuthToken.token_hash == token_hash))
 
     async def user_for_token(self, token: str, now: datetime, *, via_cookie: bool = False) -> Principal:
         h = sha256_hex(token)
+        hit = self._token_cache.get(h)
+        if hit is not None and hit[0] > time.monotonic() and hit[1] > now:
+            return replace(hit[2], via_cookie=via_cookie)
         async with self.sessions() as session:
             row = (await session.execute(
                 select(User, AuthToken.expires_at).join(AuthToken, AuthToken.user_id == User.id)
@@ -127,8 +135,12 @@ class Auth:
         if row is None or row[1] < now or not row[0].active:
             raise Unauthorized("登录已失效，请重新登录", code="session_expired")
         user = row[0]
-        return Principal("user", str(user.id), user.display_name or user.username, UserRole(user.role),
-                         user.extension, via_cookie=via_cookie, token_hash=h, username=user.username)
+        principal = Principal("user", str(user.id), user.display_name or user.username, UserRole(user.role),
+                              user.extension, via_cookie=via_cookie, token_hash=h, username=user.username)
+        if len(self._token_cache) > 10_000:
+            self._token_cache.clear()
+        self._token_cache[h] = (time.monotonic() + _TOKEN_CACHE_SECONDS, row[1], principal)
+        return principal
 
     def csrf_token(self, token_hash: str) -> str:
         """Bound to the login, so a page from another site cannot forge it."""

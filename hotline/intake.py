@@ -18,16 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from hotline.clock import Clock
-from hotline.contact import AttachmentIn, Contact
+from hotline.contact import AttachmentIn, Contact, Identity
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import OPEN, ActorKind, Status
 from hotline.errors import ValidationFailed
 from hotline.metrics import Metrics
 from hotline.settings import Settings
 from hotline.storage.engine import SessionFactory
+from hotline.storage.fastintake import fits, insert_new_order
 from hotline.storage.models import Attachment, WorkOrder
 from hotline.storage.models import Contact as ContactRow
-from hotline.storage.queries import allocate_number, insert_for, resolve_citizen
+from hotline.storage.queries import allocate_number, insert_for, resolve_citizen, seen_or_number
 from hotline.workorders import Change, Effect, WorkOrderService, event_row
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ class _Repeat(Exception):
     """Raised inside the transaction when a concurrent intake stored the contact first."""
 
 
+class _CitizenRace(Exception):
+    """The one-statement path lost a race creating the sender's citizen: redo it the long way."""
+
+
 def default_title(text: str) -> str:
     line = " ".join(text.split())
     return line[:TITLE_CHARS] + ("…" if len(line) > TITLE_CHARS else "")
@@ -72,23 +77,31 @@ class Intake:
     async def receive(self, contact: Contact, *, agent_id: int | None = None) -> IntakeResult:
         self._validate(contact)
         self.metrics.contacts.labels(contact.channel.value).inc()
-        earlier = await self._earlier(contact)
-        if earlier is not None:
-            return earlier
         now = self.clock()
-        needs_new_number = not (contact.follow_up or contact.follow_up_of)
         number = None
-        if needs_new_number and self.engine.dialect.name == "postgresql":
-            # Taken before the intake transaction opens, never while holding another pooled
-            # connection, so a full pool cannot deadlock (see allocate_number).
-            number = await allocate_number(self.engine, self._local_day(now))
+        if self.engine.dialect.name == "postgresql" and not (contact.follow_up or contact.follow_up_of):
+            # One autocommit round trip, before the intake transaction opens (and never while
+            # holding another pooled connection, so a full pool cannot deadlock).
+            seen, number = await seen_or_number(self.engine, contact.channel.value, contact.external_id,
+                                                self._local_day(now))
+            if seen is not None:
+                return IntakeResult(seen.number, seen.order_id, seen.contact_id, seen.citizen_id, seen.status,
+                                    repeated=True)
+        else:
+            earlier = await self._earlier(contact)
+            if earlier is not None:
+                return earlier
         try:
-            async with self.sessions() as session, session.begin():
-                result, change = await self._store(session, contact, now, number, agent_id)
+            try:
+                async with self.sessions() as session, session.begin():
+                    result, change = await self._store(session, contact, now, number, agent_id)
+            except _CitizenRace:
+                async with self.sessions() as session, session.begin():
+                    result, change = await self._store(session, contact, now, number, agent_id, generic=True)
         except (_Repeat, IntegrityError) as exc:
             if isinstance(exc, IntegrityError) and not _is_contact_conflict(exc):
                 raise
-            earlier = await self._earlier(contact)
+            earlier = await self._earlier(contact)  # a concurrent twin won the race
             if earlier is None:
                 raise
             return earlier
@@ -132,10 +145,12 @@ class Intake:
         return IntakeResult(number, order_id, contact_id, citizen_id, status, repeated=True)
 
     async def _store(self, session: AsyncSession, c: Contact, now: datetime, number: str | None,
-                     agent_id: int | None) -> tuple[IntakeResult, Change | None]:
+                     agent_id: int | None, *, generic: bool = False) -> tuple[IntakeResult, Change | None]:
         identities = [i for i in (c.sender, *c.other_identities) if i is not None]
-        citizen_id = await resolve_citizen(session, identities, c.sender_name, now)
-        target = await self._open_order_for(session, c, citizen_id)
+        target = None
+        if c.follow_up or c.follow_up_of:
+            citizen_id = await resolve_citizen(session, identities, c.sender_name, now)
+            target = await self._open_order_for(session, c, citizen_id)
         if target is not None:
             contact_id = await self._insert_contact(session, c, citizen_id, target.id)
             await self._attach(session, c.attachments, target.id, contact_id, now)
@@ -148,30 +163,49 @@ class Intake:
         if number is None:
             number = await allocate_number(self.engine, self._local_day(now), session)
         status = Status.DRAFT if c.draft else Status.REGISTERED
+        values = self._order_values(c, identities, number, status, now, agent_id)
+        event_data = {"channel": c.channel.value, **({"legacy_line": c.legacy_line} if c.legacy_line else {})}
+        actor = wo.Actor(ActorKind.CITIZEN, c.sender.value if c.sender else None, c.sender_name)
+        if self.engine.dialect.name == "postgresql" and fits(c) and not generic:
+            fast = await insert_new_order(session, c, now=now, order_values=values, event_data=event_data)
+            if fast.contact_id is None:
+                raise _Repeat()
+            if c.sender is not None and fast.citizen_id is None:
+                raise _CitizenRace()
+            contact_id, citizen_id = fast.contact_id, fast.citizen_id
+            if self.on_created:  # effects work on the real row
+                order = (await session.execute(select(WorkOrder).where(WorkOrder.id == fast.order_id)
+                                               .options(selectinload(WorkOrder.assignments)))).scalar_one()
+            else:  # only announced after the commit: a detached copy is enough
+                order = WorkOrder(id=fast.order_id, citizen_id=citizen_id, **values)
+        else:
+            citizen_id = await resolve_citizen(session, identities, c.sender_name, now)
+            order = WorkOrder(citizen_id=citizen_id, assignments=[], **values)
+            session.add(order)
+            await session.flush()
+            contact_id = await self._insert_contact(session, c, citizen_id, order.id)
+            await self._attach(session, c.attachments, order.id, contact_id, now)
+            session.add(event_row(order.id, wo.Event("created", actor, now, None, status,
+                                                     {**event_data, "contact_id": contact_id}), 1))
+        event = wo.Event("created", actor, now, None, status, {**event_data, "contact_id": contact_id})
+        after = wo.OrderState(status=status, version=1)
+        change = Change(session, order, after, after, event, now)
+        for effect in self.on_created:
+            await effect(change)
+        return IntakeResult(number, order.id, contact_id, citizen_id, status.value, created=True), change
+
+    def _order_values(self, c: Contact, identities: list[Identity], number: str, status: Status,
+                      now: datetime, agent_id: int | None) -> dict[str, object]:
         legacy = self.settings.legacy_line(c.legacy_line) if c.legacy_line else None
-        order = WorkOrder(
-            number=number, status=status.value, version=1, channel=c.channel.value, citizen_id=citizen_id,
+        return dict(
+            number=number, status=status.value, version=1, channel=c.channel.value,
             title=(c.title or default_title(c.text))[:200], description=c.text,
             category=c.category or (legacy.category if legacy else None), subject=c.subject, area=c.area,
             address=c.address, latitude=c.latitude, longitude=c.longitude, urgency=c.urgency,
             confidential=c.confidential, legacy_line=c.legacy_line, contact_name=c.sender_name,
             contact_phone=next((i.value for i in identities if i.kind == "phone"), None),
             agent_id=agent_id, call_id=c.call_id, created_at=now, updated_at=now,
-            registered_at=None if c.draft else now, assignments=[])
-        session.add(order)
-        await session.flush()
-        contact_id = await self._insert_contact(session, c, citizen_id, order.id)
-        await self._attach(session, c.attachments, order.id, contact_id, now)
-        actor = wo.Actor(ActorKind.CITIZEN, c.sender.value if c.sender else None, c.sender_name)
-        event = wo.Event("created", actor, now, None, status,
-                         {"channel": c.channel.value, "contact_id": contact_id,
-                          **({"legacy_line": c.legacy_line} if c.legacy_line else {})})
-        session.add(event_row(order.id, event, 1))
-        after = wo.OrderState(status=status, version=1)
-        change = Change(session, order, after, after, event, now)
-        for effect in self.on_created:
-            await effect(change)
-        return IntakeResult(order.number, order.id, contact_id, citizen_id, order.status, created=True), change
+            registered_at=None if c.draft else now, reopen_count=0)
 
     async def _open_order_for(self, session: AsyncSession, c: Contact, citizen_id: int | None) -> WorkOrder | None:
         if not (c.follow_up or c.follow_up_of) or citizen_id is None:

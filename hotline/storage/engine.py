@@ -31,7 +31,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False, schema: 
     server_settings = {"timezone": "UTC", "application_name": "hotline"}
     if schema:  # one database, several hotlines (or test runs), each in its own schema
         server_settings["search_path"] = schema
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+    # No pre-ping: it costs a round trip on every checkout. A connection that died with a
+    # server restart fails one request with a retryable 503 and the pool is refreshed.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
                                echo=echo, connect_args={"server_settings": server_settings})
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -34,23 +34,50 @@ def _sequence_upsert(bind: Any, day: str) -> Any:
 async def allocate_number(engine: AsyncEngine, local_day: date, session: AsyncSession | None = None) -> str:
     """The next work-order number of the day, unique under any concurrency.
 
-    On PostgreSQL the counter is bumped in its own single-statement (autocommit)
-    transaction, so its row lock lasts only while the server runs that statement and
-    concurrent intakes never queue behind each other's whole transaction. A failed
-    intake may therefore leave a gap: numbers are unique and increasing, not gapless.
-    SQLite has a single writer anyway; there the counter goes with `session`'s
-    transaction.
+    Without a session (PostgreSQL), the counter is bumped in its own single-statement
+    (autocommit) transaction, so its row lock lasts only while the server runs that
+    statement and concurrent intakes never queue behind each other's whole transaction.
+    A failed intake may therefore leave a gap: numbers are unique and increasing, not
+    gapless. With a session the counter goes with that transaction (SQLite has a single
+    writer anyway; on PostgreSQL it is the rare path, e.g. a follow-up with no open order).
     """
     day = f"{local_day:%Y%m%d}"
-    if engine.dialect.name == "postgresql":
+    if session is not None:
+        seq = (await session.execute(_sequence_upsert(session, day))).scalar_one()
+    else:
         async with engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             seq = (await conn.execute(_sequence_upsert(conn, day))).scalar_one()
-    else:
-        if session is None:
-            raise ValueError("SQLite allocates numbers inside the intake transaction: pass the session")
-        seq = (await session.execute(_sequence_upsert(session, day))).scalar_one()
     return format_number(local_day, seq)
+
+
+_SEEN_OR_BUMP = text("""
+    WITH seen AS (
+        SELECT c.id AS contact_id, c.citizen_id, w.id AS order_id, w.number, w.status
+        FROM contacts c JOIN work_orders w ON w.id = c.work_order_id
+        WHERE c.channel = :channel AND c.external_id = :external_id
+    ), bump AS (
+        INSERT INTO daily_sequences (day, last) SELECT :day, 1 WHERE NOT EXISTS (SELECT 1 FROM seen)
+        ON CONFLICT (day) DO UPDATE SET last = daily_sequences.last + 1
+        RETURNING last
+    )
+    SELECT seen.contact_id, seen.citizen_id, seen.order_id, seen.number, seen.status, bump.last
+    FROM (SELECT 1) AS one LEFT JOIN seen ON true LEFT JOIN bump ON true
+""")
+
+
+async def seen_or_number(engine: AsyncEngine, channel: str, external_id: str,
+                         local_day: date) -> tuple[Any | None, str | None]:
+    """PostgreSQL, one round trip: the order an earlier identical contact made, or else
+    the next number of the day (bumped in autocommit, see `allocate_number`)."""
+    day = f"{local_day:%Y%m%d}"
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        row = (await conn.execute(_SEEN_OR_BUMP, {"channel": channel, "external_id": external_id,
+                                                   "day": day})).one()
+    if row.number is not None:
+        return row, None
+    return None, format_number(local_day, row.last)
 
 
 async def _known(session: AsyncSession, identities: Sequence[Identity]) -> dict[tuple[str, str], int]:
