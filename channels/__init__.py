@@ -1,0 +1,31 @@
+"""The written channels (六位一体): SMS, WeChat, web portal, app + Open311, fax.
+
+Each adapter implements the same small interface — verify the request, parse it into a
+`hotline.contact.Contact` (through intake), acknowledge, notify the citizen later — and
+translates its vendor's errors at its edge. `install(h)` wires them into the root.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+
+def install(h: Hotline) -> None:
+    from channels import sms
+    from channels.config import load_channels_config
+    from channels.notices import Notices
+
+    cfg = load_channels_config(h.settings)
+    h.services["channels.config"] = cfg
+
+    sms_channel = sms.SmsChannel(h, cfg.sms)
+    h.services["channels.sms"] = sms_channel
+    sms.install_routes(h, sms_channel)
+    h.outbox.register("sms", sms_channel)
+
+    notices = Notices(h, sms=sms_channel.can_send, wechat=False)
+    h.add_on_created(notices.on_created)
+    h.add_effect(notices.on_change)
