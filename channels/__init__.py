@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> None:
-    from channels import sms
+    from channels import sms, wechat
     from channels.config import load_channels_config
     from channels.notices import Notices
 
@@ -26,6 +26,11 @@ def install(h: Hotline) -> None:
     sms.install_routes(h, sms_channel)
     h.outbox.register("sms", sms_channel)
 
-    notices = Notices(h, sms=sms_channel.can_send, wechat=False)
+    wechat_channel = wechat.WechatChannel(h, cfg.wechat)
+    h.services["channels.wechat"] = wechat_channel
+    wechat.install_routes(h, wechat_channel)
+    h.outbox.register("wechat", wechat_channel)
+
+    notices = Notices(h, sms=sms_channel.can_send, wechat=wechat_channel.can_send)
     h.add_on_created(notices.on_created)
     h.add_effect(notices.on_change)
