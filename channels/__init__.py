@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> None:
-    from channels import sms, wechat
+    from channels import app, open311, sms, wechat
     from channels.config import load_channels_config
     from channels.notices import Notices
 
@@ -30,6 +30,11 @@ def install(h: Hotline) -> None:
     h.services["channels.wechat"] = wechat_channel
     wechat.install_routes(h, wechat_channel)
     h.outbox.register("wechat", wechat_channel)
+
+    open311_api = open311.Open311(h)
+    h.services["channels.open311"] = open311_api
+    open311.install_routes(h, open311_api)
+    h.api_tables.append(app.routes)
 
     notices = Notices(h, sms=sms_channel.can_send, wechat=wechat_channel.can_send)
     h.add_on_created(notices.on_created)
