@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> None:
-    from channels import app, open311, sms, wechat
+    from channels import app, fax, open311, sms, wechat
     from channels.config import load_channels_config
     from channels.notices import Notices
 
@@ -35,6 +35,10 @@ def install(h: Hotline) -> None:
     h.services["channels.open311"] = open311_api
     open311.install_routes(h, open311_api)
     h.api_tables.append(app.routes)
+
+    fax_channel = fax.FaxChannel(h, cfg.fax, cfg.spool_dir(h.settings))
+    h.services["channels.fax"] = fax_channel
+    fax.install(h, fax_channel)
 
     notices = Notices(h, sms=sms_channel.can_send, wechat=wechat_channel.can_send)
     h.add_on_created(notices.on_created)

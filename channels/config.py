@@ -53,6 +53,10 @@ class FaxConfig(_Model):
     max_bytes: int = Field(20 * 1024 * 1024, ge=10 * 1024)
     max_pages: int = Field(30, ge=1, le=500)
     scan_seconds: float = Field(5, gt=0)
+    # A spool file without its metadata sidecar is taken anyway once untouched this long.
+    orphan_after_seconds: float = Field(600, gt=0)
+    # Keys fax gateways send as X-Fax-Key; empty: the endpoint must sit behind the firewall.
+    gateway_keys: tuple[str, ...] = ()
 
 
 class AppConfig(_Model):

@@ -70,7 +70,7 @@ class Notices:
             if openid:
                 return Route("wechat", openid)
         phone = normalise_phone(o.contact_phone)
-        if self.sms and phone:
+        if self.sms and phone and not phone.startswith("0"):  # a landline (a fax line) takes no SMS
             return Route("sms", phone)
         return None
 
