@@ -40,6 +40,13 @@ def install(h: Hotline) -> None:
     h.services["channels.fax"] = fax_channel
     fax.install(h, fax_channel)
 
+    from channels.portal import routes as portal_routes
+    from channels.portal.views import Portal
+
+    portal = Portal(h, cfg.portal)
+    h.services["channels.portal"] = portal
+    portal_routes.install(h, portal)
+
     notices = Notices(h, sms=sms_channel.can_send, wechat=wechat_channel.can_send)
     h.add_on_created(notices.on_created)
     h.add_effect(notices.on_change)
