@@ -24,13 +24,13 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiohttp  # noqa: E402
-import xmltodict  # noqa: E402
-from aiohttp import web  # noqa: E402
-from wechatpy import parse_message  # noqa: E402
-from wechatpy.crypto import WeChatCrypto  # noqa: E402
-from wechatpy.replies import TextReply  # noqa: E402
-from wechatpy.utils import WeChatSigner, check_signature  # noqa: E402
+import aiohttp
+import xmltodict
+from aiohttp import web
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.replies import TextReply
+from wechatpy.utils import WeChatSigner, check_signature
 
 TOKEN, APPID, AES = "bench-token", "wxbench0123456789", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> None:
-    from channels import app, fax, open311, sms, wechat
+    from channels import app, citizens, fax, open311, sms, wechat
     from channels.config import load_channels_config
     from channels.notices import Notices
 
@@ -35,6 +35,7 @@ def install(h: Hotline) -> None:
     h.services["channels.open311"] = open311_api
     open311.install_routes(h, open311_api)
     h.api_tables.append(app.routes)
+    h.api_tables.append(citizens.routes)
 
     fax_channel = fax.FaxChannel(h, cfg.fax, cfg.spool_dir(h.settings))
     h.services["channels.fax"] = fax_channel
