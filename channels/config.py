@@ -1,0 +1,91 @@
+"""The `channels:` section of the settings, validated here (the core carries it raw).
+
+    channels:
+      sms:     {follow_up_window_minutes: 30, max_media: 5}
+      wechat:  {...}
+      portal:  {max_photos: 3, max_photo_bytes: 5242880, submissions_per_client: 5, ...}
+      fax:     {spool_dir: null, max_bytes: 20971520, max_pages: 30, scan_seconds: 5}
+
+Messages name the file, the key and the fix, like the core's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hotline.errors import ConfigError
+from hotline.settings import Settings
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SmsConfig(_Model):
+    # A text from the same number within this window continues the open order (补充).
+    follow_up_window_minutes: int = Field(30, ge=0, le=7 * 24 * 60)
+    max_media: int = Field(5, ge=0, le=10)
+    max_body_chars: int = Field(1600, ge=160, le=10000)
+
+
+class WechatConfig(_Model):
+    follow_up_window_minutes: int = Field(30, ge=0, le=7 * 24 * 60)
+    max_body_bytes: int = Field(64 * 1024, ge=2048, le=1024 * 1024)
+    # Replies to a click on one of these menu keys (the account's custom menu).
+    menu_replies: dict[str, str] = Field(default_factory=dict)
+
+
+class PortalConfig(_Model):
+    max_photos: int = Field(3, ge=0, le=10)
+    max_photo_bytes: int = Field(5 * 1024 * 1024, ge=10 * 1024)
+    photo_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp", "image/gif")
+    max_text_chars: int = Field(2000, ge=50, le=20000)
+    submissions_per_client: int = Field(5, ge=1)  # per window, per client address
+    lookups_per_client: int = Field(20, ge=1)
+    window_seconds: int = Field(600, ge=10)
+
+
+class FaxConfig(_Model):
+    spool_dir: str | None = None  # None: <data_dir>/fax-spool
+    max_bytes: int = Field(20 * 1024 * 1024, ge=10 * 1024)
+    max_pages: int = Field(30, ge=1, le=500)
+    scan_seconds: float = Field(5, gt=0)
+    # A spool file without its metadata sidecar is taken anyway once untouched this long.
+    orphan_after_seconds: float = Field(600, gt=0)
+    # Keys fax gateways send as X-Fax-Key; empty: the endpoint must sit behind the firewall.
+    gateway_keys: tuple[str, ...] = ()
+
+
+class AppConfig(_Model):
+    max_text_chars: int = Field(5000, ge=50, le=20000)
+
+
+class ChannelsConfig(_Model):
+    sms: SmsConfig = SmsConfig()
+    wechat: WechatConfig = WechatConfig()
+    portal: PortalConfig = PortalConfig()
+    fax: FaxConfig = FaxConfig()
+    app: AppConfig = AppConfig()
+
+    def spool_dir(self, settings: Settings) -> Path:
+        return Path(self.fax.spool_dir) if self.fax.spool_dir else settings.data_dir / "fax-spool"
+
+
+def load_channels_config(settings: Settings) -> ChannelsConfig:
+    raw: Any = settings.extensions.get("channels") or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(["channels: must be a mapping (sms:, wechat:, portal:, fax:, app:)"])
+    try:
+        return ChannelsConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = "channels." + ".".join(str(p) for p in err["loc"])
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key; check the spelling (see docs/channels.md for the known keys)"
+            problems.append(f"config (channels section): {key}: {msg}")
+        raise ConfigError(problems) from None

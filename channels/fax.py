@@ -1,0 +1,218 @@
+"""Fax (传真): uploads from a fax gateway and Asterisk ReceiveFAX's spool folder.
+
+    POST /channels/fax   multipart: file=<PDF|TIFF>, from=13800138000, pages=3, fax_id=1700000000.12
+    → 201 {"number": "20261126000001", "pages": 3, "receipt": "…"}
+
+The spool folder (``channels.fax.spool_dir``, default ``<data_dir>/fax-spool``) takes
+``NAME.tif`` (or .tiff/.pdf) and, written last by the dialplan, ``NAME.json`` —
+``{"from": "...", "pages": "3", "fax_id": "..."}`` — or ``NAME.meta`` with ``key=value``
+lines. Page 1 becomes a PNG preview; the original is kept. An unreadable file answers
+422 (or, from the spool, leaves the spool) and is kept in ``<data_dir>/fax-quarantine``
+with a JSON file saying why: never dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import BodyPartReader, web
+
+from channels import files, texts
+from channels.config import FaxConfig
+from channels.errors import BadPayload, ChannelAuthError, PayloadTooLarge, UnsupportedMedia
+from channels.faxdoc import FaxDocument, Unreadable, read_fax
+from channels.identity import phone_identity
+from hotline.contact import Contact
+from hotline.domain.vocabulary import Channel
+from hotline.errors import ValidationFailed
+from hotline.intake import IntakeResult
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+log = logging.getLogger(__name__)
+PATH = "/channels/fax"
+FAX_SUFFIXES = (".tif", ".tiff", ".pdf")
+META_SUFFIXES = (".json", ".meta")
+
+
+@dataclass(frozen=True)
+class FaxIn:
+    data: bytes
+    sender: str | None = None
+    pages: int | None = None
+    fax_id: str | None = None
+    filename: str | None = None
+    source: str = "gateway"  # gateway | spool
+
+
+class FaxChannel:
+    def __init__(self, h: Hotline, cfg: FaxConfig, spool: Path) -> None:
+        self.h = h
+        self.cfg = cfg
+        self.spool = spool
+        self.quarantine_dir = h.settings.data_dir / "fax-quarantine"
+
+    # ------------------------------------------------------------ verify + parse (gateway)
+    def verify(self, request: web.Request) -> None:
+        if not self.cfg.gateway_keys:
+            return
+        key = request.headers.get("X-Fax-Key", "")
+        if not any(hmac.compare_digest(key.encode(), k.encode()) for k in self.cfg.gateway_keys):
+            raise ChannelAuthError("X-Fax-Key 无效", code="bad_fax_key")
+
+    async def parse_upload(self, request: web.Request) -> FaxIn:
+        if request.content_type != "multipart/form-data":
+            raise UnsupportedMedia(f"请使用 multipart/form-data（收到 {request.content_type or '空'}）")
+        if request.content_length is not None and request.content_length > self.cfg.max_bytes + 64 * 1024:
+            raise PayloadTooLarge(f"传真文件超过上限 {self.cfg.max_bytes} 字节")
+        fields: dict[str, str] = {}
+        data: bytes | None = None
+        filename = None
+        try:
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if not isinstance(part, BodyPartReader):
+                    continue
+                if part.name == "file":
+                    filename = part.filename
+                    data = await _read_limited(part, self.cfg.max_bytes)
+                elif part.name in ("from", "pages", "fax_id"):
+                    fields[part.name] = (await _read_limited(part, 256)).decode("utf-8", "replace").strip()
+        except (ValueError, AssertionError) as exc:  # a broken multipart body
+            raise BadPayload(f"multipart 无法解析：{exc}") from None
+        if not data:
+            raise ValidationFailed("缺少 file（PDF 或 TIFF 传真文件）", code="fax_file_required")
+        pages = None
+        if fields.get("pages"):
+            if not fields["pages"].isdigit():
+                raise ValidationFailed("pages 须为整数", code="bad_pages")
+            pages = int(fields["pages"])
+        return FaxIn(data, fields.get("from") or None, pages, (fields.get("fax_id") or None), filename)
+
+    # ------------------------------------------------------------ intake
+    async def receive(self, fax: FaxIn) -> tuple[IntakeResult, FaxDocument]:
+        """Read, store and register one fax; `Unreadable` after quarantining it."""
+        now = self.h.clock()
+        try:
+            doc = await asyncio.to_thread(read_fax, fax.data, self.cfg.max_pages)
+        except Unreadable as exc:
+            meta = {"from": fax.sender, "pages": fax.pages, "fax_id": fax.fax_id, "source": fax.source}
+            where = await asyncio.to_thread(files.quarantine, self.quarantine_dir, fax.data, filename=fax.filename,
+                                            reason=str(exc), meta=meta, now=now)
+            log.warning("fax: unreadable %s from %s (%s): kept in %s", fax.fax_id or fax.filename, fax.sender,
+                        exc, where)
+            raise
+        external = f"fax:{fax.fax_id}" if fax.fax_id else "sha256:" + hashlib.sha256(fax.data).hexdigest()
+        data_dir = self.h.settings.data_dir
+        original = await files.store(data_dir, fax.data, kind="fax", content_type=doc.content_type,
+                                     filename=fax.filename or f"fax{'.pdf' if doc.content_type.endswith('pdf') else '.tif'}",
+                                     now=now)
+        preview = await files.store(data_dir, doc.preview_png, kind="fax_preview", content_type="image/png",
+                                    filename="page-1.png", now=now)
+        if fax.pages is not None and fax.pages != doc.pages:
+            log.info("fax %s: the sender said %d pages, the file has %d", fax.fax_id, fax.pages, doc.pages)
+        contact = Contact(channel=Channel.FAX, external_id=external[:200], received_at=now,
+                          text=f"[传真] 共 {doc.pages} 页，见附件", title=f"传真来件（{doc.pages} 页）",
+                          sender=phone_identity(fax.sender), attachments=(original, preview),
+                          raw={"from": fax.sender, "pages": doc.pages, "pages_declared": fax.pages,
+                               "fax_id": fax.fax_id, "source": fax.source})
+        return await self.h.intake.receive(contact), doc
+
+    # ------------------------------------------------------------ the spool folder
+    async def watch_spool(self) -> None:
+        """Background loop: take what ReceiveFAX left in the spool folder."""
+        while True:
+            try:
+                await self.scan_spool()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be down: the files wait in the spool
+                log.exception("fax: spool scan failed; retrying")
+            await asyncio.sleep(self.cfg.scan_seconds)
+
+    async def scan_spool(self) -> int:
+        """One pass over the spool; returns how many faxes it took (registered or quarantined)."""
+        if not self.spool.is_dir():
+            return 0
+        taken = 0
+        now = self.h.clock().timestamp()
+        for path in sorted(p for p in self.spool.iterdir() if p.suffix.lower() in FAX_SUFFIXES):
+            meta_path = next((path.with_suffix(s) for s in META_SUFFIXES if path.with_suffix(s).exists()), None)
+            if meta_path is None and now - path.stat().st_mtime < self.cfg.orphan_after_seconds:
+                continue  # ReceiveFAX may still be writing it
+            meta = _read_meta(meta_path) if meta_path else {}
+            data = path.read_bytes()
+            fax = FaxIn(data, meta.get("from") or None, _int(meta.get("pages")), meta.get("fax_id") or path.stem,
+                        path.name, "spool")
+            try:
+                if len(data) > self.cfg.max_bytes:
+                    await asyncio.to_thread(files.quarantine, self.quarantine_dir, data, filename=path.name,
+                                            reason=f"超过上限 {self.cfg.max_bytes} 字节", meta=meta,
+                                            now=self.h.clock())
+                else:
+                    result, _ = await self.receive(fax)
+                    log.info("fax: spool %s → order %s", path.name, result.number)
+            except Unreadable:
+                pass  # quarantined by receive
+            for p in (path, meta_path):  # only after the order (or quarantine) is committed
+                if p is not None:
+                    p.unlink(missing_ok=True)
+            taken += 1
+        return taken
+
+
+async def _read_limited(part: BodyPartReader, limit: int) -> bytes:
+    chunks, size = [], 0
+    while chunk := await part.read_chunk(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"传真文件超过上限 {limit} 字节")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_meta(path: Path) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".json":
+            data = json.loads(text)
+            return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return {k.strip(): v.strip() for k, _, v in (line.partition("=") for line in text.splitlines()) if k.strip()}
+    except (OSError, ValueError):
+        log.warning("fax: unreadable metadata %s; taking the fax without it", path)
+        return {}
+
+
+def install(h: Hotline, channel: FaxChannel) -> None:
+    async def upload(request: web.Request) -> web.Response:
+        channel.verify(request)
+        fax = await channel.parse_upload(request)
+        try:
+            result, doc = await channel.receive(fax)
+        except Unreadable as exc:
+            raise ValidationFailed(f"传真文件无法读取（{exc}），已转入隔离区待人工处理",
+                                   code="fax_unreadable") from None
+        body = {"number": result.number, "pages": doc.pages, "repeated": result.repeated,
+                "receipt": texts.fax_receipt(h.settings.hotline.name, result.number)}
+        return web.json_response(body, status=200 if result.repeated else 201,
+                                 dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+    def add(app: web.Application) -> None:
+        app.router.add_post(PATH, upload)
+    h.routes.append(add)
+    h.background["fax-spool"] = channel.watch_spool

@@ -1,0 +1,178 @@
+"""The conversation behind SMS and WeChat: one message in, one answer out.
+
+A message is a new matter, a follow-up to the open one (补充, or simply written again
+within the follow-up window), a status query (查询), a rating (评价) or an opt-out
+(退订). Whatever it is, it is stored before the answer is given: new matters and
+follow-ups through intake, the others as a contact row without an order, which also
+keeps the answer, so a vendor's retry of the same message id gets the same answer and
+changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels import texts
+from channels.keywords import Intent
+from hotline.contact import AttachmentIn, Contact, Identity
+from hotline.domain import workorder as wo
+from hotline.domain.vocabulary import OPEN, ActorKind, Channel, Status
+from hotline.storage.models import Contact as ContactRow
+from hotline.storage.models import WorkOrder
+from hotline.storage.queries import insert_for, resolve_citizen
+from hotline.workorders import Change
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+log = logging.getLogger(__name__)
+RATEABLE = (Status.REPLIED.value, Status.RESOLVED_DIRECTLY.value, Status.FOLLOW_UP.value)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One written message, already verified and parsed by its channel."""
+
+    channel: Channel
+    external_id: str
+    sender: Identity
+    received_at: datetime
+    text: str = ""
+    attachments: tuple[AttachmentIn, ...] = ()
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    number: str | None = None
+    created: bool = False
+    repeated: bool = False
+
+
+class _Repeat(Exception):
+    pass
+
+
+Run = Callable[[AsyncSession, int | None, datetime], Awaitable[tuple[str, Change | None, int | None]]]
+
+
+class Inbox:
+    def __init__(self, h: Hotline, follow_up_window: timedelta) -> None:
+        self.h = h
+        self.window = follow_up_window
+
+    @property
+    def _name(self) -> str:
+        return self.h.settings.hotline.name
+
+    async def handle(self, msg: Inbound, intent: Intent) -> Answer:
+        if intent.kind == "query":
+            return await self._command(msg, "query", lambda s, c, now: self._query(s, c, intent.number))
+        if intent.kind == "rate":
+            assert intent.level is not None
+            return await self._command(msg, "rate", lambda s, c, now: self._rate(s, c, now, intent, msg))
+        return await self.intake(msg, intent.text if intent.kind == "follow_up" else msg.text,
+                                 follow_up=intent.kind == "follow_up")
+
+    async def intake(self, msg: Inbound, text: str, *, follow_up: bool = False) -> Answer:
+        follow_up_of = None
+        if not follow_up and self.window > timedelta(0):
+            follow_up_of = await self._recent_open_order(msg)
+        contact = Contact(channel=msg.channel, external_id=msg.external_id, received_at=msg.received_at,
+                          text=text, sender=msg.sender, attachments=msg.attachments, address=msg.address,
+                          latitude=msg.latitude, longitude=msg.longitude, follow_up=follow_up,
+                          follow_up_of=follow_up_of, raw=msg.raw)
+        result = await self.h.intake.receive(contact)
+        if result.appended:
+            return Answer(texts.appended(self._name, result.number), result.number)
+        return Answer(texts.accepted(self._name, result.number), result.number, created=result.created,
+                      repeated=result.repeated)
+
+    async def _recent_open_order(self, msg: Inbound) -> str | None:
+        """The open order this sender wrote about on this channel within the window, if any."""
+        since = msg.received_at - self.window
+        async with self.h.sessions() as session:
+            row = (await session.execute(
+                select(WorkOrder.number)
+                .join(ContactRow, ContactRow.work_order_id == WorkOrder.id)
+                .where(ContactRow.channel == msg.channel.value, ContactRow.sender == msg.sender.value,
+                       ContactRow.received_at >= since, WorkOrder.status.in_([s.value for s in OPEN]))
+                .order_by(ContactRow.id.desc()).limit(1))).first()
+        return row[0] if row else None
+
+    # ------------------------------------------------------------ commands
+    async def command(self, msg: Inbound, kind: str, run: Run) -> Answer:
+        return await self._command(msg, kind, run)
+
+    async def _command(self, msg: Inbound, kind: str, run: Run) -> Answer:
+        h = self.h
+        h.metrics.contacts.labels(msg.channel.value).inc()
+        now = h.clock()
+        try:
+            async with h.sessions() as session, session.begin():
+                citizen_id = await resolve_citizen(session, [msg.sender], None, now)
+                contact_id = (await session.execute(
+                    insert_for(session, ContactRow).values(
+                        channel=msg.channel.value, external_id=msg.external_id, citizen_id=citizen_id,
+                        work_order_id=None, sender_kind=msg.sender.kind, sender=msg.sender.value, text=msg.text,
+                        received_at=msg.received_at, raw={**msg.raw, "command": kind})
+                    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+                    .returning(ContactRow.id))).scalar_one_or_none()
+                if contact_id is None:
+                    raise _Repeat()
+                reply, change, order_id = await run(session, citizen_id, now)
+                await session.execute(update(ContactRow).where(ContactRow.id == contact_id).values(
+                    work_order_id=order_id, raw={**msg.raw, "command": kind, "reply": reply}))
+        except _Repeat:
+            async with h.sessions() as session:
+                raw = (await session.execute(select(ContactRow.raw).where(
+                    ContactRow.channel == msg.channel.value, ContactRow.external_id == msg.external_id))).scalar_one()
+            return Answer(str((raw or {}).get("reply") or texts.no_orders()), repeated=True)
+        if change is not None:
+            await h.orders.committed(change)
+        return Answer(reply, change.order.number if change else None)
+
+    async def _query(self, session: AsyncSession, citizen_id: int | None,
+                     number: str | None) -> tuple[str, Change | None, int | None]:
+        if citizen_id is None:
+            return texts.no_orders(), None, None
+        q = select(WorkOrder).where(WorkOrder.citizen_id == citizen_id)
+        if number:
+            q = q.where(WorkOrder.number == number)
+        orders = list((await session.execute(q.order_by(WorkOrder.id.desc()).limit(5))).scalars())
+        if not orders:
+            return texts.no_orders(), None, None
+        names = {d.code: d.name for d in self.h.settings.departments}
+        lines = [texts.status_line(o.number, o.status, names.get(o.lead_department or "")) for o in orders]
+        return "\n".join(lines), None, orders[0].id if number else None
+
+    async def _rate(self, session: AsyncSession, citizen_id: int | None, now: datetime, intent: Intent,
+                    msg: Inbound) -> tuple[str, Change | None, int | None]:
+        from hotline.workorders import load_for_update
+
+        if citizen_id is None:
+            return texts.nothing_to_rate(), None, None
+        q = select(WorkOrder.number).where(WorkOrder.citizen_id == citizen_id, WorkOrder.status.in_(RATEABLE))
+        if intent.number:
+            q = q.where(WorkOrder.number == intent.number)
+        else:
+            q = q.where(WorkOrder.rating.is_(None))
+        number = (await session.execute(q.order_by(WorkOrder.id.desc()).limit(1))).scalar_one_or_none()
+        if number is None:
+            return texts.nothing_to_rate(), None, None
+        order = await load_for_update(session, number)
+        assert intent.level is not None
+        actor = wo.Actor(ActorKind.CITIZEN, msg.sender.value, None)
+        change = await self.h.orders.apply_loaded(session, order, wo.Rate(actor, intent.level, ""), now)
+        return texts.rated(number, intent.level), change, order.id

@@ -1,0 +1,88 @@
+"""Citizen notices (受理、派单、办结、请评价) on the channel the citizen used.
+
+Effects: they run inside the transaction of the change and only write outbox rows
+(`kind` "sms" or "wechat"); the senders deliver them later, at least once. SMS and
+WeChat contacts were already answered with the number inline, so "accepted" goes only
+to the other channels (phone, portal, app, fax) when a phone number is known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from channels import texts
+from channels.identity import WECHAT, normalise_phone
+from hotline.domain.vocabulary import Channel, Status
+from hotline.outbox import enqueue
+from hotline.storage.models import CitizenIdentity, WorkOrder
+from hotline.workorders import Change
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+INLINE_ACK = {Channel.SMS.value, Channel.WECHAT.value}
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # outbox kind: "sms" | "wechat"
+    target: str  # phone number (national form) or openid
+
+
+class Notices:
+    def __init__(self, h: Hotline, *, sms: bool, wechat: bool) -> None:
+        self.h = h
+        self.sms = sms
+        self.wechat = wechat
+
+    async def on_created(self, change: Change) -> None:
+        o = change.order
+        if o.status != Status.DRAFT.value and o.channel not in INLINE_ACK:
+            await self._notify(change, "accepted", texts.accepted(self._name, o.number))
+
+    async def on_change(self, change: Change) -> None:
+        o, ev = change.order, change.event
+        if ev.kind == "registered" and o.channel not in INLINE_ACK:  # a call's draft, now 受理
+            await self._notify(change, "accepted", texts.accepted(self._name, o.number))
+        elif ev.kind == "dispatched":
+            dept = self.h.settings.department(str(ev.data.get("lead")))
+            await self._notify(change, "dispatched",
+                               texts.dispatched(self._name, o.number, dept.name if dept else "承办单位"))
+        elif (ev.kind == "replied" and ev.to_status is Status.REPLIED) or ev.kind == "resolved_directly":
+            result = str(ev.data.get("result") or ev.data.get("answer") or "")
+            await self._notify(change, "replied", texts.replied(self._name, o.number, result))
+            await self._notify(change, "rate_request", texts.rate_request(self._name, o.number))
+
+    @property
+    def _name(self) -> str:
+        return self.h.settings.hotline.name
+
+    async def route(self, change: Change) -> Route | None:
+        o: WorkOrder = change.order
+        if o.channel == Channel.WECHAT.value and self.wechat and o.citizen_id is not None:
+            openid = (await change.session.execute(
+                select(CitizenIdentity.value).where(CitizenIdentity.citizen_id == o.citizen_id,
+                                                    CitizenIdentity.kind == WECHAT)
+                .order_by(CitizenIdentity.id.desc()).limit(1))).scalar_one_or_none()
+            if openid:
+                return Route("wechat", openid)
+        phone = normalise_phone(o.contact_phone)
+        if self.sms and phone and not phone.startswith("0"):  # a landline (a fax line) takes no SMS
+            return Route("sms", phone)
+        return None
+
+    async def _notify(self, change: Change, event: str, text: str) -> None:
+        route = await self.route(change)
+        if route is None:
+            return
+        o = change.order
+        enqueue(change.session, kind=route.kind, target=route.target, event=event,
+                payload={"number": o.number, "text": text}, now=change.now, work_order_id=o.id)
+        wakeup = self.h.outbox.wakeup
+
+        async def wake() -> None:  # deliver soon after the commit, not at the next idle poll
+            wakeup.set()
+        change.after_commit.append(wake)

@@ -1,0 +1,366 @@
+"""Open311 GeoReport v2 (`/open311/v2/`), so existing Open311 apps and tools work unchanged.
+
+Services are the leaf subjects of the taxonomy (their codes are the service codes);
+a service request is a work order, its `service_request_id` the order number. Every
+method answers JSON or XML by the suffix (``requests.json`` / ``requests.xml``), and
+errors take the spec's shape, with the HTTP status as the code::
+
+    [{"code": 403, "description": "api_key 无效"}]
+    <?xml version="1.0" encoding="utf-8"?><errors><error><code>403</code><description>…</description></error></errors>
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from multidict import MultiDictProxy
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from channels.errors import BadPayload, PayloadTooLarge, UnsupportedMedia
+from channels.identity import APP_USER, phone_identity
+from channels.publicview import CLOSED, dept_name, open_or_closed, status_notes
+from hotline.contact import Contact, Identity
+from hotline.domain.vocabulary import Channel, Status
+from hotline.errors import HotlineError
+from hotline.settings import Settings
+from hotline.storage.models import Attachment, OrderEvent, WorkOrder
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+log = logging.getLogger(__name__)
+BASE = "/open311/v2"
+FMT = "{format:json|xml}"
+MAX_FORM = 64 * 1024
+MAX_RESULTS = 1000
+DEFAULT_SPAN = timedelta(days=90)
+RECORD_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+                 "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
+                 "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url")
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+# ---------------------------------------------------------------- rendering
+
+def _xml_value(parent: ET.Element, key: str, value: Any) -> None:
+    el = ET.SubElement(parent, key)
+    if isinstance(value, bool):
+        el.text = "true" if value else "false"
+    elif isinstance(value, list):
+        item_tag = {"attributes": "attribute", "values": "value"}.get(key, "item")
+        for item in value:
+            child = ET.SubElement(el, item_tag)
+            for k, v in item.items():
+                _xml_value(child, k, v)
+    elif value is not None:
+        el.text = str(value)
+
+
+def render(fmt: str, root: str, item: str, items: list[dict[str, Any]] | dict[str, Any], status: int = 200
+           ) -> web.Response:
+    if fmt == "json":
+        return web.Response(text=json.dumps(items, ensure_ascii=False), status=status,
+                            content_type="application/json", charset="utf-8")
+    top = ET.Element(root)
+    if isinstance(items, dict):  # a single document (service definition)
+        for k, v in items.items():
+            _xml_value(top, k, v)
+    else:
+        for it in items:
+            el = ET.SubElement(top, item)
+            for k, v in it.items():
+                _xml_value(el, k, v)
+    body = ET.tostring(top, encoding="utf-8", xml_declaration=True)
+    return web.Response(body=body, status=status, content_type="text/xml", charset="utf-8")
+
+
+def error(fmt: str, status: int, description: str) -> web.Response:
+    return render(fmt, "errors", "error", [{"code": status, "description": description}], status)
+
+
+# ---------------------------------------------------------------- the API
+
+class Open311:
+    def __init__(self, h: Hotline) -> None:
+        self.h = h
+        self.keys = h.settings.open311.api_keys
+        self.tz = ZoneInfo(h.settings.hotline.timezone)
+
+    @property
+    def settings(self) -> Settings:
+        return self.h.settings
+
+    def _check_jurisdiction(self, params: Any) -> None:
+        wanted = params.get("jurisdiction_id")
+        ours = self.settings.open311.jurisdiction_id
+        if wanted and ours and wanted != ours:
+            raise Open311Error(404, f"jurisdiction_id {wanted} 不在本平台")
+
+    def key_id(self, key: str | None) -> str:
+        """Which configured key this is (its short hash), or a 403."""
+        if not key:
+            raise Open311Error(403, "缺少 api_key")
+        for k in self.keys:
+            if hmac.compare_digest(k.encode(), key.encode()):
+                return hashlib.sha256(k.encode()).hexdigest()[:8]
+        raise Open311Error(403, "api_key 无效")
+
+    # services --------------------------------------------------------
+    def services(self) -> list[dict[str, Any]]:
+        return [{"service_code": leaf.code, "service_name": leaf.name,
+                 "description": f"{group.name} / {leaf.name}" + (f" ({leaf.name_en})" if leaf.name_en else ""),
+                 "metadata": True, "type": "realtime", "keywords": ",".join(leaf.keywords), "group": group.name}
+                for group, leaf in self.settings.leaf_subjects()]
+
+    def definition(self, code: str) -> dict[str, Any]:
+        if code not in {leaf.code for _, leaf in self.settings.leaf_subjects()}:
+            raise Open311Error(404, f"service_code {code} 不存在")
+        s = self.settings
+        areas = [d for d in s.departments if d.level in ("town", "village")]
+        return {"service_code": code, "attributes": [
+            {"variable": True, "code": "category", "datatype": "singlevaluelist", "required": False,
+             "datatype_description": "诉求类型", "order": 1, "description": "诉求类型（咨询、求助、投诉……）",
+             "values": [{"key": c.code, "name": c.name} for c in s.categories]},
+            {"variable": True, "code": "area", "datatype": "singlevaluelist", "required": False,
+             "datatype_description": "所在乡镇（街道）或村（社区）", "order": 2, "description": "所在区域",
+             "values": [{"key": d.code, "name": d.name} for d in areas]},
+            {"variable": True, "code": "confidential", "datatype": "singlevaluelist", "required": False,
+             "datatype_description": "举报人信息保密", "order": 3, "description": "是否对承办部门隐去反映人信息",
+             "values": [{"key": "false", "name": "否"}, {"key": "true", "name": "是"}]},
+        ]}
+
+    # requests --------------------------------------------------------
+    async def create(self, params: MultiDictProxy[str] | Any, idempotency_key: str | None) -> list[dict[str, Any]]:
+        key = self.key_id(params.get("api_key"))
+        self._check_jurisdiction(params)
+        s = self.settings
+        code = params.get("service_code") or ""
+        leaves = {leaf.code: leaf for _, leaf in s.leaf_subjects()}
+        if not code:
+            raise Open311Error(400, "缺少 service_code")
+        if code not in leaves:
+            raise Open311Error(404, f"service_code {code} 不存在")
+        lat, lng = _coord(params.get("lat"), -90, 90, "lat"), _coord(params.get("long"), -180, 180, "long")
+        address = (params.get("address_string") or "").strip()[:300] or None
+        if (lat is None or lng is None) and not address and not params.get("address_id"):
+            raise Open311Error(400, "需要 lat 与 long，或 address_string / address_id 之一")
+        description = (params.get("description") or "").strip()
+        if len(description) > 4000:
+            raise Open311Error(400, "description 过长（最多 4000 字）")
+        category = params.get("attribute[category]") or None
+        if category and category not in {c.code for c in s.categories}:
+            raise Open311Error(400, f"attribute[category] {category} 不存在")
+        area = params.get("attribute[area]") or None
+        if area and area not in s.area_codes():
+            raise Open311Error(400, f"attribute[area] {area} 不存在")
+        confidential = (params.get("attribute[confidential]") or "").lower() == "true"
+        identities = [i for i in (
+            phone_identity(params.get("phone")),
+            Identity("email", params["email"].strip().lower()) if params.get("email") else None,
+            Identity(APP_USER, f"{key}:{params['account_id']}") if params.get("account_id") else None,
+        ) if i is not None]
+        name = " ".join(x for x in (params.get("last_name"), params.get("first_name")) if x) or None
+        media = (params.get("media_url") or "").strip()
+        from channels import files
+
+        attachments = (files.remote(media, kind="photo", content_type="image/jpeg", filename="media_url"),) \
+            if media.startswith(("https://", "http://")) and len(media) <= 1000 else ()
+        external = f"open311:{key}:{idempotency_key}" if idempotency_key else f"open311:{uuid.uuid4()}"
+        contact = Contact(channel=Channel.APP, external_id=external[:200], received_at=self.h.clock(),
+                          text=description or leaves[code].name, sender=identities[0] if identities else None,
+                          other_identities=tuple(identities[1:]), sender_name=name,
+                          title=f"{leaves[code].name}：{description[:30]}" if description else leaves[code].name,
+                          category=category, subject=code, area=area, address=address, latitude=lat, longitude=lng,
+                          confidential=confidential, attachments=attachments,
+                          raw={"open311": {k: params.get(k) for k in ("service_code", "device_id", "account_id")
+                                           if params.get(k)}, "api_key": key})
+        result = await self.h.intake.receive(contact)
+        return [{"service_request_id": result.number, "service_notice": "已受理，请留意短信通知",
+                 "account_id": params.get("account_id") or None}]
+
+    async def search(self, params: Any) -> list[dict[str, Any]]:
+        self._check_jurisdiction(params)
+        q = select(WorkOrder).where(WorkOrder.status != Status.DRAFT.value)
+        ids = _csv(params.get("service_request_id"))
+        if ids:  # "overrides all other parameters", as the spec says
+            q = q.where(WorkOrder.number.in_(ids[:MAX_RESULTS]))
+        else:
+            now = self.h.clock()
+            start, end = _when(params.get("start_date"), "start_date"), _when(params.get("end_date"), "end_date")
+            if start is None and end is None:
+                start = now - DEFAULT_SPAN
+            if start is not None:
+                q = q.where(WorkOrder.created_at >= start)
+            if end is not None:
+                q = q.where(WorkOrder.created_at <= end)
+            codes = _csv(params.get("service_code"))
+            if codes:
+                q = q.where(WorkOrder.subject.in_(codes))
+            statuses = set(_csv(params.get("status")))
+            if statuses - {"open", "closed"}:
+                raise Open311Error(400, "status 只能是 open 或 closed")
+            closed = [x.value for x in CLOSED]
+            if statuses == {"open"}:
+                q = q.where(WorkOrder.status.not_in(closed))
+            elif statuses == {"closed"}:
+                q = q.where(WorkOrder.status.in_(closed))
+        async with self.h.sessions() as session:
+            orders = list((await session.execute(q.order_by(WorkOrder.id.desc()).limit(MAX_RESULTS))).scalars())
+            ids_ = [o.id for o in orders]
+            events: dict[int, list[OrderEvent]] = {i: [] for i in ids_}
+            media: dict[int, str] = {}
+            if ids_:
+                for e in (await session.execute(select(OrderEvent).where(OrderEvent.work_order_id.in_(ids_))
+                                                .order_by(OrderEvent.work_order_id, OrderEvent.seq))).scalars():
+                    events[e.work_order_id].append(e)
+                for a in (await session.execute(select(Attachment).where(
+                        Attachment.work_order_id.in_(ids_), Attachment.location.like("http%"))
+                        .order_by(Attachment.id))).scalars():
+                    media.setdefault(a.work_order_id or 0, a.location)
+        return [self.record(o, events[o.id], media.get(o.id, "")) for o in orders]
+
+    def record(self, o: WorkOrder, events: list[OrderEvent], media_url: str) -> dict[str, Any]:
+        leaves = {leaf.code: leaf.name for _, leaf in self.settings.leaf_subjects()}
+        secret = bool(o.confidential)
+        return {
+            "service_request_id": o.number, "status": open_or_closed(o.status),
+            "status_notes": status_notes(self.settings, events),
+            "service_name": leaves.get(o.subject or "", ""), "service_code": o.subject or "",
+            "description": "（保密）" if secret else o.description,
+            "agency_responsible": dept_name(self.settings, o.lead_department), "service_notice": "",
+            "requested_datetime": self._iso(o.created_at), "updated_datetime": self._iso(o.updated_at),
+            "expected_datetime": self._iso(o.reply_by), "address": None if secret else o.address,
+            "address_id": None, "zipcode": None, "lat": None if secret else o.latitude,
+            "long": None if secret else o.longitude, "media_url": None if secret else (media_url or None)}
+
+    def _iso(self, t: datetime | None) -> str | None:
+        return t.astimezone(self.tz).isoformat(timespec="seconds") if t else None
+
+
+def _csv(value: str | None) -> list[str]:
+    return [x.strip() for x in (value or "").split(",") if x.strip()]
+
+
+def _coord(value: str | None, lo: float, hi: float, name: str) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        v = float(value)
+    except ValueError:
+        raise Open311Error(400, f"{name} 不是数字") from None
+    if not lo <= v <= hi:
+        raise Open311Error(400, f"{name} 超出范围")
+    return v
+
+
+def _when(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Open311Error(400, f"{name} 须为 W3C 日期时间，如 2026-11-26T08:00:00+08:00") from None
+    if t.tzinfo is None:
+        raise Open311Error(400, f"{name} 须带时区（Z 或 +08:00）")
+    return t
+
+
+# ---------------------------------------------------------------- routes
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _guard(fn: Handler) -> Handler:
+    """Every failure in the spec's error format, never the core's problem+json."""
+    async def wrapped(request: web.Request) -> web.Response:
+        fmt = request.match_info.get("format", "json")
+        try:
+            return await fn(request)
+        except Open311Error as exc:
+            return error(fmt, exc.status, exc.description)
+        except HotlineError as exc:
+            return error(fmt, exc.status if exc.status < 500 else 503, exc.detail)
+        except (OperationalError, InterfaceError, ConnectionError, OSError):
+            log.exception("open311: database unavailable")
+            return error(fmt, 503, "服务暂时不可用，请稍后重试")
+        except DBAPIError:
+            log.exception("open311: database error")
+            return error(fmt, 500, "服务器内部错误")
+    return wrapped
+
+
+async def _form(request: web.Request) -> Any:
+    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raise UnsupportedMedia("请使用 application/x-www-form-urlencoded")
+    if request.content_length is not None and request.content_length > MAX_FORM:
+        raise PayloadTooLarge(f"请求体超过上限 {MAX_FORM} 字节")
+    try:
+        return await request.post()
+    except ValueError as exc:
+        raise BadPayload(f"表单无法解析：{exc}") from None
+
+
+def install_routes(h: Hotline, api: Open311) -> None:
+    async def discovery(request: web.Request) -> web.Response:
+        base = (h.settings.http.public_url or f"{request.scheme}://{request.host}").rstrip("/")
+        return web.json_response({
+            "changeset": "2026-11-26T00:00:00+08:00", "contact": h.settings.hotline.name,
+            "key_service": "向热线中心申请 api_key", "endpoints": [{
+                "specification": "http://wiki.open311.org/GeoReport_v2", "url": base + BASE,
+                "changeset": "2026-11-26T00:00:00+08:00", "type": "production",
+                "formats": ["application/json", "text/xml"]}]})
+
+    @_guard
+    async def services(request: web.Request) -> web.Response:
+        api._check_jurisdiction(request.query)
+        return render(request.match_info["format"], "services", "service", api.services())
+
+    @_guard
+    async def definition(request: web.Request) -> web.Response:
+        api._check_jurisdiction(request.query)
+        return render(request.match_info["format"], "service_definition", "",
+                      api.definition(request.match_info["code"]))
+
+    @_guard
+    async def requests_get(request: web.Request) -> web.Response:
+        return render(request.match_info["format"], "service_requests", "request", await api.search(request.query))
+
+    @_guard
+    async def requests_post(request: web.Request) -> web.Response:
+        params = await _form(request)
+        out = await api.create(params, request.headers.get("Idempotency-Key"))
+        return render(request.match_info["format"], "service_requests", "request", out)
+
+    @_guard
+    async def request_one(request: web.Request) -> web.Response:
+        found = await api.search({"service_request_id": request.match_info["id"],
+                                  "jurisdiction_id": request.query.get("jurisdiction_id")})
+        if not found:
+            raise Open311Error(404, f"service_request_id {request.match_info['id']} 不存在")
+        return render(request.match_info["format"], "service_requests", "request", found)
+
+    def add(app: web.Application) -> None:
+        app.router.add_get("/open311/discovery.json", discovery)
+        app.router.add_get(f"{BASE}/services.{FMT}", services)
+        app.router.add_get(BASE + "/services/{code:[A-Za-z0-9_-]+}." + FMT, definition)
+        app.router.add_get(f"{BASE}/requests.{FMT}", requests_get)
+        app.router.add_post(f"{BASE}/requests.{FMT}", requests_post)
+        app.router.add_get(BASE + "/requests/{id:[0-9A-Za-z_-]+}." + FMT, request_one)
+    h.routes.append(add)

@@ -1,0 +1,100 @@
+"""The portal's URLs under /portal/."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from channels.portal.views import HERE, Portal
+from channels.web_util import client_key
+from hotline.errors import TransitionRejected
+from hotline.web.context import lang_of
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+
+def install(h: Hotline, portal: Portal) -> None:
+    async def index(request: web.Request) -> web.Response:
+        return portal.page(request, "submit.html", **portal._form_ctx(request))
+
+    async def submit(request: web.Request) -> web.StreamResponse:
+        lang = lang_of(request)
+        t = portal._words(lang)
+        if request.content_type != "multipart/form-data":
+            return portal.page(request, "submit.html", status=415, errors=[t["err_too_large"]],
+                               **portal._form_ctx(request))
+        sub = await portal.read_submission(request, lang)
+        form = {k: v for k, v in sub.fields.items() if k != "csrf"}
+        if not portal.csrf_ok(request, sub.fields.get("csrf")):
+            return portal.page(request, "submit.html", status=403, errors=[t["err_csrf"]],
+                               **portal._form_ctx(request, form))
+        if not portal.submit_limit.allow(client_key(request)):
+            return portal.page(request, "submit.html", status=429, errors=[t["err_rate"]],
+                               **portal._form_ctx(request, form))
+        portal.validate(sub, lang)
+        if sub.errors:
+            return portal.page(request, "submit.html", status=422, errors=sub.errors,
+                               **portal._form_ctx(request, form))
+        number = await portal.submit(request, sub)
+        has_phone = "1" if sub.fields.get("phone", "").strip() else "0"
+        raise web.HTTPSeeOther(f"/portal/done/{number}?p={has_phone}&sig={portal.done_sig(number)}")
+
+    async def done(request: web.Request) -> web.Response:
+        number = request.match_info["number"]
+        if request.query.get("sig") != portal.done_sig(number):
+            raise web.HTTPNotFound()
+        return portal.page(request, "done.html", tab="submit", number=number, has_phone=request.query.get("p") == "1")
+
+    async def status_form(request: web.Request) -> web.Response:
+        return portal.page(request, "status.html", tab="status", number=request.query.get("number", "")[:20])
+
+    async def _lookup(request: web.Request, number: str, last4: str, **extra: object) -> web.Response:
+        lang = lang_of(request)
+        view = await portal.order_view(request, number, last4)
+        return portal.page(request, "status.html", status=200 if view else 404, tab="status", number=number,
+                           last4=last4 if view else "", order=view, not_found=view is None,
+                           levels=portal.levels(lang), **extra)
+
+    async def status(request: web.Request) -> web.Response:
+        t = portal._words(lang_of(request))
+        form = await request.post()
+        number, last4 = str(form.get("number", "")).strip()[:20], str(form.get("last4", "")).strip()[:4]
+        if not portal.csrf_ok(request, str(form.get("csrf", ""))):
+            return portal.page(request, "status.html", status=403, tab="status", errors=[t["err_csrf"]])
+        if not portal.lookup_limit.allow(client_key(request)):  # 10,000 possible last-4s: slow guessing down
+            return portal.page(request, "status.html", status=429, tab="status", errors=[t["err_rate"]])
+        return await _lookup(request, number, last4)
+
+    async def rate(request: web.Request) -> web.Response:
+        t = portal._words(lang_of(request))
+        form = await request.post()
+        number, last4 = str(form.get("number", "")).strip()[:20], str(form.get("last4", "")).strip()[:4]
+        if not portal.csrf_ok(request, str(form.get("csrf", ""))):
+            return portal.page(request, "status.html", status=403, tab="status", errors=[t["err_csrf"]])
+        if not portal.lookup_limit.allow(client_key(request)):
+            return portal.page(request, "status.html", status=429, tab="status", errors=[t["err_rate"]])
+        view = await portal.order_view(request, number, last4)
+        level = str(form.get("level", ""))
+        if view is None or not view["can_rate"] or level not in {"1", "2", "3", "4", "5"}:
+            return await _lookup(request, number, last4)
+        try:
+            await portal.rate(number, int(level), str(form.get("comment", "")))
+        except TransitionRejected:  # rated meanwhile (another tab): show the state as it is
+            return await _lookup(request, number, last4)
+        return await _lookup(request, number, last4, thanks=True)
+
+    async def root(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/portal/" + (f"?{request.query_string}" if request.query_string else ""))
+
+    def add(app: web.Application) -> None:
+        app.router.add_get("/portal", root)
+        app.router.add_get("/portal/", index)
+        app.router.add_post("/portal/submit", submit)
+        app.router.add_get("/portal/done/{number:[0-9]{14}}", done)
+        app.router.add_get("/portal/status", status_form)
+        app.router.add_post("/portal/status", status)
+        app.router.add_post("/portal/rate", rate)
+        app.router.add_static("/portal/static/", HERE / "static", show_index=False)
+    h.routes.append(add)

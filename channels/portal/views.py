@@ -1,0 +1,244 @@
+"""The portal's pages, server-rendered (Jinja2), Chinese first, usable on a phone.
+
+Writes are protected by a signed double-submit CSRF token and rate-limited per client;
+a submission carries a one-time id from the form, so a double click or a browser retry
+gives the same work order. Status lookup needs the number and the last 4 digits of the
+phone number left with it, and the same answer is given for "no such order" and "wrong
+digits", so numbers cannot be probed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from aiohttp import BodyPartReader, web
+
+from channels import files
+from channels.config import PortalConfig
+from channels.errors import PayloadTooLarge
+from channels.identity import last4_matches, normalise_phone, phone_identity
+from channels.inbox import RATEABLE
+from channels.portal.i18n import WORDS
+from channels.publicview import dept_name, public_history
+from channels.web_util import client_key
+from hotline.contact import AttachmentIn, Contact
+from hotline.domain import workorder as wo
+from hotline.domain.vocabulary import SATISFACTION, ActorKind, Channel
+from hotline.errors import NotFound
+from hotline.ratelimit import RateLimiter
+from hotline.settings import ensure_secret_key
+from hotline.storage.orders import order_history
+from hotline.web.context import LANG_COOKIE, lang_of
+from hotline.web.serialize import status_name
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+HERE = Path(__file__).resolve().parent
+CSRF_COOKIE = "hotline_portal_csrf"
+FIELDS = ("category", "subject", "area", "address", "text", "name", "phone", "confidential", "csrf",
+          "submission_id")
+
+
+@dataclass
+class Submission:
+    fields: dict[str, str] = field(default_factory=dict)
+    photos: list[tuple[str, bytes]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class Portal:
+    def __init__(self, h: Hotline, cfg: PortalConfig) -> None:
+        self.h = h
+        self.cfg = cfg
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
+                                      autoescape=jinja2.select_autoescape(["html"]), enable_async=False)
+        self.secret = ensure_secret_key(h.settings).encode()
+        self.submit_limit = RateLimiter(cfg.submissions_per_client, cfg.window_seconds)
+        self.lookup_limit = RateLimiter(cfg.lookups_per_client, cfg.window_seconds)
+
+    # ------------------------------------------------------------ rendering
+    def _words(self, lang: str) -> dict[str, str]:
+        return WORDS["en" if lang == "en" else "zh"]
+
+    def page(self, request: web.Request, template: str, *, status: int = 200, **ctx: Any) -> web.Response:
+        lang = lang_of(request)
+        token = self._csrf_for(request)
+        s = self.h.settings
+        html = self.env.get_template(template).render(
+            lang=lang, t=self._words(lang), csrf=token, hotline_name=s.hotline.name_en if lang == "en" else s.hotline.name,
+            hotline_number=s.hotline.number, lang_href=self._lang_href(request, str(ctx.get("tab", "submit")), lang), **ctx)
+        resp = web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
+                            headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
+                                     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:"})
+        resp.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Lax", path="/portal")
+        if request.query.get("lang") in ("zh", "en"):
+            resp.set_cookie(LANG_COOKIE, request.query["lang"], samesite="Lax", max_age=365 * 86400)
+        return resp
+
+    @staticmethod
+    def _lang_href(request: web.Request, tab: str, lang: str) -> str:
+        """The language link: this page again, or for a POST result its tab's page."""
+        other = "zh" if lang == "en" else "en"
+        if request.method == "GET":
+            return str(request.rel_url.update_query(lang=other))
+        return ("/portal/status" if tab == "status" else "/portal/") + f"?lang={other}"
+
+    def _label(self, item: Any, lang: str) -> str:
+        return str(item.name_en) if lang == "en" and getattr(item, "name_en", "") else str(item.name)
+
+    def _form_ctx(self, request: web.Request, form: dict[str, str] | None = None) -> dict[str, Any]:
+        lang = lang_of(request)
+        s = self.h.settings
+        towns = [d for d in s.departments if d.level == "town"]
+        villages = [d for d in s.departments if d.level == "village"]
+        t = self._words(lang)
+        return {
+            "tab": "submit", "form": form or {}, "submission_id": (form or {}).get("submission_id") or uuid.uuid4(),
+            "categories": [{"code": c.code, "label": self._label(c, lang)} for c in s.categories],
+            "subjects": [{"label": self._label(g, lang), "children": [
+                {"code": leaf.code, "label": self._label(leaf, lang)} for leaf in g.children]} for g in s.subjects],
+            "areas": [{"code": town.code, "label": self._label(town, lang), "children": [
+                {"code": v.code, "label": self._label(v, lang)} for v in villages if v.parent == town.code]}
+                for town in towns],
+            "max_text": self.cfg.max_text_chars, "photo_types": ",".join(self.cfg.photo_types),
+            "photos_hint": t["photos_hint"].format(n=self.cfg.max_photos, mb=self.cfg.max_photo_bytes // (1024 * 1024)),
+        }
+
+    # ------------------------------------------------------------ CSRF (signed double submit)
+    def _sign(self, nonce: str) -> str:
+        return hmac.new(self.secret, f"portal-csrf:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _csrf_for(self, request: web.Request) -> str:
+        existing = request.cookies.get(CSRF_COOKIE, "")
+        if self._valid_token(existing):
+            return existing
+        nonce = secrets.token_urlsafe(16)
+        return f"{nonce}.{self._sign(nonce)}"
+
+    def _valid_token(self, token: str) -> bool:
+        nonce, _, sig = token.partition(".")
+        return bool(nonce) and hmac.compare_digest(sig, self._sign(nonce))
+
+    def csrf_ok(self, request: web.Request, submitted: str | None) -> bool:
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        return bool(submitted) and self._valid_token(cookie) and hmac.compare_digest(cookie, submitted or "")
+
+    def done_sig(self, number: str) -> str:
+        return hmac.new(self.secret, f"portal-done:{number}".encode(), hashlib.sha256).hexdigest()[:24]
+
+    # ------------------------------------------------------------ submission
+    async def read_submission(self, request: web.Request, lang: str) -> Submission:
+        t = self._words(lang)
+        sub = Submission()
+        limit = self.cfg.max_photos * self.cfg.max_photo_bytes + 256 * 1024
+        if request.content_length is not None and request.content_length > limit:
+            raise PayloadTooLarge(t["err_too_large"])
+        reader = await request.multipart()
+        mb = self.cfg.max_photo_bytes // (1024 * 1024)
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or part.name is None:
+                continue
+            if part.name == "photos":
+                data = await _read(part, self.cfg.max_photo_bytes + 1)
+                if not data and not part.filename:
+                    continue  # the empty file input
+                name = files.safe_name(part.filename, "photo")
+                if len(sub.photos) >= self.cfg.max_photos:
+                    sub.errors.append(t["err_photo_count"].format(n=self.cfg.max_photos))
+                elif len(data) > self.cfg.max_photo_bytes:
+                    sub.errors.append(t["err_photo_size"].format(name=name, mb=mb))
+                else:
+                    sub.photos.append((name, data))
+            elif part.name in FIELDS:
+                sub.fields[part.name] = (await _read(part, 4 * self.cfg.max_text_chars)).decode("utf-8", "replace")
+        return sub
+
+    def validate(self, sub: Submission, lang: str) -> None:
+        t = self._words(lang)
+        s = self.h.settings
+        f = sub.fields
+        text = f.get("text", "").strip()
+        if not text or len(text) > self.cfg.max_text_chars:
+            sub.errors.append(t["err_text"].format(n=self.cfg.max_text_chars))
+        if f.get("phone", "").strip() and not re.fullmatch(r"1[3-9]\d{9}", normalise_phone(f["phone"]) or ""):
+            sub.errors.append(t["err_phone"])
+        for key, known in (("category", {c.code for c in s.categories}), ("subject", s.subject_codes()),
+                           ("area", s.area_codes())):
+            if f.get(key) and f[key] not in known:
+                sub.errors.append(t["err_choice"].format(field=t[key]))
+        for name, data in sub.photos:
+            ctype = files.sniff_image(data)
+            if ctype is None or ctype not in self.cfg.photo_types:
+                sub.errors.append(t["err_photo_type"].format(name=name))
+
+    async def submit(self, request: web.Request, sub: Submission) -> str:
+        h = self.h
+        f = sub.fields
+        now = h.clock()
+        attachments: list[AttachmentIn] = []
+        for name, data in sub.photos:
+            ctype = files.sniff_image(data) or "application/octet-stream"
+            attachments.append(await files.store(h.settings.data_dir, data, kind="photo", content_type=ctype,
+                                                 filename=name, now=now))
+        try:
+            submission = str(uuid.UUID(f.get("submission_id", "")))
+        except ValueError:
+            submission = str(uuid.uuid4())
+        contact = Contact(channel=Channel.WEB, external_id=f"portal:{submission}", received_at=now,
+                          text=f["text"].strip(), sender=phone_identity(f.get("phone")),
+                          sender_name=(f.get("name") or "").strip()[:100] or None, category=f.get("category") or None,
+                          subject=f.get("subject") or None, area=f.get("area") or None,
+                          address=(f.get("address") or "").strip()[:300] or None,
+                          confidential=f.get("confidential") == "1", attachments=tuple(attachments),
+                          raw={"client": client_key(request), "user_agent": request.headers.get("User-Agent", "")[:200]})
+        result = await h.intake.receive(contact)
+        return result.number
+
+    # ------------------------------------------------------------ status + rating
+    async def order_view(self, request: web.Request, number: str, last4: str) -> dict[str, Any] | None:
+        lang = lang_of(request)
+        async with self.h.sessions() as session:
+            try:
+                hist = await order_history(session, number)
+            except NotFound:
+                return None
+        o = hist.order
+        if not last4_matches(o.contact_phone, last4):
+            return None
+        en = lang == "en"
+        tz = self.h.calendar.tz
+        return {"number": o.number, "status_name": status_name(o.status, lang),
+                "department": dept_name(self.h.settings, o.lead_department, lang),
+                "history": [{"at": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "note": n}
+                            for e, n in public_history(self.h.settings, hist.events, lang)],
+                "rating": o.rating, "rating_name": SATISFACTION[o.rating][1 if en else 0] if o.rating else None,
+                "can_rate": o.status in RATEABLE and o.rating is None}
+
+    async def rate(self, number: str, level: int, comment: str) -> None:
+        actor = wo.Actor(ActorKind.CITIZEN, None, None)
+
+        async def build(session: Any, order: Any, state: wo.OrderState) -> wo.Command:
+            return wo.Rate(actor, level, comment[:500])
+        await self.h.orders.execute(number, build)
+
+    def levels(self, lang: str) -> list[tuple[int, str]]:
+        return [(k, v[1] if lang == "en" else v[0]) for k, v in sorted(SATISFACTION.items(), reverse=True)]
+
+
+async def _read(part: BodyPartReader, limit: int) -> bytes:
+    chunks, size = [], 0
+    while chunk := await part.read_chunk(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks) + chunk  # the caller sees it is over the limit
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,262 @@
+"""The WeChat official account (微信公众号): server check, messages, notices.
+
+WeChat's server posts XML, plain or in safe mode (AES, ``encrypt_type=aes``)::
+
+    POST /channels/wechat?signature=…&timestamp=…&nonce=…&openid=o6_b…&encrypt_type=aes&msg_signature=…
+    <xml><ToUserName><![CDATA[gh_…]]></ToUserName><Encrypt><![CDATA[…]]></Encrypt></xml>
+
+which decrypts to a message such as::
+
+    <xml><ToUserName><![CDATA[gh_…]]></ToUserName><FromUserName><![CDATA[o6_b…]]></FromUserName>
+    <CreateTime>1795490400</CreateTime><MsgType><![CDATA[text]]></MsgType>
+    <Content><![CDATA[小区门口垃圾三天没人清运]]></Content><MsgId>24518012345678901</MsgId></xml>
+
+and expects a passive reply within 5 s, encrypted when the request was. WeChat retries a
+message three times: the `MsgId` makes the retries idempotent. Later notices go out as
+customer-service messages through the (wechatpy) API client, whose access token is
+cached — in Redis when there is one, so every worker shares it — and refreshed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import requests
+from aiohttp import web
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
+from wechatpy import parse_message
+from wechatpy.client import WeChatClient
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException, WeChatClientException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from channels import files, texts
+from channels.config import WechatConfig
+from channels.errors import BadPayload, ChannelAuthError, ChannelNotConfigured, UnsupportedMedia
+from channels.identity import WECHAT
+from channels.inbox import Answer, Inbound, Inbox
+from channels.keywords import Intent, classify
+from channels.web_util import read_body
+from hotline.contact import Identity
+from hotline.domain.vocabulary import Channel
+from hotline.outbox import DeliveryFailed
+from hotline.storage.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+log = logging.getLogger(__name__)
+PATH = "/channels/wechat"
+MAX_CLOCK_SKEW = 300  # seconds; an old signed request replayed later is refused
+XML_TYPES = {"text/xml", "application/xml", ""}
+# Errors a retry cannot fix: outside the 48-hour customer-service window, unfollowed, bad openid.
+PERMANENT = {40003, 43004, 45015, 45047, 48001}
+QUERY_KEYS = {"QUERY", "查询"}
+
+
+def _xml_guard(body: bytes) -> None:
+    """Refuse DTDs, entities (XML bombs) and malformed XML before any other parser sees it."""
+    try:
+        safe_fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise BadPayload("XML 中不允许 DTD 或实体声明") from None
+    except Exception as exc:  # ParseError and friends: whatever the body is, it is not our XML
+        raise BadPayload(f"XML 无法解析：{type(exc).__name__}") from None
+
+
+class _ApiClient(WeChatClient):
+    """wechatpy's client, aimed at HOTLINE_WECHAT_API_BASE (the token URL included)."""
+
+    def __init__(self, appid: str, secret: str, api_base: str, session: Any) -> None:
+        super().__init__(appid, secret, session=session, timeout=10)
+        self.API_BASE_URL = api_base
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        return self._fetch_access_token(url=self.API_BASE_URL + "token", params={
+            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+
+
+class WechatChannel:
+    def __init__(self, h: Hotline, cfg: WechatConfig) -> None:
+        self.h = h
+        self.cfg = cfg
+        w = h.settings.wechat
+        self.token = w.token
+        self.crypto = WeChatCrypto(w.token, w.aes_key, w.appid) if (w.token and w.aes_key and w.appid) else None
+        self.inbox = Inbox(h, timedelta(minutes=cfg.follow_up_window_minutes))
+        self._client: _ApiClient | None = None
+        self._client_lock = threading.Lock()
+        self._send_lock = asyncio.Lock()
+
+    @property
+    def can_send(self) -> bool:
+        w = self.h.settings.wechat
+        return bool(w.appid and w.secret)
+
+    # ------------------------------------------------------------ verify
+    def _check(self, request: web.Request) -> None:
+        if not self.token:
+            raise ChannelNotConfigured("微信渠道未配置（HOTLINE_WECHAT_TOKEN）")
+        q = request.query
+        ts = q.get("timestamp", "")
+        try:
+            check_signature(self.token, q.get("signature", ""), ts, q.get("nonce", ""))
+        except InvalidSignatureException:
+            log.warning("wechat: bad signature from %s", request.remote)
+            raise ChannelAuthError("微信签名校验失败") from None
+        if not ts.isdigit() or abs(int(ts) - self.h.clock().timestamp()) > MAX_CLOCK_SKEW:
+            raise ChannelAuthError("timestamp 过期或无效（重放的请求）", code="stale_timestamp")
+
+    def server_check(self, request: web.Request) -> str:
+        self._check(request)
+        return request.query.get("echostr", "")
+
+    async def verify(self, request: web.Request) -> tuple[str, bool]:
+        """The message XML (decrypted), and whether the request was encrypted."""
+        self._check(request)
+        if request.content_type not in XML_TYPES:
+            raise UnsupportedMedia(f"请使用 text/xml（收到 {request.content_type}）")
+        body = await read_body(request, self.cfg.max_body_bytes)
+        _xml_guard(body)
+        if request.query.get("encrypt_type", "raw") != "aes":
+            return body.decode("utf-8", "replace"), False
+        if self.crypto is None:
+            raise BadPayload("收到安全模式消息，但未配置 HOTLINE_WECHAT_AES_KEY")
+        q = request.query
+        try:
+            xml = self.crypto.decrypt_message(body, q.get("msg_signature", ""), q.get("timestamp", ""),
+                                              q.get("nonce", ""))
+        except InvalidSignatureException:
+            raise ChannelAuthError("msg_signature 校验失败") from None
+        except InvalidAppIdException:
+            raise ChannelAuthError("消息不属于本公众号（AppID 不符）", code="wrong_appid") from None
+        except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
+            raise BadPayload(f"密文无法解密：{type(exc).__name__}") from None
+        _xml_guard(xml.encode("utf-8") if isinstance(xml, str) else xml)
+        return xml, True
+
+    # ------------------------------------------------------------ parse + answer
+    def parse(self, xml: str) -> Any:
+        try:
+            msg = parse_message(xml)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise BadPayload(f"不是微信消息：{type(exc).__name__}") from None
+        if msg is None or not msg.source:
+            raise BadPayload("缺少 FromUserName")
+        return msg
+
+    def _inbound(self, msg: Any, text: str, **kw: Any) -> Inbound:
+        external = str(msg.id) if msg.id else f"{msg.source}:{msg.time}:{msg.type}"
+        raw = {"MsgType": msg.type, "MsgId": str(msg.id or ""), "CreateTime": msg.time}
+        return Inbound(Channel.WECHAT, external, Identity(WECHAT, msg.source), self.h.clock(), text, raw=raw, **kw)
+
+    async def receive(self, msg: Any) -> Answer | None:
+        """None: nothing to say (WeChat then wants the plain answer "success")."""
+        name = self.h.settings.hotline.name
+        kind = msg.type
+        if kind == "text":
+            intent = classify(msg.content or "")
+            if intent.kind in ("opt_out", "opt_in"):  # on WeChat one unfollows instead
+                intent = Intent("new", intent.text)
+            if not intent.text and intent.kind in ("new", "follow_up"):
+                return Answer(texts.unsupported())
+            return await self.inbox.handle(self._inbound(msg, msg.content or ""), intent)
+        if kind == "image":
+            att = files.remote(msg.image, kind="photo", content_type="image/jpeg", filename=f"wechat-{msg.id}.jpg")
+            return await self.inbox.intake(self._inbound(msg, "[图片]", attachments=(att,)), "[图片]")
+        if kind == "voice":
+            text = (msg.recognition or "").strip() or "[语音]"
+            att = files.remote(f"wechat-media:{msg.media_id}", kind="voice", content_type="audio/amr",
+                               filename=f"wechat-{msg.id}.{msg.format or 'amr'}")
+            return await self.inbox.intake(self._inbound(msg, text, attachments=(att,)), text)
+        if kind == "location":
+            try:
+                lat, lng = float(msg.location_x), float(msg.location_y)
+            except (TypeError, ValueError):
+                raise BadPayload("位置消息坐标无效") from None
+            if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+                raise BadPayload("位置消息坐标超出范围")
+            label = (msg.label or "").strip()[:300]
+            text = f"[位置] {label}" if label else "[位置]"
+            return await self.inbox.intake(self._inbound(msg, text, address=label or None, latitude=lat,
+                                                         longitude=lng), text)
+        if kind == "event":
+            event = getattr(msg, "event", "")
+            if event in ("subscribe", "subscribe_scan"):
+                return Answer(texts.welcome(name))
+            if event == "click":
+                key = (getattr(msg, "key", "") or "").strip()
+                if key.upper() in QUERY_KEYS:
+                    return await self.inbox.handle(self._inbound(msg, "查询"), Intent("query", "查询"))
+                reply = self.cfg.menu_replies.get(key)
+                return Answer(reply) if reply else Answer(texts.welcome(name))
+            return None  # unsubscribe, view, location reports ...: nothing to answer
+        return Answer(texts.unsupported())
+
+    def acknowledge(self, msg: Any, answer: Answer | None, encrypted: bool, request: web.Request) -> web.Response:
+        if answer is None:
+            return web.Response(text="success", content_type="text/plain")
+        xml = TextReply(message=msg, content=answer.text).render()
+        if encrypted:
+            assert self.crypto is not None
+            xml = self.crypto.encrypt_message(xml, request.query.get("nonce", ""),
+                                              str(int(self.h.clock().timestamp())))
+        return web.Response(text=xml, content_type="application/xml", charset="utf-8")
+
+    # ------------------------------------------------------------ outbound (outbox sender)
+    def _api(self) -> _ApiClient:
+        with self._client_lock:
+            if self._client is None:
+                w = self.h.settings.wechat
+                storage = None
+                if self.h.settings.redis.url:
+                    import redis
+                    from wechatpy.session.redisstorage import RedisStorage
+
+                    # Shared by every web node and worker: fetching a token elsewhere
+                    # would otherwise invalidate ours.
+                    storage = RedisStorage(redis.Redis.from_url(self.h.settings.redis.url),
+                                           prefix="hotline:wechat")
+                base = (w.api_base or "https://api.weixin.qq.com/cgi-bin/").rstrip("/") + "/"
+                assert w.appid and w.secret
+                self._client = _ApiClient(w.appid, w.secret, base, storage)
+            return self._client
+
+    def _send_sync(self, openid: str, text: str) -> None:
+        self._api().message.send_text(openid, text)
+
+    async def send(self, message: OutboxMessage) -> None:
+        if not self.can_send:
+            raise DeliveryFailed("WeChat is not configured (HOTLINE_WECHAT_APPID/SECRET)", retry_after=600)
+        text = str(message.payload.get("text", ""))
+        try:
+            async with self._send_lock:  # one token refresh at a time
+                await asyncio.to_thread(self._send_sync, message.target, text)
+        except WeChatClientException as exc:
+            code = exc.errcode
+            raise DeliveryFailed(f"WeChat errcode {code}: {exc.errmsg}",
+                                 retryable=code not in PERMANENT) from None
+        except requests.RequestException as exc:
+            raise DeliveryFailed(f"WeChat unreachable: {type(exc).__name__}") from None
+
+
+def install_routes(h: Hotline, channel: WechatChannel) -> None:
+    async def check(request: web.Request) -> web.Response:
+        return web.Response(text=channel.server_check(request), content_type="text/plain")
+
+    async def inbound(request: web.Request) -> web.Response:
+        xml, encrypted = await channel.verify(request)
+        msg = channel.parse(xml)
+        answer = await channel.receive(msg)
+        return channel.acknowledge(msg, answer, encrypted, request)
+
+    def add(app: web.Application) -> None:
+        app.router.add_get(PATH, check)
+        app.router.add_post(PATH, inbound)
+    h.routes.append(add)
