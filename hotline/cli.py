@@ -77,14 +77,14 @@ async def cmd_check_config(args: argparse.Namespace) -> int:
 async def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from hotline.directory import sync_departments
     from hotline.storage.engine import create_engine, session_factory
-    from hotline.storage.migrate import pending, upgrade
+    from hotline.storage.migrate import pending_revisions, upgrade
 
     s = _settings()
     engine = create_engine(s.database_url, schema=s.database.schema_)
     try:
-        todo = await pending(engine)
+        todo = await pending_revisions(engine)
         print(f"migrating {'SQLite' if s.is_sqlite else 'PostgreSQL'}: "
-              f"{'up to date' if not todo else 'applying ' + ', '.join(sorted(todo))} …", flush=True)
+              f"{'up to date' if not todo else 'applying ' + ', '.join(todo)} …", flush=True)
         await upgrade(engine)
         async with session_factory(engine)() as session, session.begin():
             changed = await sync_departments(session, s)

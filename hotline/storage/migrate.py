@@ -41,6 +41,14 @@ async def pending(engine: AsyncEngine) -> set[str]:
     return script_heads() - await current_heads(engine)
 
 
+async def pending_revisions(engine: AsyncEngine) -> list[str]:
+    """Every revision `upgrade` would apply, oldest first."""
+    script = ScriptDirectory.from_config(_config())
+    current = await current_heads(engine)
+    applied = {r.revision for head in current for r in script.iterate_revisions(head, "base")}
+    return [r.revision for r in reversed(list(script.walk_revisions())) if r.revision not in applied]
+
+
 def new_revision(message: str, engine_url_sync: str) -> None:  # pragma: no cover - developer tool
     """Autogenerate a revision against a scratch database (developers only)."""
     from sqlalchemy import create_engine

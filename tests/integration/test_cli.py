@@ -32,7 +32,7 @@ def test_db_upgrade_user_add_and_apikey(db_kind, tmp_path, request):
     env = base_env(tmp_path, db_kind, schema)
     up = run(["db", "upgrade"], env, tmp_path)
     assert up.returncode == 0, up.stderr
-    assert "applying 0001_core" in up.stdout and "department directory: 83 change(s)" in up.stdout
+    assert "applying 0001_core, " in up.stdout and "department directory: 83 change(s)" in up.stdout
     again = run(["db", "upgrade"], env, tmp_path)
     assert "up to date" in again.stdout and "0 change(s)" in again.stdout
 
