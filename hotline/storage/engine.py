@@ -41,7 +41,13 @@ def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
     db = make_url(url).database
     if db and db != ":memory:":
         Path(db).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    # One connection: SQLite has one writer anyway, and queueing for the connection on the
+    # event loop is fair and instant, where competing connections would sleep in SQLite's
+    # busy handler (up to 100 ms a try) and stall every concurrent request. Nothing in the
+    # code holds a session while opening another, which a single connection requires.
+    # `timeout` still covers other processes on the same file (e.g. `hotline worker`).
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
+                                 pool_timeout=60)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
