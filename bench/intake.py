@@ -18,7 +18,6 @@ import json
 import os
 import random
 import socket
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -69,11 +68,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_up(url: str, proc: asyncio.subprocess.Process, limit_s: float = 60) -> None:
+    deadline = time.monotonic() + limit_s
     async with aiohttp.ClientSession() as s:
         while True:
-            if proc.poll() is not None:
+            if proc.returncode is not None:
                 raise SystemExit(f"server exited early with {proc.returncode}")
             try:
                 async with s.get(url) as r:
@@ -132,6 +131,14 @@ async def _progress(label: str, done: object, start: float, seconds: float) -> N
         log(f"  {label}: {n} requests in {time.monotonic() - start:.0f}/{seconds:.0f} s")
 
 
+async def run(cmd: list[str], env: dict[str, str], stdin: bytes | None = None) -> None:
+    proc = await asyncio.create_subprocess_exec(*cmd, env=env, cwd=ROOT, stdin=asyncio.subprocess.PIPE,
+                                                stdout=asyncio.subprocess.DEVNULL)
+    await proc.communicate(stdin)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[2:])} failed with {proc.returncode}")
+
+
 async def reset_schema(dsn: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
@@ -157,9 +164,9 @@ async def main() -> None:
            "HOTLINE_SECRET_KEY": "bench-secret-key-0123456789"}
     hotline = [sys.executable, "-m", "hotline"]
     log("migrating the benchmark schema …")
-    subprocess.run([*hotline, "db", "upgrade"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    subprocess.run([*hotline, "user", "add", "--username", "bench", "--role", "agent", "--password-stdin"],
-                   env=env, check=True, cwd=ROOT, input=b"bench-password\n", stdout=subprocess.DEVNULL)
+    await run([*hotline, "db", "upgrade"], env)
+    await run([*hotline, "user", "add", "--username", "bench", "--role", "agent", "--password-stdin"], env,
+              stdin=b"bench-password\n")
 
     results = {}
     for label in ("baseline", "hotline"):
@@ -168,7 +175,7 @@ async def main() -> None:
             cmd = [sys.executable, "-c", BASELINE, args.pg, str(port), SCHEMA]
         else:
             cmd = [*hotline, "serve", "--port", str(port)]
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        proc = await asyncio.create_subprocess_exec(*cmd, env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"
             await wait_up(base + ("/api/v1/workorders" if label == "baseline" else "/readyz"), proc)
@@ -183,7 +190,7 @@ async def main() -> None:
             log(f"{label}: {rate:.0f}/s, p99 {p99:.1f} ms, {errors} errors")
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            await asyncio.wait_for(proc.wait(), 30)
 
     (orders, p99, errors), (base_rate, base_p99, _) = results["hotline"], results["baseline"]
     print(json.dumps({"bench": "intake", "orders_per_s": round(orders, 1), "baseline_per_s": round(base_rate, 1),

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def remote(url: str, *, kind: str, content_type: str, filename: str) -> Attachme
                         size=0, location=url)
 
 
-def quarantine(folder: Path, data: bytes, *, filename: str | None, reason: str, meta: dict[str, object],
+def quarantine(folder: Path, data: bytes, *, filename: str | None, reason: str, meta: Mapping[str, object],
                now: datetime) -> Path:
     """Keep a file we could not read, with why, for a person to look at (never dropped)."""
     base = folder / f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"

@@ -509,7 +509,7 @@ EXTENSION_SECTIONS = {"channels", "telephony", "escalation", "portal", "fax", "r
 
 
 def _format_errors(exc: ValidationError, src: Source, data: Mapping[str, Any]) -> list[str]:
-    out = []
+    out: list[str] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
         msg = err["msg"]

@@ -93,7 +93,7 @@ class Portal:
         return ("/portal/status" if tab == "status" else "/portal/") + f"?lang={other}"
 
     def _label(self, item: Any, lang: str) -> str:
-        return str(item.name_en) if lang == "en" and getattr(item, "name_en", "") else str(item.name)
+        return str(item.name_en) if lang == "en" and item.name_en else str(item.name)
 
     def _form_ctx(self, request: web.Request, form: dict[str, str] | None = None) -> dict[str, Any]:
         lang = lang_of(request)
@@ -235,7 +235,8 @@ class Portal:
 
 
 async def _read(part: BodyPartReader, limit: int) -> bytes:
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while chunk := await part.read_chunk(64 * 1024):
         size += len(chunk)
         if size > limit:

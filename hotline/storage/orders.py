@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -42,7 +42,7 @@ def decode_cursor(cursor: str) -> int:
         raise ValidationFailed("cursor 无效，请使用上一页返回的 next_cursor", code="bad_cursor") from None
 
 
-def overdue_clause(now: datetime) -> object:
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
     """Past the reply deadline while a department still holds the order, or not signed in time."""
     return or_(and_(WorkOrder.status.in_(_IN_DEPT), WorkOrder.reply_by < now),
                and_(WorkOrder.status == Status.DISPATCHED.value, WorkOrder.sign_by < now))
@@ -54,12 +54,12 @@ def is_overdue(order: WorkOrder, now: datetime) -> bool:
     return order.status == Status.DISPATCHED.value and order.sign_by is not None and order.sign_by < now
 
 
-def department_clause(code: str) -> object:
+def department_clause(code: str) -> ColumnElement[bool]:
     return exists().where(Assignment.work_order_id == WorkOrder.id, Assignment.department_code == code,
                           Assignment.status != AssignmentStatus.WITHDRAWN.value)
 
 
-def _filtered(f: OrderFilter, now: datetime) -> Select[tuple[WorkOrder]]:
+def _filtered(f: OrderFilter, now: datetime) -> Select[WorkOrder]:
     q = select(WorkOrder)
     if f.statuses:
         q = q.where(WorkOrder.status.in_(list(f.statuses)))
@@ -74,7 +74,7 @@ def _filtered(f: OrderFilter, now: datetime) -> Select[tuple[WorkOrder]]:
     if f.overdue is True:
         q = q.where(overdue_clause(now))
     elif f.overdue is False:
-        q = q.where(~overdue_clause(now))  # type: ignore[operator]
+        q = q.where(~overdue_clause(now))
     if f.text:
         like = f"%{f.text.lower()}%"
         q = q.where(or_(WorkOrder.number.like(like), func.lower(WorkOrder.title).like(like),

@@ -17,12 +17,8 @@ from hotline.storage.models import Citizen, CitizenIdentity, DailySequence
 
 def insert_for(bind: AsyncSession | AsyncConnection | AsyncEngine, table: Any) -> Any:
     """An INSERT that knows ON CONFLICT on the engine at hand (PostgreSQL or SQLite)."""
-    name = bind.bind.dialect.name if isinstance(bind, AsyncSession) else bind.dialect.name
+    name = (bind.get_bind() if isinstance(bind, AsyncSession) else bind).dialect.name
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
-
-
-def dialect_of(session: AsyncSession) -> str:
-    return session.bind.dialect.name
 
 
 def _sequence_upsert(bind: Any, day: str) -> Any:

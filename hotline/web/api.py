@@ -84,6 +84,7 @@ def parse_query(model: type[BaseModel], request: web.Request) -> BaseModel:
 def to_response(result: Any, status: int) -> web.StreamResponse:
     if isinstance(result, web.StreamResponse):
         return result
+    payload: Any
     if isinstance(result, BaseModel):
         payload = result.model_dump(mode="json")
     elif isinstance(result, list):

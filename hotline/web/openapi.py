@@ -24,7 +24,7 @@ PROBLEM_SCHEMA = {
     "required": ["type", "title", "status", "code"],
 }
 
-SECURITY = {
+SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "user": [{"bearer": []}, {"session": []}],
     "department": [{"apiKey": []}],
     "any": [{"bearer": []}, {"session": []}, {"apiKey": []}],

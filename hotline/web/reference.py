@@ -31,7 +31,7 @@ async def reference(request: web.Request) -> ReferenceOut:
     en = lang_of(request) == "en"
 
     def name(x: Any) -> str:
-        return str(x.name_en) if en and getattr(x, "name_en", "") else str(x.name)
+        return str(x.name_en) if en and x.name_en else str(x.name)
 
     return ReferenceOut(
         categories=[{"code": c.code, "name": name(c)} for c in st.categories],

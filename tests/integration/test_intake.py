@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +11,8 @@ from sqlalchemy import func, select
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel
 from hotline.errors import ValidationFailed
-from hotline.storage.models import Citizen, CitizenIdentity, Contact as ContactRow, OrderEvent, WorkOrder
+from hotline.storage.models import Citizen, CitizenIdentity, OrderEvent, WorkOrder
+from hotline.storage.models import Contact as ContactRow
 
 
 def contact(external_id: str, **kw) -> Contact:
@@ -20,9 +22,9 @@ def contact(external_id: str, **kw) -> Contact:
 
 
 def _now():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
+    return datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 
 async def count(h, model) -> int:

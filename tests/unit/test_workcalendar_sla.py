@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +15,7 @@ cal = WorkCalendar()
 
 
 def bj(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=BJ).astimezone(timezone.utc)
+    return datetime(y, m, d, hh, mm, tzinfo=BJ).astimezone(UTC)
 
 
 def local(moment: datetime) -> datetime:

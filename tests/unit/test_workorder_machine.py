@@ -3,8 +3,9 @@ sequence of commands leaves DESIGN's diagram."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +16,7 @@ from hotline.domain.vocabulary import ActorKind, AssignmentRole, AssignmentStatu
 from hotline.errors import TransitionRejected
 
 S = Status
-NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 AGENT = wo.Actor(ActorKind.AGENT, "7", "话务员")
 SUP = wo.Actor(ActorKind.SUPERVISOR, "9", "班长")
 
@@ -191,32 +192,31 @@ def command_for(draw: st.DrawFn, order: wo.OrderState, now: datetime) -> wo.Comm
     # Merge and invalidate end an order: rarer, or sequences would stop before the deep states.
     fitting = [k for k, t in KINDS.items() if wo.allowed(order, t) for _ in range(1 if k in ENDING else 6)]
     kind = draw(st.sampled_from(fitting) if fitting and draw(st.integers(0, 9)) < 8 else st.sampled_from(list(KINDS)))
-    match kind:
-        case "register": return wo.Register(who)
-        case "update": return wo.UpdateDetails(who, draw(st.sampled_from([{}, {"title": "新标题"}])))
-        case "append": return wo.AppendContact(who, 3, "sms")
-        case "resolve": return wo.ResolveDirectly(who, txt)
-        case "dispatch":
-            helpers = draw(st.lists(st.sampled_from(DEPTS), max_size=2))
-            return wo.Dispatch(who, _plan(d, hours, now), tuple(_plan(h, hours, now) for h in helpers))
-        case "sign": return wo.SignFor(who, d)
-        case "sub":
-            to = draw(st.sampled_from(DEPTS))
-            return wo.SubDispatch(who, d, _plan(to, hours, now), PARENT.get(to))
-        case "progress": return wo.AddProgress(who, draw(st.sampled_from([None, d])), txt)
-        case "reply": return wo.Reply(who, d, txt)
-        case "return": return wo.ReturnOrder(who, d, txt)
-        case "review": return wo.ReviewReturn(who, draw(st.booleans()), txt)
-        case "extend": return wo.RequestExtension(who, d, draw(st.integers(0, 12)), txt, 10)
-        case "decide":
-            return wo.DecideExtension(who, draw(st.booleans()), txt,
-                                      draw(st.sampled_from([None, now + timedelta(days=30)])))
-        case "follow": return wo.FollowUp(who, txt, draw(st.booleans()), draw(st.sampled_from([None, 0, 3, 5, 6])))
-        case "rate": return wo.Rate(who, draw(st.integers(0, 6)), txt)
-        case "reopen": return wo.Reopen(who, txt)
-        case "merge": return wo.Merge(who, draw(st.sampled_from(["", "20261126000001"])))
-        case "invalid": return wo.MarkInvalid(who, txt)
-        case _: return wo.Close(who, txt)
+    builders: dict[str, Callable[[], wo.Command]] = {
+        "register": lambda: wo.Register(who),
+        "update": lambda: wo.UpdateDetails(who, draw(st.sampled_from([{}, {"title": "新标题"}]))),
+        "append": lambda: wo.AppendContact(who, 3, "sms"),
+        "resolve": lambda: wo.ResolveDirectly(who, txt),
+        "dispatch": lambda: wo.Dispatch(who, _plan(d, hours, now), tuple(
+            _plan(x, hours, now) for x in draw(st.lists(st.sampled_from(DEPTS), max_size=2)))),
+        "sign": lambda: wo.SignFor(who, d),
+        "sub": lambda: (lambda to: wo.SubDispatch(who, d, _plan(to, hours, now), PARENT.get(to)))(
+            draw(st.sampled_from(DEPTS))),
+        "progress": lambda: wo.AddProgress(who, draw(st.sampled_from([None, d])), txt),
+        "reply": lambda: wo.Reply(who, d, txt),
+        "return": lambda: wo.ReturnOrder(who, d, txt),
+        "review": lambda: wo.ReviewReturn(who, draw(st.booleans()), txt),
+        "extend": lambda: wo.RequestExtension(who, d, draw(st.integers(0, 12)), txt, 10),
+        "decide": lambda: wo.DecideExtension(who, draw(st.booleans()), txt,
+                                             draw(st.sampled_from([None, now + timedelta(days=30)]))),
+        "follow": lambda: wo.FollowUp(who, txt, draw(st.booleans()), draw(st.sampled_from([None, 0, 3, 5, 6]))),
+        "rate": lambda: wo.Rate(who, draw(st.integers(0, 6)), txt),
+        "reopen": lambda: wo.Reopen(who, txt),
+        "merge": lambda: wo.Merge(who, draw(st.sampled_from(["", "20261126000001"]))),
+        "invalid": lambda: wo.MarkInvalid(who, txt),
+        "close": lambda: wo.Close(who, txt),
+    }
+    return builders[kind]()
 
 
 KINDS: dict[str, type[wo.Command]] = {
@@ -236,7 +236,7 @@ def test_no_command_sequence_leaves_the_diagram(data: st.DataObject, start: Stat
     order = wo.OrderState(start)
     now = NOW
     for _ in range(steps):
-        command = data.draw(st.composite(lambda draw: command_for(draw, order, now))())
+        command = data.draw(st.composite(lambda draw, o=order, t=now: command_for(draw, o, t))())
         now += timedelta(minutes=data.draw(st.sampled_from([0, 10, 30, 60, 180, 60 * 24 * 3])))
         try:
             new, event = wo.transition(order, command, now)
