@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import make_transient_to_detached, selectinload
 
 from hotline.clock import Clock
 from hotline.contact import AttachmentIn, Contact, Identity
@@ -173,11 +173,14 @@ class Intake:
             if c.sender is not None and fast.citizen_id is None:
                 raise _CitizenRace()
             contact_id, citizen_id = fast.contact_id, fast.citizen_id
-            if self.on_created:  # effects work on the real row
-                order = (await session.execute(select(WorkOrder).where(WorkOrder.id == fast.order_id)
-                                               .options(selectinload(WorkOrder.assignments)))).scalar_one()
-            else:  # only announced after the commit: a detached copy is enough
-                order = WorkOrder(id=fast.order_id, citizen_id=citizen_id, **values)
+            # The row as just written, attached to the session without reading it back, so
+            # effects that change the order (e.g. auto-dispatch) update it as usual.
+            order = WorkOrder(id=fast.order_id, citizen_id=citizen_id, resume_status=None,
+                              pending_extension_days=None, rating=None, merged_into=None, lead_department=None,
+                              sign_by=None, reply_by=None, dispatched_at=None, replied_at=None, closed_at=None,
+                              assignments=[], **values)
+            make_transient_to_detached(order)
+            session.add(order)
         else:
             citizen_id = await resolve_citizen(session, identities, c.sender_name, now)
             order = WorkOrder(citizen_id=citizen_id, assignments=[], **values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +20,17 @@ def insert_for(bind: AsyncSession | AsyncConnection | AsyncEngine, table: Any) -
     """An INSERT that knows ON CONFLICT on the engine at hand (PostgreSQL or SQLite)."""
     name = (bind.get_bind() if isinstance(bind, AsyncSession) else bind).dialect.name
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+
+
+_AUTOCOMMIT: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """The engine's autocommit view (same pool), made once: single statements, no BEGIN."""
+    view = _AUTOCOMMIT.get(engine)
+    if view is None:
+        view = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return view
 
 
 def _sequence_upsert(bind: Any, day: str) -> Any:
@@ -41,8 +53,7 @@ async def allocate_number(engine: AsyncEngine, local_day: date, session: AsyncSe
     if session is not None:
         seq = (await session.execute(_sequence_upsert(session, day))).scalar_one()
     else:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit(engine).connect() as conn:
             seq = (await conn.execute(_sequence_upsert(conn, day))).scalar_one()
     return format_number(local_day, seq)
 
@@ -67,8 +78,7 @@ async def seen_or_number(engine: AsyncEngine, channel: str, external_id: str,
     """PostgreSQL, one round trip: the order an earlier identical contact made, or else
     the next number of the day (bumped in autocommit, see `allocate_number`)."""
     day = f"{local_day:%Y%m%d}"
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit(engine).connect() as conn:
         row = (await conn.execute(_SEEN_OR_BUMP, {"channel": channel, "external_id": external_id,
                                                    "day": day})).one()
     if row.number is not None:

@@ -115,3 +115,19 @@ async def test_unknown_codes_are_refused_before_anything_is_stored(hotline):
     with pytest.raises(ValidationFailed, match="area"):
         await hotline.intake.receive(contact("SM-x", area="atlantis"))
     assert await count(hotline, ContactRow) == 0
+
+
+async def test_creation_effects_work_on_the_stored_row(hotline):
+    """Effects see the new order as a tracked row: what they change is committed with it."""
+    seen = []
+
+    async def effect(change):
+        seen.append((change.event.kind, change.order.number, list(change.order.assignments)))
+        change.order.title = "由受理效果修改"
+
+    hotline.add_on_created(effect)
+    result = await hotline.intake.receive(contact("SM-effect"))
+    assert seen == [("created", result.number, [])]
+    async with hotline.sessions() as session:
+        order = (await session.execute(select(WorkOrder).where(WorkOrder.number == result.number))).scalar_one()
+    assert order.title == "由受理效果修改" and order.citizen_id == result.citizen_id
