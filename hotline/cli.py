@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from dispatch.cli import add_commands as dispatch_commands
 from hotline import __version__
 from hotline.errors import ConfigError, HotlineError
 
@@ -234,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Later modules add their sub-commands here (pbx-sim, worker, dialplan, report, ...).
-EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [
+    dispatch_commands,
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dispatch.install import install as install_dispatch
 from dispatch.sla import SlaRules
 from dispatch.workcalendar import WorkCalendar
 from hotline.auth import Auth
@@ -107,4 +108,6 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, install_mo
 
 
 # Each later module contributes one `install(hotline)` here: effects, senders, routes, tasks.
-MODULES: list[Callable[[Hotline], None]] = []
+MODULES: list[Callable[[Hotline], None]] = [
+    install_dispatch,
+]

@@ -1,0 +1,145 @@
+"""Outbox delivery on rq: the pump that claims messages, and the jobs that send them.
+
+The database row is the truth; an rq job is only "send message 42, lease 3 (attempt)".
+
+    pump (in every `hotline worker`)           rq job (any `hotline worker`)
+    ------------------------------------       ---------------------------------------
+    claim due rows, FOR UPDATE SKIP LOCKED  →  deliver(42, 3): still leased as attempt 3?
+    (a lease: the row is ours for a while)     send, record delivered / retry / dead
+
+Whatever dies, nothing is lost: a pump killed after claiming, a job lost in Redis, a
+worker killed mid-send all leave a lease that runs out, and the next claim sends the
+row again with the same delivery id. Back-off between attempts is the row's
+(`next_attempt_at`, exponential with jitter); rq's own `Retry` only covers the job
+failing outright (e.g. the database unreachable while recording), and its failure
+callback gives the lease back early.
+
+Job functions are importable and take ids; they run on the worker's event loop (see
+`dispatch.worker`), bound here with `bind`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from redis import Redis
+from rq import Callback, Queue, Retry
+
+from hotline.outbox import Outbox
+from hotline.storage.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+log = logging.getLogger(__name__)
+NUDGE_KEY = "hotline:outbox:nudge"
+T = TypeVar("T")
+
+
+def redis_nudger(redis: Any) -> Callable[[], Awaitable[None]]:
+    """Wake one idle pump at once (they also poll, so a lost nudge costs one interval)."""
+    async def nudge() -> None:
+        pipe = redis.pipeline()
+        pipe.lpush(NUDGE_KEY, 1)
+        pipe.ltrim(NUDGE_KEY, 0, 15)
+        await pipe.execute()
+    return nudge
+
+
+# ---------------------------------------------------------------- the jobs' side
+
+class Runtime(Protocol):
+    """What a job needs: run a coroutine on the worker's hotline and wait for it."""
+
+    def call(self, fn: Callable[[Hotline], Awaitable[T]], timeout: float | None = None) -> T: ...
+
+
+_runtime: Runtime | None = None
+
+
+def bind(runtime: Runtime | None) -> None:
+    """Set by `hotline worker` before it takes jobs (and by tests)."""
+    global _runtime
+    _runtime = runtime
+
+
+def _current() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("outbox jobs run inside `hotline worker` (dispatch.delivery.bind was not called)")
+    return _runtime
+
+
+def deliver(message_id: int, attempts: int) -> str:
+    """rq job: send one leased outbox message. Returns delivered / retry / dead / stale."""
+    return _current().call(lambda h: h.outbox.deliver_leased(message_id, attempts))
+
+
+def delivery_failed(job: Any, connection: Any, exc_type: type[BaseException] | None = None,
+                    exc_value: BaseException | None = None, tb: Any = None) -> None:
+    """rq failure callback: the job itself broke (not the receiver); give the lease back."""
+    message_id, attempts = job.args
+    reason = f"delivery job failed: {exc_type.__name__ if exc_type else 'error'}: {exc_value}"
+    log.error("outbox: %s (message %s, attempt %s)", reason, message_id, attempts)
+    try:
+        _current().call(lambda h: h.outbox.release(message_id, attempts, reason), timeout=30)
+    except Exception:  # the lease will run out on its own
+        log.exception("outbox: could not release message %s", message_id)
+
+
+# ---------------------------------------------------------------- the pump
+
+class Pump:
+    """Claims due outbox messages and hands each to an rq job, keeping the queue short:
+    a message waiting in Redis longer than its lease would be claimed (and sent) twice."""
+
+    def __init__(self, outbox: Outbox, queue: Queue, *, redis: Any, max_queued: int, poll_seconds: float,
+                 job_timeout: float) -> None:
+        self.outbox = outbox
+        self.queue = queue
+        self.redis = redis  # asyncio client, for the nudges
+        self.max_queued = max_queued
+        self.poll_seconds = poll_seconds
+        self.job_timeout = job_timeout
+
+    def _enqueue(self, messages: Sequence[OutboxMessage]) -> None:
+        jobs = [Queue.prepare_data(deliver, args=(m.id, m.attempts), job_id=f"outbox-{m.id}-{m.attempts}",
+                                   timeout=int(self.job_timeout) + 1, result_ttl=0, failure_ttl=7 * 86400,
+                                   retry=Retry(max=3), on_failure=Callback(delivery_failed),
+                                   description=f"{m.kind} {m.event} → {m.target}")
+                for m in messages]
+        self.queue.enqueue_many(jobs)
+
+    async def pump_once(self) -> int:
+        room = self.max_queued - await asyncio.to_thread(lambda: self.queue.count)
+        claimed = await self.outbox.claim(min(room, 100))
+        if claimed:
+            await asyncio.to_thread(self._enqueue, claimed)
+        return len(claimed)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                n = await self.pump_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox pump: round failed; retrying")
+                n = 0
+                await asyncio.sleep(self.poll_seconds)
+                continue
+            if n:
+                continue
+            try:  # idle: wait for a nudge from a web process, or the poll interval
+                await self.redis.blpop([NUDGE_KEY], timeout=self.poll_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await asyncio.sleep(self.poll_seconds)
+
+
+def make_queue(redis_url: str, name: str) -> Queue:
+    """The rq queue, on its own (synchronous) connection, as rq wants it."""
+    return Queue(name, connection=Redis.from_url(redis_url))
