@@ -10,7 +10,7 @@ from dispatch import notices
 from dispatch.notices import department_notices, order_payload
 from dispatch.webhooks import body_of, sign, verify
 from hotline.domain import workorder as wo
-from hotline.domain.vocabulary import ActorKind, AssignmentRole, AssignmentStatus, Status
+from hotline.domain.vocabulary import ActorKind, Status
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 AGENT = wo.Actor(ActorKind.AGENT, "1", "话务员")
