@@ -15,9 +15,9 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -132,6 +132,8 @@ class AttachmentOut(BaseModel):
 
 
 def _safe_name(name: str) -> str:
+    # Browsers send UTF-8 names as they are; some clients percent-encode them.
+    name = unquote(name) if re.search(r"%[0-9A-Fa-f]{2}", name) else name
     name = os.path.basename(name.replace("\\", "/")).strip() or "file"
     return re.sub(r"[\x00-\x1f<>:\"/\\|?*]", "_", name)[:200]
 
@@ -164,7 +166,7 @@ async def department_upload(request: web.Request, principal: Principal) -> web.S
     part = await reader.next()
     while part is not None and getattr(part, "name", None) != "file":
         part = await reader.next()
-    if part is None or not isinstance(part, web.BodyPartReader) or not part.filename:
+    if part is None or not isinstance(part, BodyPartReader) or not part.filename:
         raise ValidationFailed("缺少文件字段 file", code="file_required")
     filename = _safe_name(part.filename)
     ext = Path(filename).suffix.lower()
