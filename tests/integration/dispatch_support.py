@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import time
@@ -72,12 +73,22 @@ class Receiver:
         self.now = now
         self.got: list[Received] = []
         self.status_override: int | None = None
+        self.gate = asyncio.Event()  # cleared: requests wait (are "in flight") until it is set
+        self.gate.set()
+        self.waiting = 0
         self.port = 0
         self._runner: web.AppRunner | None = None
 
     async def _handle(self, request: web.Request) -> web.Response:
         dept = request.match_info["dept"]
         body = await request.read()
+        held = not self.gate.is_set()
+        if held:
+            self.waiting += 1
+            try:
+                await self.gate.wait()
+            finally:
+                self.waiting -= 1
         ts = request.headers.get("X-Hotline-Timestamp", "")
         valid = verify(secret_of(dept), ts, body, request.headers.get("X-Hotline-Signature", ""), now=self.now())
         status = 200
@@ -85,7 +96,7 @@ class Receiver:
             status = self.status_override
         elif not valid:
             status = 401
-        elif self.rng.random() < self.fail_rate:
+        elif not held and self.rng.random() < self.fail_rate:  # a held request is one the test needs taken
             status = 500
         self.got.append(Received(dept, request.headers.get("X-Hotline-Delivery", ""),
                                  request.headers.get("X-Hotline-Event", ""), ts, body, valid, status))
