@@ -79,7 +79,12 @@ def deliver(message_id: int, attempts: int) -> str:
 
 def delivery_failed(job: Any, connection: Any, exc_type: type[BaseException] | None = None,
                     exc_value: BaseException | None = None, tb: Any = None) -> None:
-    """rq failure callback: the job itself broke (not the receiver); give the lease back."""
+    """rq failure callback: the job itself broke (not the receiver); give the lease back.
+
+    rq calls it after every failed run, also one it is about to retry; only the last gives
+    the lease back (before that, the retry still holds it)."""
+    if getattr(job, "retries_left", None):
+        return
     message_id, attempts = job.args
     reason = f"delivery job failed: {exc_type.__name__ if exc_type else 'error'}: {exc_value}"
     log.error("outbox: %s (message %s, attempt %s)", reason, message_id, attempts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +79,15 @@ class Receiver:
         self.waiting = 0
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self._sock: socket.socket | None = None
+
+    def bind(self) -> int:
+        """Take a port now (synchronously), serve on it at `start`: for settings made before a loop runs."""
+        self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        return self.port
 
     async def _handle(self, request: web.Request) -> web.Response:
         dept = request.match_info["dept"]
@@ -110,7 +120,11 @@ class Receiver:
         app.router.add_post("/hook/{dept}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        site: web.BaseSite
+        if self._sock is not None:
+            site, self._sock = web.SockSite(self._runner, self._sock), None
+        else:
+            site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
         if not self.port:
             self.port = self._runner.addresses[0][1]
