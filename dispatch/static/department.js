@@ -257,19 +257,18 @@ async function uploadFiles(files) {
 
 // ------------------------------------------------------------------ start
 document.addEventListener("DOMContentLoaded", () => {
-  const wanted = new URLSearchParams(location.search).get("lang") || localStorage.getItem(LANG_STORE);
+  // The server already chose (?lang=, the language cookie, the browser's language): follow it.
+  const wanted = new URLSearchParams(location.search).get("lang") || localStorage.getItem(LANG_STORE)
+    || (document.documentElement.lang.startsWith("en") ? "en" : "zh");
   state.lang = wanted === "en" ? "en" : "zh";
   translate();
-  $("#lang-switch").addEventListener("click", async () => {
-    state.lang = state.lang === "en" ? "zh" : "en";
-    localStorage.setItem(LANG_STORE, state.lang);
-    translate();
-    if (state.key) {
-      state.me = await api("GET", "/api/v1/department/me");
-      $("#who").textContent = state.me.name;
-      await loadList(true);
-      if (state.current) await openOrder(state.current.number);
-    }
+  $("#lang-switch").addEventListener("click", () => {
+    const next = state.lang === "en" ? "zh" : "en";
+    localStorage.setItem(LANG_STORE, next);
+    document.cookie = `hotline_lang=${next}; path=/; SameSite=Lax`;
+    const url = new URL(location.href);
+    url.searchParams.delete("lang");
+    location.replace(url.toString());  // the key survives in sessionStorage; the page comes back signed in
   });
   $("#logout").addEventListener("click", logout);
   $("#login-form").addEventListener("submit", async (ev) => {
