@@ -20,7 +20,8 @@ with messages that name the file, the key and the fix, like the core's.
       base_delay_seconds: 5                # backoff: base · 2^(attempt-1), full jitter
       max_delay_seconds: 21600
       poll_seconds: 1                      # how often an idle worker looks for due messages
-      max_queued: 200                      # rq jobs waiting at most (back-pressure)
+      batch: 20                            # messages per rq job, sent side by side
+      max_queued: 20                       # rq jobs waiting at most (back-pressure)
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class DeliverySettings(_Section):
     base_delay_seconds: float = Field(5, gt=0, le=3600)
     max_delay_seconds: float = Field(6 * 3600, gt=0, le=7 * 86400)
     poll_seconds: float = Field(1, gt=0, le=60)
-    max_queued: int = Field(200, ge=1, le=100_000)
+    batch: int = Field(20, ge=1, le=500)
+    max_queued: int = Field(20, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _lease_covers_a_send(self) -> DeliverySettings:

@@ -72,9 +72,11 @@ def _current() -> Runtime:
     return _runtime
 
 
-def deliver(message_id: int, attempts: int) -> str:
-    """rq job: send one leased outbox message. Returns delivered / retry / dead / stale."""
-    return _current().call(lambda h: h.outbox.deliver_leased(message_id, attempts))
+def deliver(leases: list[tuple[int, int]]) -> list[str]:
+    """rq job: send leased outbox messages, given as (message id, attempt) pairs, side by
+    side. A job carries a batch because rq's own cost per job (a score of Redis round
+    trips) would otherwise dwarf a webhook POST. Returns delivered/retry/dead/stale each."""
+    return _current().call(lambda h: h.outbox.deliver_leased([(int(i), int(a)) for i, a in leases]))
 
 
 def delivery_failed(job: Any, connection: Any, exc_type: type[BaseException] | None = None,
@@ -85,13 +87,18 @@ def delivery_failed(job: Any, connection: Any, exc_type: type[BaseException] | N
     the lease back (before that, the retry still holds it)."""
     if getattr(job, "retries_left", None):
         return
-    message_id, attempts = job.args
+    (leases,) = job.args
     reason = f"delivery job failed: {exc_type.__name__ if exc_type else 'error'}: {exc_value}"
-    log.error("outbox: %s (message %s, attempt %s)", reason, message_id, attempts)
+    log.error("outbox: %s (messages %s)", reason, ", ".join(str(i) for i, _ in leases))
+
+    async def release_all(h: Hotline) -> None:
+        for message_id, attempts in leases:  # those already recorded are left as they are
+            await h.outbox.release(int(message_id), int(attempts), reason)
+
     try:
-        _current().call(lambda h: h.outbox.release(message_id, attempts, reason), timeout=30)
-    except Exception:  # the lease will run out on its own
-        log.exception("outbox: could not release message %s", message_id)
+        _current().call(release_all, timeout=30)
+    except Exception:  # the leases will run out on their own
+        log.exception("outbox: could not release messages of a failed job")
 
 
 # ---------------------------------------------------------------- the pump
@@ -100,26 +107,29 @@ class Pump:
     """Claims due outbox messages and hands each to an rq job, keeping the queue short:
     a message waiting in Redis longer than its lease would be claimed (and sent) twice."""
 
-    def __init__(self, outbox: Outbox, queue: Queue, *, redis: Any, max_queued: int, poll_seconds: float,
-                 job_timeout: float) -> None:
+    def __init__(self, outbox: Outbox, queue: Queue, *, redis: Any, max_queued: int, batch: int,
+                 poll_seconds: float, job_timeout: float) -> None:
         self.outbox = outbox
         self.queue = queue
         self.redis = redis  # asyncio client, for the nudges
-        self.max_queued = max_queued
+        self.max_queued = max_queued  # jobs waiting in Redis, at most
+        self.batch = batch  # messages per job
         self.poll_seconds = poll_seconds
         self.job_timeout = job_timeout
 
     def _enqueue(self, messages: Sequence[OutboxMessage]) -> None:
-        jobs = [Queue.prepare_data(deliver, args=(m.id, m.attempts), job_id=f"outbox-{m.id}-{m.attempts}",
+        chunks = [messages[i:i + self.batch] for i in range(0, len(messages), self.batch)]
+        jobs = [Queue.prepare_data(deliver, args=([(m.id, m.attempts) for m in chunk],),
+                                   job_id=f"outbox-{chunk[0].id}-{chunk[0].attempts}-{len(chunk)}",
                                    timeout=int(self.job_timeout) + 1, result_ttl=0, failure_ttl=7 * 86400,
                                    retry=Retry(max=3), on_failure=Callback(delivery_failed),
-                                   description=f"{m.kind} {m.event} → {m.target}")
-                for m in messages]
+                                   description=f"{len(chunk)} outbox message(s), first {chunk[0].id}")
+                for chunk in chunks]
         self.queue.enqueue_many(jobs)
 
     async def pump_once(self) -> int:
         room = self.max_queued - await asyncio.to_thread(lambda: self.queue.count)
-        claimed = await self.outbox.claim(min(room, 100))
+        claimed = await self.outbox.claim(min(room * self.batch, 1000))
         if claimed:
             await asyncio.to_thread(self._enqueue, claimed)
         return len(claimed)

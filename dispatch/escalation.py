@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dispatch.config import EscalationSettings
 from dispatch.notices import NoticeWriter
@@ -40,6 +40,7 @@ from dispatch.workcalendar import WorkCalendar
 from hotline.clock import Clock
 from hotline.domain.vocabulary import Status
 from hotline.metrics import Metrics
+from hotline.outbox import enqueue_many
 from hotline.storage.engine import SessionFactory
 from hotline.storage.models import Assignment, Timer, WorkOrder
 from hotline.workorders import Change
@@ -141,21 +142,26 @@ class Escalation:
 
     # ------------------------------------------------------------ firing
     async def tick(self, now: datetime | None = None, limit: int = 500) -> list[Fired]:
-        """Fire the due timers (at most `limit`); return what fired."""
+        """Fire the due timers (at most `limit`); return what fired.
+
+        Rows, not ORM objects, and one statement per step, so a tick's cost is the number
+        of due timers, whatever the size of the tables."""
         now = now or self.clock()
         fired: list[Fired] = []
-        wrote = False
+        done: list[dict[str, Any]] = []
+        notices: list[dict[str, Any]] = []
         async with self.sessions() as session, session.begin():
-            due = list((await session.execute(
-                select(Timer).where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.due_at <= now)
-                .order_by(Timer.due_at, Timer.id).limit(limit).with_for_update(skip_locked=True))).scalars())
+            due = (await session.execute(
+                select(Timer.id, Timer.work_order_id, Timer.assignment_id, Timer.kind, Timer.due_at, Timer.data)
+                .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.due_at <= now)
+                .order_by(Timer.due_at, Timer.id).limit(limit).with_for_update(skip_locked=True))).all()
             if not due:
                 return []
             orders = {o.id: o for o in (await session.execute(
-                select(WorkOrder).where(WorkOrder.id.in_({t.work_order_id for t in due})))).scalars()}
+                select(WorkOrder.__table__).where(WorkOrder.id.in_({t.work_order_id for t in due})))).all()}
             aids = {t.assignment_id for t in due if t.assignment_id is not None}
             assignments = {a.id: a for a in (await session.execute(
-                select(Assignment).where(Assignment.id.in_(aids)))).scalars()} if aids else {}
+                select(Assignment.__table__).where(Assignment.id.in_(aids)))).all()} if aids else {}
             for t in due:
                 order = orders[t.work_order_id]
                 a = assignments.get(t.assignment_id) if t.assignment_id is not None else None
@@ -164,8 +170,7 @@ class Escalation:
                                sign_by=a.sign_by if a else None, reply_by=a.reply_by if a else None,
                                deadline=datetime.fromisoformat(deadline) if deadline else None)
                 if not ok:  # the order moved on and the sync has not cancelled it yet
-                    t.cancelled_at = now
-                    t.data = {**t.data, "cancelled_by": "no_longer_due"}
+                    done.append({"id": t.id, "cancelled_at": now, "data": {**t.data, "cancelled_by": "no_longer_due"}})
                     continue
                 level = KINDS[t.kind][0]
                 info = {"timer": t.kind, "timer_name": KINDS[t.kind][1], "level": level,
@@ -174,13 +179,17 @@ class Escalation:
                 if a is not None:
                     for dept, event in escalation_notices(t.kind, a.department_code, a.parent_department,
                                                           self.settings.supervision_office):
-                        msg = self.writer.write(session, order, a, dept, event,
-                                                {**info, "department": a.department_code}, now)
-                        wrote |= msg is not None
+                        row = self.writer.values(order, a, dept, event, {**info, "department": a.department_code}, now)
+                        if row is not None:
+                            notices.append(row)
                         notified.append(dept)
-                t.fired_at = now
-                t.data = {**t.data, "notified": notified}
+                done.append({"id": t.id, "fired_at": now, "data": {**t.data, "notified": notified}})
                 fired.append(Fired(t.id, t.kind, level, order.number, a.department_code if a else None, deadline))
+            await enqueue_many(session, notices)
+            for key in ("fired_at", "cancelled_at"):  # bulk UPDATE by primary key, one per shape
+                batch = [d for d in done if key in d]
+                if batch:
+                    await session.execute(update(Timer), batch)
         for f in fired:
             self.metrics.timers_fired.labels(f.kind).inc()
             try:
@@ -188,7 +197,7 @@ class Escalation:
                                            "department": f.department, "deadline": f.deadline})
             except Exception:  # the dashboards miss one event; the timer itself is done
                 log.warning("escalation: could not publish %s of %s", f.kind, f.number, exc_info=True)
-        if wrote:
+        if notices:
             await self.nudge()
         return fired
 

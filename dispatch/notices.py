@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import AssignmentStatus
-from hotline.outbox import enqueue
+from hotline.outbox import message_values
 from hotline.settings import Settings
 from hotline.storage.models import Assignment, OutboxMessage, WorkOrder
 
@@ -86,7 +86,7 @@ def _lead_index(state: wo.OrderState) -> int | None:
     return next((i for i, a in enumerate(state.assignments) if a is lead), None) if lead else None
 
 
-def order_payload(order: WorkOrder, assignment: Assignment | None, *, public_url: str | None) -> dict[str, Any]:
+def order_payload(order: Any, assignment: Any, *, public_url: str | None) -> dict[str, Any]:
     """The order as its department sees it (JSON-ready). Confidential reports carry no citizen."""
     def iso(t: datetime | None) -> str | None:
         return t.isoformat() if t else None
@@ -124,8 +124,11 @@ class NoticeWriter:
         d = self.settings.department(department)
         return bool(d and d.webhook.url)
 
-    def write(self, session: AsyncSession, order: WorkOrder, assignment: Assignment | None, department: str,
-              event: str, data: Mapping[str, Any], now: datetime) -> OutboxMessage | None:
+    def values(self, order: Any, assignment: Any, department: str, event: str, data: Mapping[str, Any],
+               now: datetime) -> dict[str, Any] | None:
+        """The outbox row for one notice, or None when the department has no webhook.
+
+        `order` and `assignment` may be ORM objects or result rows with the same columns."""
         if not self.wants(department):
             return None
         payload = {"occurred_at": now.isoformat(), "department": department,
@@ -133,5 +136,14 @@ class NoticeWriter:
                    "data": dict(data)}
         # Order is kept per work order *and* receiver: one department's outage never holds
         # back what another department is told about the same order.
-        return enqueue(session, kind="webhook", target=department, event=event, payload=payload, now=now,
-                       work_order_id=order.id, ordering_key=f"webhook:{department}:{order.id}")
+        return message_values(kind="webhook", target=department, event=event, payload=payload, now=now,
+                              work_order_id=order.id, ordering_key=f"webhook:{department}:{order.id}")
+
+    def write(self, session: AsyncSession, order: WorkOrder, assignment: Assignment | None, department: str,
+              event: str, data: Mapping[str, Any], now: datetime) -> OutboxMessage | None:
+        values = self.values(order, assignment, department, event, data, now)
+        if values is None:
+            return None
+        message = OutboxMessage(**values)
+        session.add(message)
+        return message

@@ -71,8 +71,8 @@ class WorkerRuntime:
             loops: dict[str, Callable[[], Awaitable[None]]] = {}
             d = svc.config.delivery
             self.pumper = delivery.Pump(h.outbox, delivery.make_queue(self.settings.redis.url or "", d.queue),
-                                        redis=h.redis, max_queued=d.max_queued, poll_seconds=d.poll_seconds,
-                                        job_timeout=d.lease_seconds)
+                                        redis=h.redis, max_queued=d.max_queued, batch=d.batch,
+                                        poll_seconds=d.poll_seconds, job_timeout=d.lease_seconds)
             if self.pump:
                 loops["pump"] = self.pumper.run
             if self.timers:

@@ -25,12 +25,12 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -72,15 +72,27 @@ class Sender(Protocol):
         """Deliver or raise `DeliveryFailed`; must be safe to call twice for one message."""
 
 
+def message_values(*, kind: str, target: str, event: str, payload: Mapping[str, Any], now: datetime,
+                   work_order_id: int | None = None, ordering_key: str | None = None) -> dict[str, Any]:
+    """The columns of a new outbox row (for `enqueue`, or many at once with `enqueue_many`)."""
+    return {"delivery_id": str(uuid.uuid4()), "kind": kind, "target": target, "event": event,
+            "work_order_id": work_order_id,
+            "ordering_key": ordering_key or (f"order:{work_order_id}" if work_order_id else None),
+            "payload": dict(payload), "status": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}
+
+
 def enqueue(session: AsyncSession, *, kind: str, target: str, event: str, payload: Mapping[str, Any],
             now: datetime, work_order_id: int | None = None, ordering_key: str | None = None) -> OutboxMessage:
-    msg = OutboxMessage(delivery_id=str(uuid.uuid4()), kind=kind, target=target, event=event,
-                        work_order_id=work_order_id,
-                        ordering_key=ordering_key or (f"order:{work_order_id}" if work_order_id else None),
-                        payload=dict(payload), status=PENDING, attempts=0, next_attempt_at=now,
-                        created_at=now)
+    msg = OutboxMessage(**message_values(kind=kind, target=target, event=event, payload=payload, now=now,
+                                         work_order_id=work_order_id, ordering_key=ordering_key))
     session.add(msg)
     return msg
+
+
+async def enqueue_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write many `message_values` rows in one statement (timer ticks, bulk notices)."""
+    if rows:
+        await session.execute(insert(OutboxMessage), list(rows))
 
 
 def backoff(attempts: int, policy: RetryPolicy = RetryPolicy(), rng: random.Random | None = None) -> float:
@@ -143,60 +155,86 @@ class Outbox:
         return list(rows)
 
     # ------------------------------------------------------------ delivering
+    async def _send(self, message: OutboxMessage) -> DeliveryFailed | None:
+        sender = self.senders.get(message.kind)
+        if sender is None:
+            return DeliveryFailed(f"no sender for kind {message.kind!r}", retryable=True, retry_after=300)
+        try:
+            await asyncio.wait_for(sender.send(message), self.policy.send_timeout_seconds * 1.5)
+        except DeliveryFailed as exc:
+            return exc
+        except TimeoutError:
+            return DeliveryFailed("the sender did not finish in time")
+        except Exception as exc:  # a sender bug must not lose the message
+            log.exception("outbox: sender %s crashed on %s", message.kind, message.delivery_id)
+            return DeliveryFailed(f"{type(exc).__name__}: {exc}")
+        return None
+
+    def _outcome(self, message: OutboxMessage, error: DeliveryFailed | None, now: datetime) -> tuple[str, dict[str, Any]]:
+        if error is None:
+            return DELIVERED, {"status": DELIVERED, "delivered_at": now, "last_error": None}
+        if error.retryable and message.attempts < self.policy.max_attempts:
+            delay = error.retry_after if error.retry_after is not None else backoff(message.attempts, self.policy)
+            return RETRY, {"status": PENDING, "last_error": str(error)[:2000],
+                           "next_attempt_at": now + timedelta(seconds=delay)}
+        return DEAD, {"status": DEAD, "last_error": str(error)[:2000]}
+
     async def deliver(self, message: OutboxMessage) -> str:
         """Send one claimed message and record the outcome: delivered, retry, dead (or stale)."""
-        sender = self.senders.get(message.kind)
-        error: DeliveryFailed | None = None
-        if sender is None:
-            error = DeliveryFailed(f"no sender for kind {message.kind!r}", retryable=True, retry_after=300)
-        else:
-            try:
-                await asyncio.wait_for(sender.send(message), self.policy.send_timeout_seconds * 1.5)
-            except DeliveryFailed as exc:
-                error = exc
-            except TimeoutError:
-                error = DeliveryFailed("the sender did not finish in time")
-            except Exception as exc:  # a sender bug must not lose the message
-                log.exception("outbox: sender %s crashed on %s", message.kind, message.delivery_id)
-                error = DeliveryFailed(f"{type(exc).__name__}: {exc}")
+        return (await self.deliver_many([message]))[0]
+
+    async def deliver_many(self, messages: Sequence[OutboxMessage]) -> list[str]:
+        """Send claimed messages side by side, then record every outcome in one transaction
+        (one commit, not one per message: commits are what a busy database pays for)."""
+        if not messages:
+            return []
+        errors = await asyncio.gather(*(self._send(m) for m in messages))
         now = self.clock()
-        values: dict[str, Any]
-        if error is None:
-            result, values = DELIVERED, {"status": DELIVERED, "delivered_at": now, "last_error": None}
-        elif error.retryable and message.attempts < self.policy.max_attempts:
-            delay = error.retry_after if error.retry_after is not None else backoff(message.attempts, self.policy)
-            result, values = RETRY, {"status": PENDING, "last_error": str(error)[:2000],
-                                     "next_attempt_at": now + timedelta(seconds=delay)}
-        else:
-            result, values = DEAD, {"status": DEAD, "last_error": str(error)[:2000]}
-        if not await self._record(message, values):
-            # Our lease ran out and someone claimed the row again: theirs is the outcome.
-            result = STALE
-        if error is not None:
-            log.warning("outbox: %s %s to %s failed (attempt %d): %s → %s", message.kind,
-                        message.delivery_id, message.target, message.attempts, error, result)
-        for cb in self.on_result:
-            cb(message, result)
-        return result
-
-    async def _record(self, message: OutboxMessage, values: dict[str, Any]) -> bool:
+        outcomes = [self._outcome(m, e, now) for m, e in zip(messages, errors, strict=True)]
+        recorded: set[int] = set()
+        # Every update holds only while the lease is still ours (same attempt, still being
+        # sent): a slow send whose lease ran out and was claimed again must not overwrite
+        # the newer attempt's outcome.
         async with self.sessions() as session, session.begin():
-            res = await session.execute(update(OutboxMessage).where(
-                OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
-                OutboxMessage.status == DELIVERING).values(**values))
-        return bool(res.rowcount)  # type: ignore[attr-defined]
+            done = [(m.id, m.attempts) for m, (result, _) in zip(messages, outcomes, strict=True)
+                    if result == DELIVERED]
+            if done:  # the usual case, in one statement
+                recorded.update((await session.execute(
+                    update(OutboxMessage).where(tuple_(OutboxMessage.id, OutboxMessage.attempts).in_(done),
+                                                OutboxMessage.status == DELIVERING)
+                    .values(status=DELIVERED, delivered_at=now, last_error=None)
+                    .returning(OutboxMessage.id))).scalars())
+            for message, (result, values) in zip(messages, outcomes, strict=True):
+                if result != DELIVERED:
+                    res = await session.execute(update(OutboxMessage).where(
+                        OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
+                        OutboxMessage.status == DELIVERING).values(**values))
+                    if res.rowcount:  # type: ignore[attr-defined]
+                        recorded.add(message.id)
+        results = [result if m.id in recorded else STALE for m, (result, _) in zip(messages, outcomes, strict=True)]
+        for message, error, result in zip(messages, errors, results, strict=True):
+            if error is not None:
+                log.warning("outbox: %s %s to %s failed (attempt %d): %s → %s", message.kind,
+                            message.delivery_id, message.target, message.attempts, error, result)
+            for cb in self.on_result:
+                cb(message, result)
+        return results
 
-    async def deliver_leased(self, message_id: int, attempts: int) -> str:
-        """Deliver a message claimed elsewhere (an rq job): only if that lease is still
-        current and has time left for one send; otherwise leave it to the next claim."""
+    async def deliver_leased(self, leases: Sequence[tuple[int, int]]) -> list[str]:
+        """Deliver messages claimed elsewhere (an rq job), given as (id, attempts) leases:
+        each only if its lease is still current and has time left for one send; otherwise
+        it is left to the next claim."""
+        wanted = dict(leases)
         async with self.sessions() as session:
-            message = await session.get(OutboxMessage, message_id)
-        if message is None or message.status != DELIVERING or message.attempts != attempts:
-            return STALE
-        left = (message.next_attempt_at - self.clock()).total_seconds()
-        if left < self.policy.send_timeout_seconds * 1.5:
-            return STALE  # it waited too long in the queue; the lease runs out and it is claimed again
-        return await self.deliver(message)
+            rows = {m.id: m for m in (await session.execute(
+                select(OutboxMessage).where(OutboxMessage.id.in_(list(wanted))))).scalars()}
+        now = self.clock()
+        live = [m for i, m in rows.items()
+                if m.status == DELIVERING and m.attempts == wanted[i]
+                # a message that waited too long in the queue is left to run out and be claimed again
+                and (m.next_attempt_at - now).total_seconds() >= self.policy.send_timeout_seconds * 1.5]
+        outcome = dict(zip((m.id for m in live), await self.deliver_many(live), strict=True))
+        return [outcome.get(i, STALE) for i in wanted]
 
     async def release(self, message_id: int, attempts: int, reason: str) -> bool:
         """Give a lease back early (its job crashed): retry after a backoff, not after the lease."""
@@ -212,7 +250,7 @@ class Outbox:
     async def deliver_due(self, limit: int = 20) -> int:
         claimed = await self.claim(limit)
         # Different ordering keys may go in parallel; one key has at most one claimed row.
-        await asyncio.gather(*(self.deliver(m) for m in claimed))
+        await self.deliver_many(claimed)
         return len(claimed)
 
     async def run(self, idle_seconds: float = 1.0) -> None:

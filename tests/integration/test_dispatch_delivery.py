@@ -188,7 +188,7 @@ async def test_a_lease_that_runs_out_is_claimed_again_and_the_late_outcome_ignor
     assert again.id == lost.id and again.attempts == lost.attempts + 1
     assert await hotline.outbox.deliver(again) == DELIVERED
     # the first worker comes back to life: its lease is gone, its result does not count
-    assert await hotline.outbox.deliver_leased(lost.id, lost.attempts) == STALE
+    assert await hotline.outbox.deliver_leased([(lost.id, lost.attempts)]) == [STALE]
     assert await hotline.outbox.deliver(lost) == STALE
     assert len({r.delivery for r in receiver.accepted()}) == 1
 
