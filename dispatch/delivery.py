@@ -128,7 +128,10 @@ class Pump:
         self.queue.enqueue_many(jobs)
 
     async def pump_once(self) -> int:
+        """Claim and enqueue what fits; the number of messages, or -1 when the queue is full."""
         room = self.max_queued - await asyncio.to_thread(lambda: self.queue.count)
+        if room <= 0:
+            return -1
         claimed = await self.outbox.claim(min(room * self.batch, 1000))
         if claimed:
             await asyncio.to_thread(self._enqueue, claimed)
@@ -145,7 +148,10 @@ class Pump:
                 n = 0
                 await asyncio.sleep(self.poll_seconds)
                 continue
-            if n:
+            if n > 0:
+                continue
+            if n < 0:  # the workers are busy: look again soon, the queue drains quickly
+                await asyncio.sleep(min(0.05, self.poll_seconds))
                 continue
             try:  # idle: wait for a nudge from a web process, or the poll interval
                 await self.redis.blpop([NUDGE_KEY], timeout=self.poll_seconds)

@@ -142,7 +142,7 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
             return bool(worker.work(logging_level="WARNING"))
         # --burst: deliver what is due now, then exit (cron jobs, tests).
         worked = False
-        while runtime.pump_once():
+        while runtime.pump_once() != 0:  # some claimed, or the queue full: work it, then look again
             worked |= bool(worker.work(burst=True, logging_level="WARNING"))
         return worked
     finally:
