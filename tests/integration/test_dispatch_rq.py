@@ -120,7 +120,7 @@ def _hotline(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
                           timeout=120)
 
 
-async def test_worker_command_burst_and_its_errors(tmp_path, redis_url):
+async def test_worker_command_burst(tmp_path, redis_url):
     receiver = Receiver()
     await receiver.start()
     try:
@@ -131,22 +131,46 @@ async def test_worker_command_burst_and_its_errors(tmp_path, redis_url):
 
         async with open_hotline(settings) as h:
             await _add_messages(h, 4)
-        env = {**os.environ, "HOTLINE_CONFIG": str(tmp_path / "extra.yaml"), "HOTLINE_DATA_DIR": str(tmp_path / "var"),
-               "HOTLINE_SECRET_KEY": "test-secret-key-0123456789", "HOTLINE_REDIS_URL": redis_url}
+        env = {**os.environ, **_env(tmp_path, redis_url)}
         out = await asyncio.to_thread(_hotline, "worker", "--burst", env=env)
         assert out.returncode == 0, out.stderr
         assert len(receiver.accepted()) == 4
-
-        no_redis = {k: v for k, v in env.items() if k != "HOTLINE_REDIS_URL"}
-        out = await asyncio.to_thread(_hotline, "worker", env=no_redis)
-        assert out.returncode == 1 and out.stderr.count("\n") == 1 and "HOTLINE_REDIS_URL is not set" in out.stderr
-        out = await asyncio.to_thread(_hotline, "worker", env={**env, "HOTLINE_REDIS_URL": "redis://127.0.0.1:1/0"})
-        assert out.returncode == 1 and "cannot reach Redis" in out.stderr and "Traceback" not in out.stderr
-        out = await asyncio.to_thread(_hotline, "outbox", "status", env=env)
-        assert out.returncode == 0 and "webhook    delivered   4" in out.stdout
-        out = await asyncio.to_thread(_hotline, "outbox", "retry", "--id", "1", env=env)
-        assert out.returncode == 1 and "is not a dead letter" in out.stderr
-        out = await asyncio.to_thread(_hotline, "route", "家里停电了", env=env)
-        assert out.returncode == 0 and out.stdout.startswith("派单规则第") and "关键词「停电」" in out.stdout
     finally:
         await receiver.stop()
+
+
+def _env(tmp_path: Path, redis_url: str) -> dict[str, str]:
+    return {"HOTLINE_CONFIG": str(tmp_path / "extra.yaml"), "HOTLINE_DATA_DIR": str(tmp_path / "var"),
+            "HOTLINE_SECRET_KEY": "test-secret-key-0123456789", "HOTLINE_REDIS_URL": redis_url}
+
+
+def test_dispatch_commands_answer_in_one_line(tmp_path, redis_url, monkeypatch, capsys):
+    from hotline.cli import main
+
+    queue = f"hotline-test-{uuid.uuid4().hex[:8]}"
+    settings = _settings(tmp_path, redis_url, 9, queue)
+    asyncio.run(_migrate(settings))
+    for k, v in _env(tmp_path, redis_url).items():
+        monkeypatch.setenv(k, v)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    monkeypatch.delenv("HOTLINE_REDIS_URL")
+    code, _, err = run("worker")
+    assert code == 1 and err.count("\n") == 1 and "HOTLINE_REDIS_URL is not set" in err
+    monkeypatch.setenv("HOTLINE_REDIS_URL", "redis://127.0.0.1:1/0")
+    code, _, err = run("worker")
+    assert code == 1 and err.startswith("hotline: cannot reach Redis") and "Traceback" not in err
+    code, _, err = run("worker", "--metrics-port", "70000")
+    assert code == 1 and "--metrics-port 70000 is not a port number" in err
+    code, out, _ = run("outbox", "status")
+    assert code == 0 and out.strip() == "outbox empty"
+    code, _, err = run("outbox", "retry", "--id", "1")
+    assert code == 1 and "is not a dead letter" in err
+    code, out, _ = run("route", "家里停电了")
+    assert code == 0 and out.startswith("派单规则第") and "关键词「停电」" in out
+    code, _, err = run("route", "x", "--area", "nowhere")
+    assert code == 1 and "--area 'nowhere' is not a town or village code" in err
