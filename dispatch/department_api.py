@@ -114,6 +114,7 @@ async def department_notices(request: web.Request, principal: Principal, query: 
     rows = rows[:query.limit]
     items = []
     for t, number, title in rows:
+        assert t.fired_at is not None  # the query asked for fired ones
         _, zh, en = KINDS.get(t.kind, (t.level, t.kind, t.kind))
         items.append(NoticeOut(id=t.id, number=number, title=title, kind=t.kind, name=en if lang == "en" else zh,
                                level=t.level, level_name=LEVEL_NAMES.get(t.level, ("", ""))[lang == "en"],
@@ -139,7 +140,7 @@ def _safe_name(name: str) -> str:
 
 
 async def _held_order(session: AsyncSession, number: str, department: str, *, active: bool) -> WorkOrder:
-    q = select(WorkOrder).where(WorkOrder.number == number, department_clause(department))
+    q = select(WorkOrder).where(WorkOrder.number == number, department_clause(department))  # type: ignore[arg-type]
     if active:
         q = q.where(WorkOrder.status.in_([s.value for s in IN_DEPARTMENT]))
     order = (await session.execute(q)).scalar_one_or_none()

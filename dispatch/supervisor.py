@@ -109,7 +109,7 @@ async def supervisor_overdue(request: web.Request, principal: Principal, query: 
     principal.require_role(*SUPERVISORS)
     h = request.app[HOTLINE]
     now = h.clock()
-    q = select(WorkOrder).where(overdue_clause(now))
+    q = select(WorkOrder).where(overdue_clause(now))  # type: ignore[arg-type]
     if query.department:
         q = q.where(WorkOrder.lead_department == query.department)
     async with h.sessions() as session:
@@ -394,7 +394,7 @@ async def supervisor_retry_letters(request: web.Request, principal: Principal, b
     h = request.app[HOTLINE]
     if not body.target and not body.kind:
         raise ValidationFailed("请指定 target 或 kind，避免误操作全部死信", code="filter_required")
-    q = _letters(select(OutboxMessage.id), LetterQuery(target=body.target, kind=body.kind))
+    q = _letters(select(OutboxMessage.id), LetterQuery(target=body.target, kind=body.kind, limit=200))
     async with h.sessions() as session:
         ids = list((await session.execute(q.limit(10_000))).scalars())
     n = 0

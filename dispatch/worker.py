@@ -16,6 +16,8 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from prometheus_client import CollectorRegistry
+
 from dispatch import delivery
 from dispatch.service import dispatch_of
 from hotline.settings import Settings
@@ -151,7 +153,7 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
             runtime.stop()
 
 
-async def _registry(h: Hotline) -> object:
+async def _registry(h: Hotline) -> CollectorRegistry:
     return h.metrics.registry
 
 
