@@ -85,7 +85,7 @@ def serve_receiver(port_file: str) -> None:
 
 # ---------------------------------------------------------------- the run
 
-def webhook_overlay(url: str, queue: str) -> str:
+def webhook_overlay(url: str, queue: str, batch: int) -> str:
     import yaml
 
     from hotline.settings import DEFAULT_CONFIG
@@ -94,8 +94,8 @@ def webhook_overlay(url: str, queue: str) -> str:
     for d in departments:
         if d["code"] == "scjgj":
             d["webhook"] = {"url": url, "secret": SECRET}
-    return yaml.safe_dump({"departments": departments, "delivery": {"queue": queue, "poll_seconds": 0.2}},
-                          allow_unicode=True)
+    return yaml.safe_dump({"departments": departments,
+                           "delivery": {"queue": queue, "poll_seconds": 0.2, "batch": batch}}, allow_unicode=True)
 
 
 def payload(i: int) -> dict:
@@ -130,6 +130,7 @@ async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=20, help="messages per rq job (delivery.batch)")
     ap.add_argument("--pg", default=os.environ.get("HOTLINE_BENCH_PG_URL",
                                                   "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
     ap.add_argument("--redis", default=os.environ.get("HOTLINE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
@@ -148,7 +149,7 @@ async def main() -> None:
         await asyncio.to_thread(wait_for, lambda: port_file.exists() and bool(port_file.read_text()))
         base = f"http://127.0.0.1:{port_file.read_text()}"
         overlay = Path(tmp.name) / "bench.yaml"
-        overlay.write_text(webhook_overlay(base + "/hook/scjgj", queue), encoding="utf-8")
+        overlay.write_text(webhook_overlay(base + "/hook/scjgj", queue, args.batch), encoding="utf-8")
         env = {**os.environ, "HOTLINE_DATABASE_URL": args.pg, "HOTLINE_DATABASE_SCHEMA": schema,
                "HOTLINE_REDIS_URL": args.redis, "HOTLINE_CONFIG": str(overlay), "HOTLINE_DATA_DIR": tmp.name,
                "HOTLINE_SECRET_KEY": "bench-secret-key-0123456789", "HOTLINE_LOG_LEVEL": "ERROR"}
@@ -203,7 +204,7 @@ async def main() -> None:
         rate = n / elapsed
         say(f"workers: {n} deliveries through {args.workers} hotline worker(s) in {elapsed:.2f} s → {rate:.0f}/s "
             f"(receiver saw {counted['distinct']} distinct, {counted['bad']} bad signatures, {dead} dead)")
-        print(json.dumps({"bench": "delivery", "messages": n, "workers": args.workers,
+        print(json.dumps({"bench": "delivery", "messages": n, "workers": args.workers, "batch": args.batch,
                           "worker_deliveries_per_s": round(rate, 1), "baseline_posts_per_s": round(baseline, 1),
                           "ratio": round(rate / baseline, 3)}))
     finally:

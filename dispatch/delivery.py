@@ -29,7 +29,6 @@ from redis import Redis
 from rq import Callback, Queue, Retry
 
 from hotline.outbox import Outbox
-from hotline.storage.models import OutboxMessage
 
 if TYPE_CHECKING:
     from hotline.root import Hotline
@@ -117,13 +116,13 @@ class Pump:
         self.poll_seconds = poll_seconds
         self.job_timeout = job_timeout
 
-    def _enqueue(self, messages: Sequence[OutboxMessage]) -> None:
-        chunks = [messages[i:i + self.batch] for i in range(0, len(messages), self.batch)]
-        jobs = [Queue.prepare_data(deliver, args=([(m.id, m.attempts) for m in chunk],),
-                                   job_id=f"outbox-{chunk[0].id}-{chunk[0].attempts}-{len(chunk)}",
+    def _enqueue(self, leases: Sequence[tuple[int, int]]) -> None:
+        chunks = [list(leases[i:i + self.batch]) for i in range(0, len(leases), self.batch)]
+        jobs = [Queue.prepare_data(deliver, args=(chunk,),
+                                   job_id=f"outbox-{chunk[0][0]}-{chunk[0][1]}-{len(chunk)}",
                                    timeout=int(self.job_timeout) + 1, result_ttl=0, failure_ttl=7 * 86400,
                                    retry=Retry(max=3), on_failure=Callback(delivery_failed),
-                                   description=f"{len(chunk)} outbox message(s), first {chunk[0].id}")
+                                   description=f"{len(chunk)} outbox message(s), first {chunk[0][0]}")
                 for chunk in chunks]
         self.queue.enqueue_many(jobs)
 
@@ -132,7 +131,7 @@ class Pump:
         room = self.max_queued - await asyncio.to_thread(lambda: self.queue.count)
         if room <= 0:
             return -1
-        claimed = await self.outbox.claim(min(room * self.batch, 1000))
+        claimed = await self.outbox.claim_leases(min(room * self.batch, 1000))
         if claimed:
             await asyncio.to_thread(self._enqueue, claimed)
         return len(claimed)

@@ -133,28 +133,51 @@ class Outbox:
                 log.warning("outbox: could not wake the workers", exc_info=True)
 
     # ------------------------------------------------------------ claiming
-    async def claim(self, limit: int = 20) -> list[OutboxMessage]:
-        """Lease up to `limit` due messages, each the earliest undelivered one of its ordering key."""
-        if limit <= 0:
-            return []
-        now = self.clock()
+    def _due(self, now: datetime, limit: int) -> Any:
+        """Ids of due messages, each the earliest undelivered one of its ordering key, locked."""
         earlier = aliased(OutboxMessage)
         blocked = exists().where(and_(earlier.ordering_key == OutboxMessage.ordering_key,
                                       earlier.id < OutboxMessage.id,
                                       earlier.status.in_(UNDELIVERED)))
-        async with self.sessions() as session, session.begin():
-            rows = (await session.execute(
-                select(OutboxMessage)
+        return (select(OutboxMessage.id)
                 .where(OutboxMessage.status.in_(UNDELIVERED), OutboxMessage.next_attempt_at <= now, ~blocked)
-                .order_by(OutboxMessage.id).limit(limit)
-                .with_for_update(skip_locked=True))).scalars().all()
-            for m in rows:  # a DELIVERING row here is an expired lease: its sender died
-                m.status = DELIVERING
-                m.attempts += 1
-                m.next_attempt_at = now + self.policy.lease
-        return list(rows)
+                .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True))
 
-    # ------------------------------------------------------------ delivering
+    async def claim(self, limit: int = 20) -> list[OutboxMessage]:
+        """Lease up to `limit` due messages, each the earliest undelivered one of its ordering key.
+
+        A DELIVERING row among them is an expired lease: its sender died."""
+        if limit <= 0:
+            return []
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            ids = list((await session.execute(self._due(now, limit))).scalars())
+            if not ids:
+                return []
+            rows = (await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                .values(status=DELIVERING, attempts=OutboxMessage.attempts + 1,
+                        next_attempt_at=now + self.policy.lease)
+                .returning(OutboxMessage), execution_options={"synchronize_session": False})).scalars().all()
+        return sorted(rows, key=lambda m: m.id)
+
+    async def claim_leases(self, limit: int = 20) -> list[tuple[int, int]]:
+        """Like `claim`, but only the (id, attempt) of each lease: what an rq job needs."""
+        if limit <= 0:
+            return []
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            ids = list((await session.execute(self._due(now, limit))).scalars())
+            if not ids:
+                return []
+            rows = (await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                .values(status=DELIVERING, attempts=OutboxMessage.attempts + 1,
+                        next_attempt_at=now + self.policy.lease)
+                .returning(OutboxMessage.id, OutboxMessage.attempts),
+                execution_options={"synchronize_session": False})).all()
+        return sorted((int(i), int(a)) for i, a in rows)
+
     async def _send(self, message: OutboxMessage) -> DeliveryFailed | None:
         sender = self.senders.get(message.kind)
         if sender is None:
