@@ -95,11 +95,11 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]])
         await session.execute(insert(OutboxMessage), list(rows))
 
 
-def backoff(attempts: int, policy: RetryPolicy = RetryPolicy(), rng: random.Random | None = None) -> float:
+def backoff(attempts: int, rng: random.Random | None = None, *, policy: RetryPolicy = RetryPolicy()) -> float:
     """Exponential backoff with jitter: spreads retries after a receiver outage.
 
     >>> p = RetryPolicy(base_delay_seconds=5, max_delay_seconds=60)
-    >>> [2.5 <= backoff(1, p) <= 5, 5 <= backoff(2, p) <= 10, 30 <= backoff(9, p) <= 60]
+    >>> [2.5 <= backoff(1, policy=p) <= 5, 5 <= backoff(2, policy=p) <= 10, 30 <= backoff(9, policy=p) <= 60]
     [True, True, True]
     """
     cap = min(policy.max_delay_seconds, policy.base_delay_seconds * 2 ** min(max(0, attempts - 1), 40))
@@ -197,7 +197,7 @@ class Outbox:
         if error is None:
             return DELIVERED, {"status": DELIVERED, "delivered_at": now, "last_error": None}
         if error.retryable and message.attempts < self.policy.max_attempts:
-            delay = error.retry_after if error.retry_after is not None else backoff(message.attempts, self.policy)
+            delay = error.retry_after if error.retry_after is not None else backoff(message.attempts, policy=self.policy)
             return RETRY, {"status": PENDING, "last_error": str(error)[:2000],
                            "next_attempt_at": now + timedelta(seconds=delay)}
         return DEAD, {"status": DEAD, "last_error": str(error)[:2000]}
@@ -267,7 +267,7 @@ class Outbox:
                 OutboxMessage.id == message_id, OutboxMessage.attempts == attempts,
                 OutboxMessage.status == DELIVERING).values(
                 status=PENDING, last_error=reason[:2000],
-                next_attempt_at=now + timedelta(seconds=backoff(attempts, self.policy))))
+                next_attempt_at=now + timedelta(seconds=backoff(attempts, policy=self.policy))))
         return bool(res.rowcount)  # type: ignore[attr-defined]
 
     async def deliver_due(self, limit: int = 20) -> int:
