@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from dispatch import api, department_api, department_page, supervisor
+from dispatch import api, dead_letters, department_api, department_page, supervisor
 from dispatch.autodispatch import AutoDispatch
 from dispatch.config import dispatch_config
 from dispatch.delivery import redis_nudger
@@ -62,7 +62,7 @@ def install(h: Hotline) -> None:
     h.add_effect(announce)
     h.add_on_created(AutoDispatch(h.settings, h.calendar, h.sla, router, h.orders))
 
-    h.api_tables.extend([api.routes, supervisor.routes, department_api.routes])
+    h.api_tables.extend([api.routes, supervisor.routes, dead_letters.routes, department_api.routes])
     h.routes.append(department_page.install)
 
     def close_http(app: web.Application) -> None:
