@@ -23,6 +23,14 @@ routes = ApiRoutes()
 TAG = ["督办 Supervision"]
 
 
+def path_id(request: web.Request) -> int:
+    """A row id from the path: digits that fit a BIGINT, else the same 404 as a missing row."""
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound(f"{raw!r} 不是有效的编号", code="not_found")
+    return int(raw)
+
+
 class LetterQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     target: str | None = None
@@ -81,12 +89,12 @@ class RetriedOut(BaseModel):
     retried: int
 
 
-@routes.post("/api/v1/supervisor/dead-letters/{id:\\d+}/retry", summary="重新投递一条死信 / Send a dead letter again",
+@routes.post("/api/v1/supervisor/dead-letters/{id}/retry", summary="重新投递一条死信 / Send a dead letter again",
              response=RetriedOut, tags=TAG, extra_responses={404: "没有这条死信"})
 async def supervisor_retry_letter(request: web.Request, principal: Principal) -> RetriedOut:
     principal.require_role(*SUPERVISORS)
     h = request.app[HOTLINE]
-    if not await h.outbox.retry_dead(int(request.match_info["id"])):
+    if not await h.outbox.retry_dead(path_id(request)):
         raise NotFound("没有这条死信（可能已重新投递）", code="dead_letter_not_found")
     return RetriedOut(retried=1)
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dispatch.dead_letters import path_id
 from dispatch.timers import KINDS, LEVEL_NAMES
 from hotline.auth import Principal
 from hotline.domain.vocabulary import IN_DEPARTMENT
@@ -226,7 +227,7 @@ def _unsupported(detail: str) -> HotlineError:
                         title_en="Unsupported media type")
 
 
-@routes.get("/api/v1/department/orders/{number}/attachments/{id:\\d+}",
+@routes.get("/api/v1/department/orders/{number}/attachments/{id}",
             summary="下载工单附件 / Download one of the order's files", auth="department", tags=TAG,
             extra_responses={404: "不存在或不属于本部门", 403: "举报件录音不提供"})
 async def department_download(request: web.Request, principal: Principal) -> web.StreamResponse:
@@ -234,7 +235,7 @@ async def department_download(request: web.Request, principal: Principal) -> web
     async with h.sessions() as session:
         order = await _held_order(session, request.match_info["number"], principal.department or "", active=False)
         att = (await session.execute(select(Attachment).where(
-            Attachment.id == int(request.match_info["id"]), Attachment.work_order_id == order.id))).scalar_one_or_none()
+            Attachment.id == path_id(request), Attachment.work_order_id == order.id))).scalar_one_or_none()
     if att is None:
         raise NotFound("附件不存在", code="attachment_not_found")
     if order.confidential and att.kind in HIDDEN_WHEN_CONFIDENTIAL:

@@ -254,3 +254,16 @@ async def test_openapi_lists_the_dispatch_endpoints(client):
                  "/api/v1/department/notices", "/api/v1/department/orders/{number}/attachments"):
         assert path in paths, path
     assert paths["/api/v1/department/notices"]["get"]["security"] == [{"apiKey": []}]
+
+
+async def test_ids_in_paths_that_do_not_fit_are_404_not_500(hotline, client):
+    supervisor = await login_as(hotline, client, "supervisor")
+    for raw in ("99999999999999999999999", "abc", "-1"):
+        status, problem = await supervisor.post(f"/api/v1/supervisor/dead-letters/{raw}/retry")
+        assert status == 404, (raw, problem)
+    agent = await login_as(hotline, client, "agent")
+    number = await new_order(agent)
+    await agent.post(f"/api/v1/workorders/{number}/dispatch", json={"lead": "scjgj"})
+    dept = await department_api(hotline, client, "scjgj")
+    status, problem = await dept.get(f"/api/v1/department/orders/{number}/attachments/99999999999999999999999")
+    assert status == 404
