@@ -81,8 +81,5 @@ class Notices:
         o = change.order
         enqueue(change.session, kind=route.kind, target=route.target, event=event,
                 payload={"number": o.number, "text": text}, now=change.now, work_order_id=o.id)
-        wakeup = self.h.outbox.wakeup
-
-        async def wake() -> None:  # deliver soon after the commit, not at the next idle poll
-            wakeup.set()
-        change.after_commit.append(wake)
+        # Deliver soon after the commit (here, or by the rq workers), not at the next poll.
+        change.after_commit.append(self.h.outbox.nudge)

@@ -69,3 +69,28 @@ def deadlines(rules: SlaRules, cal: WorkCalendar, category: str, urgency: str,
 def extended_reply_by(cal: WorkCalendar, reply_by: datetime, working_days: int) -> datetime:
     """The reply deadline after an approved extension of `working_days` (延期)."""
     return cal.add_working_days(reply_by, working_days)
+
+
+def share_of_window(cal: WorkCalendar, start: datetime, end: datetime, share: float, clock: Clock) -> datetime:
+    """The moment when `share` of the window [start, end] has passed, counted on `clock`.
+
+    Working-clock windows count only working time, so a reminder (催办) never lands on a
+    holiday: 75% of a window that spans National Day falls on a working day.
+    """
+    if end <= start:
+        return end
+    if clock == "calendar":
+        return start + (end - start) * share
+    hours = cal.working_hours_between(start, end)
+    if hours <= 0:  # the whole window lies outside working hours (dispatched after closing)
+        return start + (end - start) * share
+    return min(cal.add_working_hours(start, hours * share), end)
+
+
+def later_by(cal: WorkCalendar, moment: datetime, *, hours: float | None = None,
+             working_days: int | None = None, clock: Clock = "working") -> datetime:
+    """`moment` moved on by working days, or by hours counted on `clock`."""
+    if working_days is not None:
+        return cal.add_working_days(moment, working_days)
+    assert hours is not None
+    return _add_hours(cal, moment, hours, clock)

@@ -62,6 +62,10 @@ class WorkCalendar:
         """The end of working hours on `day`, as an aware UTC moment."""
         return self._at(day, self.hours[-1][1])
 
+    def start_of_day(self, day: date) -> datetime:
+        """The start of working hours on `day`, as an aware UTC moment."""
+        return self._at(day, self.hours[0][0])
+
     # ------------------------------------------------------------ arithmetic
     def workdays_after(self, day: date) -> Iterable[date]:
         d = day
@@ -104,6 +108,40 @@ class WorkCalendar:
                     remaining -= available
             day += timedelta(days=1)
         raise ValueError("no working hours within three years: check the calendar")
+
+    def start_of_working_day_after(self, start: datetime, days: int = 1) -> datetime:
+        """The opening of the `days`-th working day after the start day (e.g. 回访 the day after)."""
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        for n, d in enumerate(self.workdays_after(self.local(start).date()), start=1):
+            if n == days:
+                return self.start_of_day(d)
+        raise AssertionError("unreachable")
+
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        """Working time between two moments, in hours (0 when end is not after start).
+
+        >>> from datetime import datetime, timezone
+        >>> cal = WorkCalendar()
+        >>> fri_4pm = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)   # 16:00 Beijing
+        >>> mon_10am = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)  # 10:00 Beijing
+        >>> cal.working_hours_between(fri_4pm, mon_10am)  # 1.5 h on Friday, 1.5 h on Monday
+        3.0
+        """
+        if end <= start:
+            return 0.0
+        total = timedelta()
+        day = self.local(start).date()
+        last = self.local(end).date()
+        while day <= last:
+            if self.is_workday(day):
+                for begin, finish in self.hours:
+                    a = max(self._at(day, begin), start)
+                    b = min(self._at(day, finish), end)
+                    if b > a:
+                        total += b - a
+            day += timedelta(days=1)
+        return total.total_seconds() / 3600
 
     def working_days_between(self, start: datetime, end: datetime) -> int:
         """Whole working days after start's day up to and including end's day."""

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from dispatch.cli import add_commands as dispatch_commands
 from hotline import __version__
 from hotline.errors import ConfigError, HotlineError
 
@@ -171,7 +172,8 @@ async def cmd_serve(args: argparse.Namespace) -> int:
             raise Fail(f"cannot listen on {s.http.host}:{s.http.port}: {exc.strerror} "
                        "(set HOTLINE_HTTP_PORT or --port)") from None
         shown = "127.0.0.1" if s.http.host in ("0.0.0.0", "::") else s.http.host
-        print(f"{s.hotline.name} — http://{shown}:{s.http.port}/  "
+        port = runner.addresses[0][1] if runner.addresses else s.http.port  # the real one when port 0
+        print(f"{s.hotline.name} — http://{shown}:{port}/  "
               f"(database: {'SQLite ' + s.database_url.split('///')[-1] if s.is_sqlite else 'PostgreSQL'}, "
               f"jobs: {'rq' if s.redis.url else 'in-process'})", flush=True)
         stop = asyncio.Event()
@@ -234,7 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Later modules add their sub-commands here (pbx-sim, worker, dialplan, report, ...).
-EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [
+    dispatch_commands,
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,12 +1,19 @@
 """The outbox: every message that leaves the process, delivered at least once.
 
 `enqueue` writes a row in the caller's transaction, so a message exists exactly when
-the change that caused it was committed. `Outbox.deliver_due` claims due rows with a
-lease (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL), commits the claim, sends
-outside any transaction, then records the result. A process killed mid-send leaves a
-lease that runs out, and the row is sent again with the same `delivery_id`, which is
-the receiver's idempotency key. Messages sharing an `ordering_key` (a work order) go
-out in id order: a later one waits while an earlier one is pending.
+the change that caused it was committed. `Outbox.claim` leases due rows (`SELECT ... FOR
+UPDATE SKIP LOCKED` on PostgreSQL, so any number of claimers run side by side) and commits
+the lease; the send happens outside any transaction; `deliver` then records the outcome,
+but only while the lease is still ours. A process killed mid-send leaves a lease that runs
+out, and the row is sent again with the same `delivery_id`, the receiver's idempotency key.
+
+Messages sharing an `ordering_key` go out in id order: a later one waits while an earlier
+one is pending or being sent. A dead letter (死信: out of attempts, or refused) no longer
+holds the others back; a supervisor may send it again (`retry_dead`).
+
+Who sends: without Redis, `Outbox.run` (claim, then deliver, in the web process); with
+Redis, `hotline worker` processes claim and hand each message to an rq job that calls
+`deliver_leased` (dispatch.delivery). The same `deliver` runs either way.
 
 Senders are small strategies, one per `kind` (webhook, sms, wechat ...), registered by
 the composition root.
@@ -18,11 +25,12 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -33,10 +41,21 @@ from hotline.storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 PENDING, DELIVERING, DELIVERED, DEAD = "pending", "delivering", "delivered", "dead"
-LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 12  # with the backoff below: about 1.5 days of retrying
-BASE_DELAY = 5.0
-MAX_DELAY = 6 * 3600.0
+RETRY, STALE = "retry", "stale"  # results of one attempt besides delivered/dead
+UNDELIVERED = (PENDING, DELIVERING)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    lease_seconds: float = 60.0
+    max_attempts: int = 12  # with the backoff below: about 1.5 days of retrying
+    base_delay_seconds: float = 5.0
+    max_delay_seconds: float = 6 * 3600.0
+    send_timeout_seconds: float = 10.0  # a send must fit in what is left of its lease
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
 
 
 class DeliveryFailed(Exception):
@@ -53,97 +72,208 @@ class Sender(Protocol):
         """Deliver or raise `DeliveryFailed`; must be safe to call twice for one message."""
 
 
+def message_values(*, kind: str, target: str, event: str, payload: Mapping[str, Any], now: datetime,
+                   work_order_id: int | None = None, ordering_key: str | None = None) -> dict[str, Any]:
+    """The columns of a new outbox row (for `enqueue`, or many at once with `enqueue_many`)."""
+    return {"delivery_id": str(uuid.uuid4()), "kind": kind, "target": target, "event": event,
+            "work_order_id": work_order_id,
+            "ordering_key": ordering_key or (f"order:{work_order_id}" if work_order_id else None),
+            "payload": dict(payload), "status": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}
+
+
 def enqueue(session: AsyncSession, *, kind: str, target: str, event: str, payload: Mapping[str, Any],
             now: datetime, work_order_id: int | None = None, ordering_key: str | None = None) -> OutboxMessage:
-    msg = OutboxMessage(delivery_id=str(uuid.uuid4()), kind=kind, target=target, event=event,
-                        work_order_id=work_order_id,
-                        ordering_key=ordering_key or (f"order:{work_order_id}" if work_order_id else None),
-                        payload=dict(payload), status=PENDING, attempts=0, next_attempt_at=now,
-                        created_at=now)
+    msg = OutboxMessage(**message_values(kind=kind, target=target, event=event, payload=payload, now=now,
+                                         work_order_id=work_order_id, ordering_key=ordering_key))
     session.add(msg)
     return msg
 
 
-def backoff(attempts: int, rng: random.Random | None = None) -> float:
-    """Exponential backoff with full jitter: spreads retries after a receiver outage."""
-    cap = min(MAX_DELAY, BASE_DELAY * 2 ** max(0, attempts - 1))
+async def enqueue_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write many `message_values` rows in one statement (timer ticks, bulk notices)."""
+    if rows:
+        await session.execute(insert(OutboxMessage), list(rows))
+
+
+def backoff(attempts: int, rng: random.Random | None = None, *, policy: RetryPolicy = RetryPolicy()) -> float:
+    """Exponential backoff with jitter: spreads retries after a receiver outage.
+
+    >>> p = RetryPolicy(base_delay_seconds=5, max_delay_seconds=60)
+    >>> [2.5 <= backoff(1, policy=p) <= 5, 5 <= backoff(2, policy=p) <= 10, 30 <= backoff(9, policy=p) <= 60]
+    [True, True, True]
+    """
+    cap = min(policy.max_delay_seconds, policy.base_delay_seconds * 2 ** min(max(0, attempts - 1), 40))
     return (rng or random).uniform(cap / 2, cap)
+
+
+ResultHook = Callable[[OutboxMessage, str], None]
 
 
 class Outbox:
     def __init__(self, sessions: SessionFactory, clock: Clock, senders: Mapping[str, Sender] | None = None,
-                 *, max_attempts: int = MAX_ATTEMPTS) -> None:
+                 *, policy: RetryPolicy | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
         self.senders: dict[str, Sender] = dict(senders or {})
-        self.max_attempts = max_attempts
+        self.policy = policy or RetryPolicy()
         self.wakeup = asyncio.Event()
-        self.on_result: list[Any] = []  # callbacks (message, result: str) for metrics
+        self.on_result: list[ResultHook] = []  # (message, result) for metrics
+        self.notifiers: list[Callable[[], Awaitable[None]]] = []  # wake other processes (Redis)
 
     def register(self, kind: str, sender: Sender) -> None:
         self.senders[kind] = sender
 
-    async def claim(self, limit: int = 20) -> list[OutboxMessage]:
-        """Lease up to `limit` due messages, each the earliest pending one of its ordering key."""
-        now = self.clock()
+    async def nudge(self) -> None:
+        """New messages were committed: wake whoever delivers them, here or elsewhere."""
+        self.wakeup.set()
+        for notify in self.notifiers:
+            try:
+                await notify()
+            except Exception:  # a lost nudge only costs one poll interval
+                log.warning("outbox: could not wake the workers", exc_info=True)
+
+    # ------------------------------------------------------------ claiming
+    def _due(self, now: datetime, limit: int) -> Any:
+        """Ids of due messages, each the earliest undelivered one of its ordering key, locked."""
         earlier = aliased(OutboxMessage)
         blocked = exists().where(and_(earlier.ordering_key == OutboxMessage.ordering_key,
                                       earlier.id < OutboxMessage.id,
-                                      earlier.status.in_([PENDING, DELIVERING])))
+                                      earlier.status.in_(UNDELIVERED)))
+        return (select(OutboxMessage.id)
+                .where(OutboxMessage.status.in_(UNDELIVERED), OutboxMessage.next_attempt_at <= now, ~blocked)
+                .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True))
+
+    async def claim(self, limit: int = 20) -> list[OutboxMessage]:
+        """Lease up to `limit` due messages, each the earliest undelivered one of its ordering key.
+
+        A DELIVERING row among them is an expired lease: its sender died."""
+        if limit <= 0:
+            return []
+        now = self.clock()
         async with self.sessions() as session, session.begin():
+            ids = list((await session.execute(self._due(now, limit))).scalars())
+            if not ids:
+                return []
             rows = (await session.execute(
-                select(OutboxMessage)
-                .where(OutboxMessage.status.in_([PENDING, DELIVERING]),
-                       OutboxMessage.next_attempt_at <= now, ~blocked)
-                .order_by(OutboxMessage.id).limit(limit)
-                .with_for_update(skip_locked=True))).scalars().all()
-            for m in rows:  # a DELIVERING row here is an expired lease: its sender died
-                m.status = DELIVERING
-                m.attempts += 1
-                m.next_attempt_at = now + LEASE
-        return list(rows)
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                .values(status=DELIVERING, attempts=OutboxMessage.attempts + 1,
+                        next_attempt_at=now + self.policy.lease)
+                .returning(OutboxMessage), execution_options={"synchronize_session": False})).scalars().all()
+        return sorted(rows, key=lambda m: m.id)
+
+    async def claim_leases(self, limit: int = 20) -> list[tuple[int, int]]:
+        """Like `claim`, but only the (id, attempt) of each lease: what an rq job needs."""
+        if limit <= 0:
+            return []
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            ids = list((await session.execute(self._due(now, limit))).scalars())
+            if not ids:
+                return []
+            rows = (await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                .values(status=DELIVERING, attempts=OutboxMessage.attempts + 1,
+                        next_attempt_at=now + self.policy.lease)
+                .returning(OutboxMessage.id, OutboxMessage.attempts),
+                execution_options={"synchronize_session": False})).all()
+        return sorted((int(i), int(a)) for i, a in rows)
+
+    async def _send(self, message: OutboxMessage) -> DeliveryFailed | None:
+        sender = self.senders.get(message.kind)
+        if sender is None:
+            return DeliveryFailed(f"no sender for kind {message.kind!r}", retryable=True, retry_after=300)
+        try:
+            await asyncio.wait_for(sender.send(message), self.policy.send_timeout_seconds * 1.5)
+        except DeliveryFailed as exc:
+            return exc
+        except TimeoutError:
+            return DeliveryFailed("the sender did not finish in time")
+        except Exception as exc:  # a sender bug must not lose the message
+            log.exception("outbox: sender %s crashed on %s", message.kind, message.delivery_id)
+            return DeliveryFailed(f"{type(exc).__name__}: {exc}")
+        return None
+
+    def _outcome(self, message: OutboxMessage, error: DeliveryFailed | None, now: datetime) -> tuple[str, dict[str, Any]]:
+        if error is None:
+            return DELIVERED, {"status": DELIVERED, "delivered_at": now, "last_error": None}
+        if error.retryable and message.attempts < self.policy.max_attempts:
+            delay = error.retry_after if error.retry_after is not None else backoff(message.attempts, policy=self.policy)
+            return RETRY, {"status": PENDING, "last_error": str(error)[:2000],
+                           "next_attempt_at": now + timedelta(seconds=delay)}
+        return DEAD, {"status": DEAD, "last_error": str(error)[:2000]}
 
     async def deliver(self, message: OutboxMessage) -> str:
-        """Send one claimed message and record the outcome: delivered, retry or dead."""
-        sender = self.senders.get(message.kind)
-        error: DeliveryFailed | None = None
-        if sender is None:
-            error = DeliveryFailed(f"no sender for kind {message.kind!r}", retryable=True, retry_after=300)
-        else:
-            try:
-                await sender.send(message)
-            except DeliveryFailed as exc:
-                error = exc
-            except Exception as exc:  # a sender bug must not lose the message
-                log.exception("outbox: sender %s crashed on %s", message.kind, message.delivery_id)
-                error = DeliveryFailed(f"{type(exc).__name__}: {exc}")
+        """Send one claimed message and record the outcome: delivered, retry, dead (or stale)."""
+        return (await self.deliver_many([message]))[0]
+
+    async def deliver_many(self, messages: Sequence[OutboxMessage]) -> list[str]:
+        """Send claimed messages side by side, then record every outcome in one transaction
+        (one commit, not one per message: commits are what a busy database pays for)."""
+        if not messages:
+            return []
+        errors = await asyncio.gather(*(self._send(m) for m in messages))
         now = self.clock()
-        values: dict[str, Any]
-        if error is None:
-            result, values = DELIVERED, {"status": DELIVERED, "delivered_at": now, "last_error": None}
-        elif error.retryable and message.attempts < self.max_attempts:
-            delay = error.retry_after if error.retry_after is not None else backoff(message.attempts)
-            result, values = "retry", {"status": PENDING, "last_error": str(error)[:2000],
-                                       "next_attempt_at": now + timedelta(seconds=delay)}
-        else:
-            result, values = DEAD, {"status": DEAD, "last_error": str(error)[:2000]}
+        outcomes = [self._outcome(m, e, now) for m, e in zip(messages, errors, strict=True)]
+        recorded: set[int] = set()
+        # Every update holds only while the lease is still ours (same attempt, still being
+        # sent): a slow send whose lease ran out and was claimed again must not overwrite
+        # the newer attempt's outcome.
         async with self.sessions() as session, session.begin():
-            # Only if our lease is still ours: a slow send whose lease ran out and was
-            # re-claimed must not overwrite the newer attempt's outcome.
-            await session.execute(update(OutboxMessage).where(
-                OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
-                OutboxMessage.status == DELIVERING).values(**values))
-        if error is not None:
-            log.warning("outbox: %s %s to %s failed (attempt %d): %s → %s", message.kind,
-                        message.delivery_id, message.target, message.attempts, error, result)
-        for cb in self.on_result:
-            cb(message, result)
-        return result
+            done = [(m.id, m.attempts) for m, (result, _) in zip(messages, outcomes, strict=True)
+                    if result == DELIVERED]
+            if done:  # the usual case, in one statement
+                recorded.update((await session.execute(
+                    update(OutboxMessage).where(tuple_(OutboxMessage.id, OutboxMessage.attempts).in_(done),
+                                                OutboxMessage.status == DELIVERING)
+                    .values(status=DELIVERED, delivered_at=now, last_error=None)
+                    .returning(OutboxMessage.id))).scalars())
+            for message, (result, values) in zip(messages, outcomes, strict=True):
+                if result != DELIVERED:
+                    res = await session.execute(update(OutboxMessage).where(
+                        OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
+                        OutboxMessage.status == DELIVERING).values(**values))
+                    if res.rowcount:  # type: ignore[attr-defined]
+                        recorded.add(message.id)
+        results = [result if m.id in recorded else STALE for m, (result, _) in zip(messages, outcomes, strict=True)]
+        for message, error, result in zip(messages, errors, results, strict=True):
+            if error is not None:
+                log.warning("outbox: %s %s to %s failed (attempt %d): %s → %s", message.kind,
+                            message.delivery_id, message.target, message.attempts, error, result)
+            for cb in self.on_result:
+                cb(message, result)
+        return results
+
+    async def deliver_leased(self, leases: Sequence[tuple[int, int]]) -> list[str]:
+        """Deliver messages claimed elsewhere (an rq job), given as (id, attempts) leases:
+        each only if its lease is still current and has time left for one send; otherwise
+        it is left to the next claim."""
+        wanted = dict(leases)
+        async with self.sessions() as session:
+            rows = {m.id: m for m in (await session.execute(
+                select(OutboxMessage).where(OutboxMessage.id.in_(list(wanted))))).scalars()}
+        now = self.clock()
+        live = [m for i, m in rows.items()
+                if m.status == DELIVERING and m.attempts == wanted[i]
+                # a message that waited too long in the queue is left to run out and be claimed again
+                and (m.next_attempt_at - now).total_seconds() >= self.policy.send_timeout_seconds * 1.5]
+        outcome = dict(zip((m.id for m in live), await self.deliver_many(live), strict=True))
+        return [outcome.get(i, STALE) for i in wanted]
+
+    async def release(self, message_id: int, attempts: int, reason: str) -> bool:
+        """Give a lease back early (its job crashed): retry after a backoff, not after the lease."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            res = await session.execute(update(OutboxMessage).where(
+                OutboxMessage.id == message_id, OutboxMessage.attempts == attempts,
+                OutboxMessage.status == DELIVERING).values(
+                status=PENDING, last_error=reason[:2000],
+                next_attempt_at=now + timedelta(seconds=backoff(attempts, policy=self.policy))))
+        return bool(res.rowcount)  # type: ignore[attr-defined]
 
     async def deliver_due(self, limit: int = 20) -> int:
         claimed = await self.claim(limit)
         # Different ordering keys may go in parallel; one key has at most one claimed row.
-        await asyncio.gather(*(self.deliver(m) for m in claimed))
+        await self.deliver_many(claimed)
         return len(claimed)
 
     async def run(self, idle_seconds: float = 1.0) -> None:
@@ -163,16 +293,17 @@ class Outbox:
                 except TimeoutError:
                     pass
 
+    # ------------------------------------------------------------ supervision
     async def pending_count(self) -> int:
         async with self.sessions() as session:
             return int((await session.execute(select(func.count()).select_from(OutboxMessage).where(
-                OutboxMessage.status.in_([PENDING, DELIVERING])))).scalar_one())
+                OutboxMessage.status.in_(UNDELIVERED)))).scalar_one())
 
     async def retry_dead(self, message_id: int) -> bool:
-        """A supervisor sends a dead letter again."""
+        """A supervisor sends a dead letter again (same delivery id: receivers dedupe)."""
         async with self.sessions() as session, session.begin():
             res = await session.execute(update(OutboxMessage).where(
                 OutboxMessage.id == message_id, OutboxMessage.status == DEAD).values(
                 status=PENDING, attempts=0, next_attempt_at=self.clock(), last_error=None))
-        self.wakeup.set()
+        await self.nudge()
         return bool(res.rowcount)  # type: ignore[attr-defined]

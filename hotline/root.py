@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import channels
+from dispatch.install import install as install_dispatch
 from dispatch.sla import SlaRules
 from dispatch.workcalendar import WorkCalendar
 from hotline.auth import Auth
@@ -110,4 +111,5 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, install_mo
 # Each later module contributes one `install(hotline)` here: effects, senders, routes, tasks.
 MODULES: list[Callable[[Hotline], None]] = [
     channels.install,
+    install_dispatch,
 ]

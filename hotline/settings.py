@@ -183,6 +183,7 @@ class RoutingRule(_Model):
     areas: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     legacy_lines: tuple[str, ...] = ()
+    assisting: tuple[str, ...] = ()  # 协办 departments suggested with the lead
 
 
 class SlaPolicyIn(_Model):
@@ -334,6 +335,9 @@ def cross_check(s: Settings) -> list[str]:
         key = f"routing[{i}]"
         if r.department not in depts:
             out.append(f"{key}.department: {r.department!r} is not a department code")
+        for a in r.assisting:
+            if a not in depts or a == r.department:
+                out.append(f"{key}.assisting: {a!r} must be a department code other than the lead's")
         for field_name, values, known in (("categories", r.categories, cats),
                                           ("subjects", r.subjects, subjects),
                                           ("service_codes", r.service_codes, leaves),
@@ -505,7 +509,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, defaults: Path | None
 
 
 # Top-level sections owned by other modules (validated there, carried here as raw data).
-EXTENSION_SECTIONS = {"channels", "telephony", "escalation", "portal", "fax", "reports"}
+EXTENSION_SECTIONS = {"channels", "telephony", "escalation", "delivery", "portal", "fax", "reports"}
 
 
 def _format_errors(exc: ValidationError, src: Source, data: Mapping[str, Any]) -> list[str]:

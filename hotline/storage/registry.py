@@ -10,6 +10,7 @@ import importlib
 MODEL_MODULES = [
     "hotline.storage.models",
     "channels.models",
+    "dispatch.models",
 ]
 
 

@@ -18,7 +18,7 @@ from hotline.storage.orders import OrderFilter, list_orders, order_history
 from hotline.web import schemas as s
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
-from hotline.web.orders import ActionArgs, Build, run_action
+from hotline.web.orders import ActionArgs, Build, reply_command, run_action
 from hotline.web.serialize import detail, summary
 
 routes = ApiRoutes()
@@ -59,11 +59,11 @@ def _own(principal: Principal, body: s.DepartmentActionIn) -> str:
     return principal.department
 
 
-ACTIONS: list[tuple[str, type[s.DepartmentActionIn], Callable[[ActionArgs, str], wo.Command], str]] = [
+ACTIONS: list[tuple[str, type[s.DepartmentActionIn],
+                   Callable[[ActionArgs, str], wo.Command | Awaitable[wo.Command]], str]] = [
     ("sign", s.SignIn, lambda a, d: wo.SignFor(a.actor, d), "签收 / Sign for"),
     ("progress", s.NoteIn, lambda a, d: wo.AddProgress(a.actor, d, a.body.note), "反馈进展 / Report progress"),
-    ("reply", s.ReplyIn, lambda a, d: wo.Reply(a.actor, d, a.body.result, tuple(a.body.attachments)),
-     "办结回复 / Reply with the result"),
+    ("reply", s.ReplyIn, reply_command, "办结回复 / Reply with the result (attachments: ids from the upload endpoint)"),
     ("return", s.ReturnIn, lambda a, d: wo.ReturnOrder(a.actor, d, a.body.reason), "退单 / Return (wrong department)"),
     ("sub-dispatch", s.SubDispatchIn, lambda a, d: commands.sub_dispatch(a.ctx, a.order, a.actor, d, a.body.to,
                                                                           a.body.note),
@@ -74,7 +74,8 @@ ACTIONS: list[tuple[str, type[s.DepartmentActionIn], Callable[[ActionArgs, str],
 ]
 
 
-def _handler(build: Callable[[ActionArgs, str], wo.Command]) -> Callable[..., Awaitable[s.ActionOut]]:
+def _handler(build: Callable[[ActionArgs, str], wo.Command | Awaitable[wo.Command]]
+             ) -> Callable[..., Awaitable[s.ActionOut]]:
     async def handler(request: web.Request, principal: Principal, body: s.DepartmentActionIn) -> s.ActionOut:
         dept = _own(principal, body)
         b: Build = lambda a: build(a, dept)  # noqa: E731

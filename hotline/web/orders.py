@@ -18,7 +18,7 @@ from hotline.contact import Contact, Identity
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import OPEN, UserRole
 from hotline.errors import ValidationFailed
-from hotline.storage.models import WorkOrder
+from hotline.storage.models import Attachment, WorkOrder
 from hotline.storage.orders import OrderFilter, list_orders, order_history
 from hotline.web import schemas as s
 from hotline.web.api import ApiRoutes
@@ -131,6 +131,23 @@ async def _merge(a: ActionArgs) -> wo.Command:
     return wo.Merge(a.actor, target.number)
 
 
+async def reply_attachments(a: ActionArgs) -> tuple[int, ...]:
+    """A reply may cite only files of its own order."""
+    wanted = tuple(dict.fromkeys(a.body.attachments))
+    if not wanted:
+        return ()
+    found = set((await a.session.execute(select(Attachment.id).where(
+        Attachment.id.in_(wanted), Attachment.work_order_id == a.order.id))).scalars())
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise ValidationFailed(f"附件 {', '.join(missing)} 不属于本工单，请先上传", code="bad_attachment")
+    return wanted
+
+
+async def reply_command(a: ActionArgs, department: str) -> wo.Command:
+    return wo.Reply(a.actor, department, a.body.result, await reply_attachments(a))
+
+
 def _fields(body: BaseModel) -> dict[str, Any]:
     return body.model_dump(exclude_unset=True, exclude={"expected_version"})
 
@@ -153,7 +170,7 @@ ACTIONS: list[tuple[str, type[s.VersionedIn], tuple[UserRole, ...], Build, str]]
      lambda a: commands.sub_dispatch(a.ctx, a.order, a.actor, _acting_department(a.body), a.body.to, a.body.note),
      "代部门下派 / Sub-dispatch on a department's behalf"),
     ("reply", s.ReplyIn, SUPERVISORS,
-     lambda a: wo.Reply(a.actor, _acting_department(a.body), a.body.result, tuple(a.body.attachments)),
+     lambda a: reply_command(a, _acting_department(a.body)),
      "代部门办结回复 / Reply on a department's behalf"),
     ("return", s.ReturnIn, SUPERVISORS, lambda a: wo.ReturnOrder(a.actor, _acting_department(a.body), a.body.reason),
      "代部门退单 / Return on a department's behalf"),

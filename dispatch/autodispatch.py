@@ -1,0 +1,54 @@
+"""`dispatch.auto`: written contacts a routing rule matches are dispatched at once.
+
+An intake hook, so the dispatch, its timers and its webhooks are written in the same
+transaction as the new order. Phone orders never: the agent is on the line and decides.
+An order routing cannot place (no rule, no category for the SLA) waits for an agent.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dispatch.routing import Router, facts_of
+from dispatch.sla import SlaRules
+from dispatch.workcalendar import WorkCalendar
+from hotline import commands
+from hotline.domain import workorder as wo
+from hotline.domain.vocabulary import Channel, Status
+from hotline.errors import HotlineError
+from hotline.settings import Settings
+from hotline.workorders import Change, WorkOrderService
+
+log = logging.getLogger(__name__)
+
+WRITTEN = frozenset({Channel.SMS, Channel.WECHAT, Channel.WEB, Channel.APP, Channel.FAX})
+AUTO = wo.Actor(wo.SYSTEM.kind, "auto-dispatch", "自动派单")
+
+
+class AutoDispatch:
+    def __init__(self, settings: Settings, calendar: WorkCalendar, sla: SlaRules, router: Router,
+                 orders: WorkOrderService) -> None:
+        self.settings = settings
+        self.calendar = calendar
+        self.sla = sla
+        self.router = router
+        self.orders = orders
+
+    async def __call__(self, change: Change) -> None:
+        order = change.order
+        if not self.settings.dispatch.auto or order.status != Status.REGISTERED.value:
+            return
+        if order.channel not in WRITTEN:
+            return
+        match = self.router.route(facts_of(order))
+        if match is None:
+            return
+        ctx = commands.Context(self.settings, self.calendar, self.sla, change.now)
+        try:
+            command = commands.dispatch(ctx, order, AUTO, match.department, match.assisting,
+                                        reason=f"自动派单 · {match.reason}")
+        except (HotlineError, LookupError) as exc:  # e.g. no category yet: an agent completes it
+            log.info("auto-dispatch: order %s left for an agent: %s", order.number, exc)
+            return
+        dispatched = await self.orders.apply_loaded(change.session, order, command, change.now)
+        change.after_commit.append(lambda: self.orders.committed(dispatched))

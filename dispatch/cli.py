@@ -1,0 +1,145 @@
+"""Dispatch's sub-commands of `hotline`: worker, outbox, route.
+
+    hotline worker [--burst] [--name N] [--no-timers] [--metrics-port P]
+    hotline outbox status
+    hotline outbox retry (--id N | --target CODE | --kind KIND)
+    hotline route "诉求内容" [--category C] [--subject S] [--area A] [--legacy-line L]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from hotline.errors import HotlineError
+from hotline.settings import Settings, load_settings
+
+
+class Fail(HotlineError):
+    """A one-line reason for the user (printed by `hotline.cli.main`), exit status 1."""
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def add_commands(sub: Any) -> None:
+    worker = sub.add_parser("worker", help="deliver the outbox and fire SLA timers (rq worker; needs HOTLINE_REDIS_URL)")
+    worker.add_argument("--burst", action="store_true", help="deliver what is due now, then exit")
+    worker.add_argument("--name", help="worker name shown by rq (default: host and pid)")
+    worker.add_argument("--no-timers", action="store_true", help="deliver only; let other workers fire timers")
+    worker.add_argument("--metrics-port", type=int, help="serve this worker's Prometheus metrics on this port")
+    worker.set_defaults(func=cmd_worker)
+
+    outbox = sub.add_parser("outbox", help="messages leaving the hotline (department webhooks, SMS, WeChat)")
+    osub = outbox.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
+    status = osub.add_parser("status", help="messages by kind and state, dead letters")
+    status.set_defaults(func=cmd_outbox_status)
+    retry = osub.add_parser("retry", help="send dead letters again (same delivery id)")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", type=int, help="one dead letter")
+    which.add_argument("--target", help="every dead letter to this department / recipient")
+    which.add_argument("--kind", help="every dead letter of this kind (webhook, sms, wechat)")
+    retry.set_defaults(func=cmd_outbox_retry)
+
+    route = sub.add_parser("route", help="which department the routing rules choose, and why")
+    route.add_argument("text", help="the citizen's words (title, description, address)")
+    route.add_argument("--category")
+    route.add_argument("--subject")
+    route.add_argument("--area")
+    route.add_argument("--legacy-line")
+    route.set_defaults(func=cmd_route)
+
+
+async def cmd_worker(args: argparse.Namespace) -> int:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    from dispatch.worker import run_worker
+
+    s = _settings()
+    if not s.redis.url:
+        raise Fail("HOTLINE_REDIS_URL is not set: `hotline worker` takes its jobs from Redis "
+                   "(without Redis, `hotline serve` delivers and fires timers itself)")
+    if args.metrics_port is not None and not 0 < args.metrics_port < 65536:
+        raise Fail(f"--metrics-port {args.metrics_port} is not a port number")
+    try:
+        Redis.from_url(s.redis.url, socket_connect_timeout=3).ping()
+    except (RedisError, ValueError) as exc:
+        raise Fail(f"cannot reach Redis at {s.redis.url.split('@')[-1]}: {exc} (check HOTLINE_REDIS_URL)") from None
+    # rq's worker loop is synchronous and wants the main thread (signals, job timeouts).
+    run_worker(s, burst=args.burst, name=args.name, timers=not args.no_timers, metrics_port=args.metrics_port)
+    return 0
+
+
+async def cmd_outbox_status(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from hotline.root import open_hotline
+    from hotline.storage.models import OutboxMessage
+
+    async with open_hotline(_settings()) as h, h.sessions() as session:
+        rows = (await session.execute(select(OutboxMessage.kind, OutboxMessage.status, func.count())
+                                      .group_by(OutboxMessage.kind, OutboxMessage.status)
+                                      .order_by(OutboxMessage.kind, OutboxMessage.status))).all()
+        dead = (await session.execute(select(OutboxMessage).where(OutboxMessage.status == "dead")
+                                      .order_by(OutboxMessage.id.desc()).limit(10))).scalars().all()
+    if not rows:
+        print("outbox empty")
+    for kind, status, n in rows:
+        print(f"{kind:10} {status:11} {n}")
+    for m in dead:
+        print(f"dead #{m.id} {m.kind} {m.event} → {m.target} after {m.attempts} attempt(s): {m.last_error}")
+    return 0
+
+
+async def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from hotline.root import open_hotline
+    from hotline.storage.models import OutboxMessage
+
+    async with open_hotline(_settings()) as h:
+        if args.id is not None:
+            ids = [args.id]
+        else:
+            q = select(OutboxMessage.id).where(OutboxMessage.status == "dead")
+            q = q.where(OutboxMessage.target == args.target) if args.target else q.where(OutboxMessage.kind == args.kind)
+            async with h.sessions() as session:
+                ids = list((await session.execute(q)).scalars())
+        n = 0
+        for i, message_id in enumerate(ids, start=1):
+            n += await h.outbox.retry_dead(message_id)
+            if i % 500 == 0:
+                print(f"  {i}/{len(ids)} …", flush=True)
+    if args.id is not None and not n:
+        raise Fail(f"outbox message {args.id} is not a dead letter")
+    print(f"{n} dead letter(s) queued again")
+    return 0
+
+
+async def cmd_route(args: argparse.Namespace) -> int:
+    from dispatch.routing import Facts, Router
+
+    s = _settings()
+    problems = []
+    if args.category and args.category not in {c.code for c in s.categories}:
+        problems.append(f"--category {args.category!r} is unknown")
+    if args.subject and args.subject not in s.subject_codes():
+        problems.append(f"--subject {args.subject!r} is unknown")
+    if args.area and args.area not in s.area_codes():
+        problems.append(f"--area {args.area!r} is not a town or village code")
+    if problems:
+        raise Fail("; ".join(problems))
+    router = Router.from_settings(s)
+    facts = Facts(category=args.category, subject=args.subject, area=args.area, text=args.text,
+                  legacy_line=args.legacy_line)
+    found = await asyncio.to_thread(router.candidates, facts)
+    if not found:
+        print("没有匹配的派单规则 / no routing rule matches: an agent chooses")
+        return 0
+    print(found[0].reason)
+    for m in found[1:]:
+        print(f"  也匹配 / also: {m.reason}")
+    return 0

@@ -1,0 +1,146 @@
+"""The supervisors' view of the outbox: messages that could not be delivered (死信), sent
+again with the same delivery id, and the outbox at a glance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from hotline.auth import Principal
+from hotline.errors import NotFound, ValidationFailed
+from hotline.outbox import DEAD, DELIVERED, UNDELIVERED
+from hotline.storage.models import OutboxMessage, WorkOrder
+from hotline.storage.orders import decode_cursor, encode_cursor
+from hotline.web.api import ApiRoutes
+from hotline.web.context import HOTLINE
+from hotline.web.orders import SUPERVISORS
+
+routes = ApiRoutes()
+TAG = ["督办 Supervision"]
+
+
+def path_id(request: web.Request) -> int:
+    """A row id from the path: digits that fit a BIGINT, else the same 404 as a missing row."""
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound(f"{raw!r} 不是有效的编号", code="not_found")
+    return int(raw)
+
+
+class LetterQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    target: str | None = None
+    kind: str | None = None
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+    lang: str | None = None
+
+
+class LetterOut(BaseModel):
+    id: int
+    delivery_id: str
+    kind: str
+    target: str
+    event: str
+    workorder: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+class LetterPage(BaseModel):
+    items: list[LetterOut]
+    next_cursor: str | None
+
+
+def _letters(q: Any, query: LetterQuery) -> Any:
+    q = q.where(OutboxMessage.status == DEAD)
+    if query.target:
+        q = q.where(OutboxMessage.target == query.target)
+    if query.kind:
+        q = q.where(OutboxMessage.kind == query.kind)
+    return q
+
+
+@routes.get("/api/v1/supervisor/dead-letters", summary="投递失败的消息（死信） / Dead letters", query=LetterQuery,
+            response=LetterPage, tags=TAG)
+async def supervisor_dead_letters(request: web.Request, principal: Principal, query: LetterQuery) -> LetterPage:
+    principal.require_role(*SUPERVISORS)
+    h = request.app[HOTLINE]
+    q = _letters(select(OutboxMessage, WorkOrder.number).outerjoin(
+        WorkOrder, WorkOrder.id == OutboxMessage.work_order_id), query)
+    if query.cursor:
+        q = q.where(OutboxMessage.id < decode_cursor(query.cursor))
+    async with h.sessions() as session:
+        rows = list((await session.execute(q.order_by(OutboxMessage.id.desc()).limit(query.limit + 1))).all())
+    more = len(rows) > query.limit
+    rows = rows[:query.limit]
+    items = [LetterOut(id=m.id, delivery_id=m.delivery_id, kind=m.kind, target=m.target, event=m.event,
+                       workorder=number, attempts=m.attempts, last_error=m.last_error, created_at=m.created_at)
+             for m, number in rows]
+    return LetterPage(items=items, next_cursor=encode_cursor(rows[-1][0].id) if more and rows else None)
+
+
+class RetriedOut(BaseModel):
+    retried: int
+
+
+@routes.post("/api/v1/supervisor/dead-letters/{id}/retry", summary="重新投递一条死信 / Send a dead letter again",
+             response=RetriedOut, tags=TAG, extra_responses={404: "没有这条死信"})
+async def supervisor_retry_letter(request: web.Request, principal: Principal) -> RetriedOut:
+    principal.require_role(*SUPERVISORS)
+    h = request.app[HOTLINE]
+    if not await h.outbox.retry_dead(path_id(request)):
+        raise NotFound("没有这条死信（可能已重新投递）", code="dead_letter_not_found")
+    return RetriedOut(retried=1)
+
+
+class RetryAllIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    target: str | None = Field(None, description="only this department / recipient")
+    kind: str | None = None
+
+
+@routes.post("/api/v1/supervisor/dead-letters/retry", summary="批量重新投递死信 / Send dead letters again",
+             body=RetryAllIn, response=RetriedOut, tags=TAG)
+async def supervisor_retry_letters(request: web.Request, principal: Principal, body: RetryAllIn) -> RetriedOut:
+    principal.require_role(*SUPERVISORS)
+    h = request.app[HOTLINE]
+    if not body.target and not body.kind:
+        raise ValidationFailed("请指定 target 或 kind，避免误操作全部死信", code="filter_required")
+    q = _letters(select(OutboxMessage.id), LetterQuery(target=body.target, kind=body.kind, limit=200))
+    async with h.sessions() as session:
+        ids = list((await session.execute(q.limit(10_000))).scalars())
+    n = 0
+    for message_id in ids:
+        n += await h.outbox.retry_dead(message_id)
+    return RetriedOut(retried=n)
+
+
+class OutboxSummary(BaseModel):
+    counts: dict[str, dict[str, int]] = Field(description="kind → status → messages")
+    oldest_undelivered_at: datetime | None
+
+
+@routes.get("/api/v1/supervisor/outbox", summary="消息投递概况 / Outbox at a glance", response=OutboxSummary,
+            tags=TAG)
+async def supervisor_outbox(request: web.Request, principal: Principal) -> OutboxSummary:
+    principal.require_role(*SUPERVISORS)
+    h = request.app[HOTLINE]
+    async with h.sessions() as session:
+        rows = (await session.execute(select(OutboxMessage.kind, OutboxMessage.status, func.count())
+                                      .where(OutboxMessage.status != DELIVERED)
+                                      .group_by(OutboxMessage.kind, OutboxMessage.status))).all()
+        delivered = (await session.execute(select(OutboxMessage.kind, func.count())
+                                           .where(OutboxMessage.status == DELIVERED)
+                                           .group_by(OutboxMessage.kind))).all()
+        oldest = (await session.execute(select(func.min(OutboxMessage.created_at))
+                                        .where(OutboxMessage.status.in_(UNDELIVERED)))).scalar_one()
+    counts: dict[str, dict[str, int]] = {}
+    for kind, status, n in [*rows, *((k, DELIVERED, n) for k, n in delivered)]:
+        counts.setdefault(kind, {})[status] = int(n)
+    return OutboxSummary(counts=counts, oldest_undelivered_at=oldest)

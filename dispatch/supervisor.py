@@ -1,0 +1,309 @@
+"""The supervisors' desk (班长/督查室): what is late, what is about to be, what waits for
+them (returns, extension requests, follow-ups). Undelivered messages: `dead_letters`.
+
+Decisions go through the ordinary work-order actions (`review-return`,
+`decide-extension`); returns also have a one-step "accept and dispatch elsewhere".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from dispatch.api import RoutingOut, routing_out
+from dispatch.routing import facts_of
+from dispatch.service import dispatch_of
+from dispatch.sla import extended_reply_by
+from dispatch.timers import FOLLOW_UP_DUE
+from hotline import commands
+from hotline.auth import Principal
+from hotline.domain import workorder as wo
+from hotline.domain.vocabulary import ACTIVE_ASSIGNMENT, IN_DEPARTMENT, AssignmentStatus, Status, UserRole
+from hotline.storage.models import Assignment, OrderEvent, Timer, WorkOrder
+from hotline.storage.orders import decode_cursor, encode_cursor, overdue_clause
+from hotline.web.api import ApiRoutes
+from hotline.web.context import HOTLINE, lang_of
+from hotline.web.orders import SUPERVISORS
+from hotline.web.schemas import ActionOut, VersionedIn
+from hotline.web.serialize import action_out, status_name
+from hotline.workorders import load_for_update
+
+routes = ApiRoutes()
+TAG = ["督办 Supervision"]
+_IN_DEPT = [s.value for s in IN_DEPARTMENT]
+_ACTIVE = [s.value for s in ACTIVE_ASSIGNMENT]
+
+
+class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    department: str | None = None
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+    lang: str | None = None
+
+
+class LateOrder(BaseModel):
+    number: str
+    title: str
+    status: str
+    status_name: str
+    urgency: str
+    lead_department: str | None
+    deadline_kind: Literal["sign", "reply"]
+    deadline: datetime
+    hours_late: float = Field(description="negative: hours left before the deadline")
+    escalation_level: int = Field(description="0 none/reminded, 1 department head told, 2 督查室 told")
+
+
+class LatePage(BaseModel):
+    items: list[LateOrder]
+    next_cursor: str | None
+
+
+def _page(q: Any, query: PageQuery) -> Any:
+    if query.cursor:
+        q = q.where(WorkOrder.id < decode_cursor(query.cursor))
+    return q.order_by(WorkOrder.id.desc()).limit(query.limit + 1)
+
+
+def _cut(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1].id) if more and rows else None)
+
+
+async def _levels(session: AsyncSession, order_ids: list[int]) -> dict[int, int]:
+    """The highest escalation that fired for each order's live assignments."""
+    if not order_ids:
+        return {}
+    rows = await session.execute(
+        select(Timer.work_order_id, func.max(Timer.level))
+        .join(Assignment, Assignment.id == Timer.assignment_id)
+        .where(Timer.work_order_id.in_(order_ids), Timer.fired_at.is_not(None), Timer.kind != FOLLOW_UP_DUE,
+               Assignment.status.in_(_ACTIVE))
+        .group_by(Timer.work_order_id))
+    return {oid: int(level) for oid, level in rows}
+
+
+def _late(o: WorkOrder, now: datetime, level: int, lang: Literal["zh", "en"]) -> LateOrder:
+    sign_late = o.status == Status.DISPATCHED.value and o.sign_by is not None and o.sign_by < now
+    kind: Literal["sign", "reply"] = "sign" if sign_late or (o.reply_by is None and o.sign_by) else "reply"
+    deadline = o.sign_by if kind == "sign" else o.reply_by
+    assert deadline is not None
+    return LateOrder(number=o.number, title=o.title, status=o.status, status_name=status_name(o.status, lang),
+                     urgency=o.urgency, lead_department=o.lead_department, deadline_kind=kind, deadline=deadline,
+                     hours_late=round((now - deadline).total_seconds() / 3600, 2), escalation_level=level)
+
+
+@routes.get("/api/v1/supervisor/overdue", summary="超期工单 / Overdue orders", query=PageQuery,
+            response=LatePage, tags=TAG)
+async def supervisor_overdue(request: web.Request, principal: Principal, query: PageQuery) -> LatePage:
+    principal.require_role(*SUPERVISORS)
+    h = request.app[HOTLINE]
+    now = h.clock()
+    q = select(WorkOrder).where(overdue_clause(now))  # type: ignore[arg-type]
+    if query.department:
+        q = q.where(WorkOrder.lead_department == query.department)
+    async with h.sessions() as session:
+        rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
+        levels = await _levels(session, [o.id for o in rows])
+    lang = lang_of(request)
+    return LatePage(items=[_late(o, now, levels.get(o.id, 0), lang) for o in rows], next_cursor=cursor)
+
+
+class SoonQuery(PageQuery):
+    within_hours: float = Field(24, gt=0, le=24 * 30)
+
+
+@routes.get("/api/v1/supervisor/due-soon", summary="即将到期工单 / Orders due soon", query=SoonQuery,
+            response=LatePage, tags=TAG)
+async def supervisor_due_soon(request: web.Request, principal: Principal, query: SoonQuery) -> LatePage:
+    principal.require_role(*SUPERVISORS)
+    h = request.app[HOTLINE]
+    now = h.clock()
+    until = now + timedelta(hours=query.within_hours)
+    q = select(WorkOrder).where(or_(
+        and_(WorkOrder.status == Status.DISPATCHED.value, WorkOrder.sign_by >= now, WorkOrder.sign_by < until),
+        and_(WorkOrder.status.in_(_IN_DEPT), WorkOrder.reply_by >= now, WorkOrder.reply_by < until)),
+        ~overdue_clause(now))  # type: ignore[operator]
+    if query.department:
+        q = q.where(WorkOrder.lead_department == query.department)
+    async with h.sessions() as session:
+        rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
+        levels = await _levels(session, [o.id for o in rows])
+    lang = lang_of(request)
+    items = []
+    for o in rows:
+        soon_sign = o.status == Status.DISPATCHED.value and o.sign_by is not None and now <= o.sign_by < until
+        deadline = o.sign_by if soon_sign else o.reply_by
+        assert deadline is not None
+        items.append(LateOrder(number=o.number, title=o.title, status=o.status,
+                               status_name=status_name(o.status, lang), urgency=o.urgency,
+                               lead_department=o.lead_department, deadline_kind="sign" if soon_sign else "reply",
+                               deadline=deadline, hours_late=round((now - deadline).total_seconds() / 3600, 2),
+                               escalation_level=levels.get(o.id, 0)))
+    return LatePage(items=items, next_cursor=cursor)
+
+
+# ---------------------------------------------------------------- returns (退单审核)
+
+class ReturnItem(BaseModel):
+    number: str
+    title: str
+    version: int
+    department: str
+    reason: str | None
+    returned_at: datetime | None
+    routing: RoutingOut = Field(description="where routing would send it instead (the returning department excluded)")
+
+
+class ReturnPage(BaseModel):
+    items: list[ReturnItem]
+    next_cursor: str | None
+
+
+async def _latest_events(session: AsyncSession, order_ids: list[int], kind: str) -> dict[int, OrderEvent]:
+    if not order_ids:
+        return {}
+    rows = (await session.execute(select(OrderEvent).where(OrderEvent.work_order_id.in_(order_ids),
+                                                           OrderEvent.kind == kind)
+                                  .order_by(OrderEvent.seq))).scalars()
+    return {e.work_order_id: e for e in rows}  # the last one per order wins
+
+
+@routes.get("/api/v1/supervisor/returns", summary="待审核退单 / Returns awaiting review", query=PageQuery,
+            response=ReturnPage, tags=TAG)
+async def supervisor_returns(request: web.Request, principal: Principal, query: PageQuery) -> ReturnPage:
+    principal.require_role(*SUPERVISORS)
+    h = request.app[HOTLINE]
+    q = select(WorkOrder).where(WorkOrder.status == Status.RETURNED.value).options(selectinload(WorkOrder.assignments))
+    if query.department:
+        q = q.where(WorkOrder.lead_department == query.department)
+    lang = lang_of(request)
+    async with h.sessions() as session:
+        rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
+        events = await _latest_events(session, [o.id for o in rows], "returned")
+    router = dispatch_of(h).router
+    items = []
+    for o in rows:
+        returned = [a for a in o.assignments if a.status == AssignmentStatus.RETURNED.value]
+        dept = returned[-1].department_code if returned else (o.lead_department or "")
+        e = events.get(o.id)
+        items.append(ReturnItem(number=o.number, title=o.title, version=o.version, department=dept,
+                                reason=returned[-1].return_reason if returned else None,
+                                returned_at=e.at if e else None,
+                                routing=routing_out(router, h.settings, facts_of(o), lang, exclude=(dept,))))
+    return ReturnPage(items=items, next_cursor=cursor)
+
+
+class RedispatchIn(VersionedIn):
+    lead: str = Field(description="新的主办部门")
+    assisting: list[str] = Field(default_factory=list)
+    note: str = Field("", max_length=2000, description="审核意见")
+    reason: str = Field("", max_length=500, description="派单依据")
+
+
+class RedispatchOut(BaseModel):
+    review: ActionOut
+    dispatch: ActionOut
+
+
+@routes.post("/api/v1/supervisor/returns/{number}/redispatch",
+             summary="同意退单并改派 / Accept a return and dispatch elsewhere, in one step", body=RedispatchIn,
+             response=RedispatchOut, tags=TAG, extra_responses={404: "工单不存在", 409: "状态不允许或版本冲突"})
+async def supervisor_redispatch(request: web.Request, principal: Principal, body: RedispatchIn) -> RedispatchOut:
+    principal.require_role(*SUPERVISORS)
+    h = request.app[HOTLINE]
+    now = h.clock()
+    async with h.sessions() as session, session.begin():
+        order = await load_for_update(session, request.match_info["number"])
+        review = await h.orders.apply_loaded(session, order, wo.ReviewReturn(principal.actor, True, body.note), now,
+                                             expected_version=body.expected_version)
+        ctx = commands.Context(h.settings, h.calendar, h.sla, now)
+        cmd = commands.dispatch(ctx, order, principal.actor, body.lead, body.assisting, body.note,
+                                body.reason or "退单审核后改派")
+        second = await h.orders.apply_loaded(session, order, cmd, now)
+    await h.orders.committed(review)
+    await h.orders.committed(second)
+    return RedispatchOut(review=action_out(review), dispatch=action_out(second))
+
+
+# ---------------------------------------------------------------- extensions (延期审批)
+
+class ExtensionItem(BaseModel):
+    number: str
+    title: str
+    version: int
+    department: str | None
+    working_days: int | None
+    reason: str | None
+    requested_at: datetime | None
+    reply_by: datetime | None
+    reply_by_if_approved: datetime | None
+
+
+class ExtensionPage(BaseModel):
+    items: list[ExtensionItem]
+    next_cursor: str | None
+
+
+@routes.get("/api/v1/supervisor/extensions", summary="待审批延期申请 / Extension requests", query=PageQuery,
+            response=ExtensionPage, tags=TAG)
+async def supervisor_extensions(request: web.Request, principal: Principal, query: PageQuery) -> ExtensionPage:
+    principal.require_role(*SUPERVISORS)
+    h = request.app[HOTLINE]
+    q = select(WorkOrder).where(WorkOrder.status == Status.EXTENSION_REQUESTED.value)
+    if query.department:
+        q = q.where(WorkOrder.lead_department == query.department)
+    async with h.sessions() as session:
+        rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
+        events = await _latest_events(session, [o.id for o in rows], "extension_requested")
+    items = []
+    for o in rows:
+        e = events.get(o.id)
+        days = o.pending_extension_days
+        items.append(ExtensionItem(
+            number=o.number, title=o.title, version=o.version, department=o.lead_department, working_days=days,
+            reason=e.data.get("reason") if e else None, requested_at=e.at if e else None, reply_by=o.reply_by,
+            reply_by_if_approved=extended_reply_by(h.calendar, o.reply_by, days) if o.reply_by and days else None))
+    return ExtensionPage(items=items, next_cursor=cursor)
+
+
+# ---------------------------------------------------------------- follow-ups (回访)
+
+class FollowUpItem(BaseModel):
+    number: str
+    title: str
+    lead_department: str | None
+    replied_at: datetime | None
+    due_at: datetime | None
+    due: bool
+
+
+class FollowUpPage(BaseModel):
+    items: list[FollowUpItem]
+    next_cursor: str | None
+
+
+@routes.get("/api/v1/supervisor/follow-ups", summary="待回访工单 / Orders waiting for the follow-up call",
+            query=PageQuery, response=FollowUpPage, tags=TAG)
+async def supervisor_follow_ups(request: web.Request, principal: Principal, query: PageQuery) -> FollowUpPage:
+    principal.require_role(UserRole.AGENT, *SUPERVISORS)
+    h = request.app[HOTLINE]
+    now = h.clock()
+    q = select(WorkOrder).where(WorkOrder.status == Status.REPLIED.value)
+    async with h.sessions() as session:
+        rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
+    items = []
+    for o in rows:
+        due = (h.calendar.start_of_working_day_after(o.replied_at, h.sla.follow_up_after_working_days)
+               if o.replied_at else None)
+        items.append(FollowUpItem(number=o.number, title=o.title, lead_department=o.lead_department,
+                                  replied_at=o.replied_at, due_at=due, due=due is not None and due <= now))
+    return FollowUpPage(items=items, next_cursor=cursor)

@@ -1,0 +1,161 @@
+"""`hotline worker`: an rq worker for outbox deliveries, plus the pump and the SLA timers.
+
+rq runs jobs synchronously in the main thread (SimpleWorker: no fork, so the database
+pool and HTTP connections are reused from job to job). The hotline itself (engine,
+senders, the pump and the timer loop) lives on an asyncio loop in a second thread that
+this module starts, owns and stops; jobs hand their coroutine to that loop and wait.
+Run as many workers, on as many machines, as the load needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from prometheus_client import CollectorRegistry
+
+from dispatch import delivery
+from dispatch.service import dispatch_of
+from hotline.settings import Settings
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class WorkerRuntime:
+    def __init__(self, settings: Settings, *, pump: bool = True, timers: bool = True) -> None:
+        self.settings = settings
+        self.pump = pump
+        self.timers = timers
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._hotline: Hotline | None = None
+        self.pumper: delivery.Pump | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="hotline-worker-loop", daemon=True)
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self, timeout: float = 60) -> None:
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the worker's hotline did not start in time")
+        if self._error is not None:
+            raise self._error
+
+    def stop(self, timeout: float = 30) -> None:
+        if self._loop is not None and self._stop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported to start(), which raises it in the main thread
+            self._error = exc
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        from hotline.root import open_hotline
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with open_hotline(self.settings) as h:
+            self._hotline = h
+            svc = dispatch_of(h)
+            loops: dict[str, Callable[[], Awaitable[None]]] = {}
+            d = svc.config.delivery
+            self.pumper = delivery.Pump(h.outbox, delivery.make_queue(self.settings.redis.url or "", d.queue),
+                                        redis=h.redis, max_queued=d.max_queued, batch=d.batch,
+                                        poll_seconds=d.poll_seconds, job_timeout=d.lease_seconds)
+            if self.pump:
+                loops["pump"] = self.pumper.run
+            if self.timers:
+                loops["timers"] = svc.escalation.run
+            tasks = [asyncio.create_task(_supervised(name, fn), name=f"worker:{name}") for name, fn in loops.items()]
+            self._ready.set()
+            try:
+                await self._stop.wait()
+            finally:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await svc.webhooks.close()
+
+    # ------------------------------------------------------------ for jobs
+    def call(self, fn: Callable[[Hotline], Awaitable[T]], timeout: float | None = None) -> T:
+        if self._loop is None or self._hotline is None:
+            raise RuntimeError("worker runtime not started")
+        h = self._hotline
+
+        async def run() -> T:
+            return await fn(h)
+
+        future = asyncio.run_coroutine_threadsafe(run(), self._loop)
+        try:
+            return future.result(timeout)
+        except BaseException:
+            future.cancel()  # e.g. rq's job timeout interrupted the wait: stop the coroutine too
+            raise
+
+    def pump_once(self) -> int:
+        pumper = self.pumper
+        assert pumper is not None
+        return self.call(lambda h: pumper.pump_once())
+
+
+async def _supervised(name: str, fn: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        try:
+            await fn()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("worker %s loop crashed; restarting in 2 s", name)
+            await asyncio.sleep(2)
+
+
+def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None, timers: bool = True,
+               metrics_port: int | None = None) -> bool:
+    """The worker shell: start the runtime, bind the jobs to it, work the queue, stop."""
+    from rq import SimpleWorker
+
+    runtime = WorkerRuntime(settings, timers=timers and not burst, pump=not burst)
+    runtime.start()
+    delivery.bind(runtime)
+    try:
+        if metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            start_http_server(metrics_port, registry=runtime.call(_registry))
+        queue_name = runtime.call(_queue_name)
+        queue = delivery.make_queue(settings.redis.url or "", queue_name)
+        worker = SimpleWorker([queue], connection=queue.connection, name=name)
+        log.info("worker %s: queue %s, timers %s", worker.name, queue_name, "on" if timers else "off")
+        if not burst:
+            return bool(worker.work(logging_level="WARNING"))
+        # --burst: deliver what is due now, then exit (cron jobs, tests).
+        worked = False
+        while runtime.pump_once() != 0:  # some claimed, or the queue full: work it, then look again
+            worked |= bool(worker.work(burst=True, logging_level="WARNING"))
+        return worked
+    finally:
+        delivery.bind(None)
+        with contextlib.suppress(Exception):
+            runtime.stop()
+
+
+async def _registry(h: Hotline) -> CollectorRegistry:
+    return h.metrics.registry
+
+
+async def _queue_name(h: Hotline) -> str:
+    return dispatch_of(h).config.delivery.queue
