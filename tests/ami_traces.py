@@ -67,18 +67,23 @@ def replay(name: str, on_message: Callable[[Any, datetime], None]) -> tuple[AmiP
     return proto, sink
 
 
-def frames(name: str) -> list[dict[str, str]]:
-    """Every frame of a trace as an ordered header dict (banner dropped)."""
+def frames(name: str) -> list[dict[str, Any]]:
+    """Every frame of a trace as a header dict (first value wins; banner dropped);
+    `__headers__` keeps the header names in order."""
+    return parse_frames((TRACES / f"{name}.ami").read_bytes())
+
+
+def parse_frames(raw: bytes) -> list[dict[str, Any]]:
     out = []
-    for chunk in (TRACES / f"{name}.ami").read_bytes().split(b"\r\n\r\n"):
+    for chunk in raw.split(b"\r\n\r\n"):
         lines = [x for x in chunk.decode().split("\r\n") if x]
         if lines and lines[0].startswith("Asterisk Call Manager/"):
             lines = lines[1:]
         if lines:
-            d: dict[str, str] = {}
+            d: dict[str, Any] = {}
             for x in lines:
                 k, _, v = x.partition(": ")
                 d.setdefault(k, v)
-            d["__headers__"] = [x.partition(": ")[0] for x in lines]  # type: ignore[assignment]
+            d["__headers__"] = [x.partition(": ")[0] for x in lines]
             out.append(d)
     return out

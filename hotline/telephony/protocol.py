@@ -38,6 +38,7 @@ class AmiLinkDown(ConnectionError):
 class AmiProtocol(AMIProtocol):  # type: ignore[misc]
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
+        self.encoding = "utf-8"  # panoramisk writes actions as ASCII: a Chinese pause reason would fail
         self._buf = b""
         self._skipping = False  # inside an oversized frame: drop bytes until its end
         self.skipped = 0  # frames dropped (malformed, oversized, or failing to dispatch)
