@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -56,7 +56,7 @@ class WorkCalendar:
         return moment.astimezone(self.tz)
 
     def _at(self, day: date, t: time) -> datetime:
-        return datetime.combine(day, t, self.tz).astimezone(timezone.utc)
+        return datetime.combine(day, t, self.tz).astimezone(UTC)
 
     def end_of_day(self, day: date) -> datetime:
         """The end of working hours on `day`, as an aware UTC moment."""

@@ -234,7 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Later modules add their sub-commands here (pbx-sim, worker, dialplan, report, ...).
-EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+EXTRA_COMMANDS: list[Callable[[Any], None]] = [
+    lambda sub: __import__("hotline.telephony.commands", fromlist=["add_commands"]).add_commands(sub),
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dispatch.sla import SlaRules
 from dispatch.workcalendar import WorkCalendar
+from hotline import telephony
 from hotline.auth import Auth
 from hotline.clock import Clock, utc_now
 from hotline.intake import Intake
@@ -107,4 +108,6 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, install_mo
 
 
 # Each later module contributes one `install(hotline)` here: effects, senders, routes, tasks.
-MODULES: list[Callable[[Hotline], None]] = []
+MODULES: list[Callable[[Hotline], None]] = [
+    telephony.install,
+]

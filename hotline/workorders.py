@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from hotline.clock import Clock
 from hotline.commands import apply_details
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import AssignmentRole, AssignmentStatus, Status
 from hotline.errors import NotFound, TransitionRejected
-from hotline.clock import Clock
 from hotline.storage.engine import SessionFactory
 from hotline.storage.models import Assignment, OrderEvent, WorkOrder
 from hotline.storage.orders import department_clause

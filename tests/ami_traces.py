@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -19,7 +19,7 @@ from unittest import mock
 from hotline.telephony.protocol import AmiProtocol
 
 TRACES = Path(__file__).resolve().parent / "fixtures" / "ami-traces"
-T0 = datetime(2026, 11, 26, 12, 20, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 26, 12, 20, tzinfo=UTC)
 SCENARIOS = ["answered", "abandoned", "legacy", "agent-ops", "ringnoanswer", "transfer", "blindtransfer",
              "login-failed", "reconnect", "reconnect-after-restart"]
 

@@ -15,7 +15,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -53,7 +53,7 @@ class FakeClock:
     """A clock the test moves by hand."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)  # Thu 10:00 Beijing
+        self.now = start or datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # Thu 10:00 Beijing
 
     def __call__(self) -> datetime:
         return self.now

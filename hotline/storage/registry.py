@@ -9,6 +9,7 @@ import importlib
 
 MODEL_MODULES = [
     "hotline.storage.models",
+    "hotline.telephony.models",
 ]
 
 

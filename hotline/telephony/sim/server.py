@@ -93,7 +93,8 @@ class AmiServer:
                 s.write(data)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = "%s:%s" % writer.get_extra_info("peername")[:2]
+        host, port = writer.get_extra_info("peername")[:2]
+        peer = f"{host}:{port}"
         session = Session(writer, peer)
         self.sessions.add(session)
         task = asyncio.current_task()
@@ -179,7 +180,8 @@ class AmiServer:
             s.write(f.event("FullyBooted", [("Uptime", uptime), ("LastReload", uptime), ("Status", "Fully Booted")],
                             privilege="system"))
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
-            local = "%s:%s" % s.writer.get_extra_info("sockname")[:2]
+            lhost, lport = s.writer.get_extra_info("sockname")[:2]
+            local = f"{lhost}:{lport}"
             s.write(f.event("SuccessfulAuth", [
                 ("EventTV", stamp), ("Severity", "Informational"), ("Service", "AMI"), ("EventVersion", 1),
                 ("AccountID", self.user), ("SessionID", f"0x{id(s):x}"), ("LocalAddress", f"IPV4/TCP/{local}"),
