@@ -9,7 +9,6 @@ every way an action can fail into a `PbxError` with a stable code.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -142,8 +141,8 @@ class AmiLink:
             was_up, self.up, self.protocol = self.up, False, None
             if pinger is not None:
                 pinger.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pinger
+                # gather, not suppress(CancelledError): our own cancellation must go through.
+                await asyncio.gather(pinger, return_exceptions=True)
             protocol.close()
             if was_up:
                 self.on_down()
