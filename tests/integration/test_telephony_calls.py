@@ -22,14 +22,14 @@ SECRET = "sim-secret"
 MEMBERS = [(f"Local/80{i:02d}@agents/n", f"Agent 80{i:02d}") for i in range(1, 7)]
 
 
-async def until(check, timeout=30.0, step=0.05):
+async def until(check, limit=30.0, step=0.05):
     loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
+    end = loop.time() + limit
     while loop.time() < end:
         if await check() if asyncio.iscoroutinefunction(check) else check():
             return
         await asyncio.sleep(step)
-    raise AssertionError(f"condition not met in {timeout} s")
+    raise AssertionError(f"condition not met in {limit} s")
 
 
 @contextlib.asynccontextmanager
@@ -51,7 +51,7 @@ async def test_hundred_calls_become_records_drafts_and_callbacks(hotline, db_kin
                       legacy_share=0.2, legacy_lines=("12315", "12369"))
     async with running_simulator(user="hotline", secret=SECRET, traffic=traffic, speed=25, members=MEMBERS,
                                  seed=7) as sim, telephony_on(hotline, sim.port) as tel:
-        await until(lambda: sim.traffic.placed == 100 and not sim.pbx.calls, timeout=60)
+        await until(lambda: sim.traffic.placed == 100 and not sim.pbx.calls, limit=60)
         await until(lambda: not tel.tracker.calls)
         await tel.consumer.drained()
         assert not any(q.waiting for q in tel.tracker.queues.values())
@@ -176,7 +176,7 @@ async def test_callback_task_is_called_back_and_closed(hotline, client):
             pbx.members[0].paused = False
             status, body = await agent.post(f"/api/v1/telephony/callbacks/{tasks[0]['id']}/call", json={})
             assert status == 200, body
-            await until(lambda: any(c.state == "outbound" and c.answered for c in pbx.calls.values()), timeout=20)
+            await until(lambda: any(c.state == "outbound" and c.answered for c in pbx.calls.values()), limit=20)
             pbx.hang_up(next(iter(pbx.calls.values())).c1.name)
             await until(lambda: not pbx.calls)
             await tel.consumer.drained()
@@ -210,7 +210,7 @@ async def test_one_consumer_per_asterisk_and_take_over(tmp_path, redis_url, cloc
         t1.cancel()
         await asyncio.gather(t1, return_exceptions=True)
         await until(lambda: h2.services["telephony"].leading and h2.services["telephony"].consumer.resyncs > 0,
-                    timeout=30)
+                    limit=30)
         assert sum(1 for x in server.sessions if x.logged_in and x.events) == 1
     finally:
         t2.cancel()
