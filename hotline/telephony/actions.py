@@ -100,7 +100,7 @@ class Switchboard:
                                  "Context": self.config.outbound_context, "Exten": number, "Priority": "1",
                                  "CallerID": f'"{self.config.caller_id}" <{self.config.caller_id}>',
                                  "Timeout": "30000", "Async": "true", "Variable": variables,
-                                 "ChannelId": f"hotline-{ident}"}, as_list=False)
+                                 "ChannelId": f"hotline-{ident}"})
         return ident
 
     async def channels_of(self, extension: str) -> AgentChannels:
@@ -141,7 +141,7 @@ class Switchboard:
         await self._link().send({"Action": "Originate",
                                  "Channel": f"Local/{_safe(phone, '专家号码')}@{self.config.department_context}",
                                  "Context": ctx, "Exten": room, "Priority": "1", "Async": "true",
-                                 "CallerID": f'"{self.config.caller_id}" <{self.config.caller_id}>'}, as_list=False)
+                                 "CallerID": f'"{self.config.caller_id}" <{self.config.caller_id}>'})
         return room
 
     async def hangup(self, extension: str) -> None:

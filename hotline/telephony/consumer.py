@@ -14,6 +14,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from hotline.clock import Clock
 from hotline.live import LiveBus
 from hotline.metrics import Metrics
@@ -25,6 +28,7 @@ from hotline.telephony.tracker import Snapshot, Tracker
 log = logging.getLogger(__name__)
 DeskHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
 DESK_KINDS = frozenset({"queued", "connected", "ended"})
+TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionError)
 
 
 class AmiConsumer:
@@ -158,11 +162,14 @@ class AmiConsumer:
                     break
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # the database is away: keep the item, wait, try again
-                    log.exception("call desk: %s of call %s failed; retrying in %.1f s", kind,
-                                  call.get("linkedid"), delay)
+                except TRANSIENT as exc:  # the database is away: keep the item, wait, try again
+                    log.warning("call desk: %s of call %s failed (%s); retrying in %.1f s", kind,
+                                call.get("linkedid"), type(exc).__name__, delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 30.0)
+                except Exception:  # a bug: retrying would stall every later call behind this one
+                    log.exception("call desk: %s of call %s failed; skipped", kind, call.get("linkedid"))
+                    break
             self._desk_q.task_done()
 
     async def _ticker(self) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from hotline.contact import AttachmentIn, Contact, Identity
 from hotline.domain.vocabulary import OPEN, Channel
@@ -152,7 +152,8 @@ class CallDesk:
             created_at=now, updated_at=now)
         # One open task per number: a second missed call counts on it.
         ins = ins.on_conflict_do_update(
-            index_elements=["phone"], index_where=CallbackTask.status.in_(OPEN_TASK),
+            # Literal, so PostgreSQL can match it to the partial index's predicate.
+            index_elements=["phone"], index_where=text("status IN ('open', 'calling')"),
             set_={"missed_calls": CallbackTask.missed_calls + 1, "last_call_id": call["linkedid"],
                   "last_call_at": _at(call["ended_at"]), "updated_at": now})
         task_id = (await session.execute(ins.returning(CallbackTask.id))).scalar_one()

@@ -166,8 +166,11 @@ class AmiLink:
             raise PbxTimeout(f"{self.where} 在 {self.timeout:g} 秒内未响应") from None
 
     # ------------------------------------------------------------ actions
-    async def send(self, action: Mapping[str, Any], *, as_list: bool | None = None) -> Any:
-        """Send one action; the answer (a Message, or a list for list actions).
+    async def send(self, action: Mapping[str, Any], *, as_list: bool = False) -> Any:
+        """Send one action; the answer (a Message, or with `as_list` the list action's messages).
+
+        `as_list` is explicit: panoramisk's guess takes "Added interface to queue" for the
+        start of a list and would wait for ever for the rest.
 
         Raises PbxUnavailable (not connected), PbxTimeout, PbxError (Response: Error).
         """

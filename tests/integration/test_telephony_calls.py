@@ -44,9 +44,7 @@ async def telephony_on(hotline, port):
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_hundred_calls_become_records_drafts_and_callbacks(hotline, db_kind):
-    if db_kind == "pg":
-        pytest.xfail("open: one call-desk write fails on PostgreSQL and is retried for ever; see the report")
+async def test_hundred_calls_become_records_drafts_and_callbacks(hotline):
     traffic = Traffic(calls_per_minute=400, limit=100, mean_talk=20, mean_patience=25, repeat_callers=0.2,
                       legacy_share=0.2, legacy_lines=("12315", "12369"))
     async with running_simulator(user="hotline", secret=SECRET, traffic=traffic, speed=25, members=MEMBERS,
@@ -108,8 +106,6 @@ async def test_pbx_restart_mid_call_reconnects_resyncs_and_clears_the_board(hotl
     assert records["13912345678"].outcome == "abandoned"
 
 
-@pytest.mark.xfail(reason="open: Originate through the API times out against pbx-sim (504); see the telephony report",
-                   strict=False)
 async def test_agent_buttons_go_through_ami(hotline, client):
     agent = await login_as(hotline, client, "agent")  # extension 8001
     pbx = Pbx(speed=20, members=[])
@@ -156,7 +152,6 @@ async def test_agent_buttons_go_through_ami(hotline, client):
         await server.stop(graceful=False)
 
 
-@pytest.mark.xfail(reason="open: depends on Originate through the API (see above)", strict=False)
 async def test_callback_task_is_called_back_and_closed(hotline, client):
     agent = await login_as(hotline, client, "agent")
     pbx = Pbx(speed=20, members=[("Local/8001@agents/n", "Agent 8001")])
