@@ -40,6 +40,11 @@ class AmiConsumer:
         self.tick_every = tick_every
         self._live_q: asyncio.Queue[Notice] = asyncio.Queue()
         self._desk_q: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self._agent_states: dict[str, str] = {}  # extension → state last counted in the gauge
+        for state in AgentState:  # every state from the start, at 0, so dashboards see them all
+            metrics.agents.labels(state.value).set(0)
+        self._outcomes: dict[str, Any] = {}
+        self._waiting: dict[str, Any] = {}
         self.malformed = 0
         self.fed = 0
         self.resyncs = 0
@@ -59,28 +64,29 @@ class AmiConsumer:
         self.notify(self.tracker.feed(event, self.clock()))
 
     def notify(self, notices: list[Notice]) -> None:
-        agents_changed = False
+        m = self.metrics
         for n in notices:
             if isinstance(n, CallNotice):
-                if n.kind == "ended" and n.call["outcome"]:
-                    self.metrics.calls.labels(n.call["outcome"]).inc()
+                outcome = n.call["outcome"]
+                if n.kind == "ended" and outcome:
+                    counter = self._outcomes.get(outcome) or self._outcomes.setdefault(outcome, m.calls.labels(outcome))
+                    counter.inc()
                 if self.desk is not None and n.kind in DESK_KINDS:
                     self._desk_q.put_nowait((n.kind, n.call))
             elif isinstance(n, QueueNotice):
-                self.metrics.queue_waiting.labels(n.queue["queue"]).set(n.queue["waiting"])
+                q = n.queue["queue"]
+                gauge = self._waiting.get(q) or self._waiting.setdefault(q, m.queue_waiting.labels(q))
+                gauge.set(n.queue["waiting"])
             elif isinstance(n, AgentNotice):
-                agents_changed = True
+                # Counted as states change, not by walking every agent on each notice.
+                ext, state = n.agent["extension"], n.agent["state"]
+                old = self._agent_states.get(ext)
+                if old != state:
+                    if old is not None:
+                        m.agents.labels(old).dec()
+                    m.agents.labels(state).inc()
+                    self._agent_states[ext] = state
             self._live_q.put_nowait(n)
-        if agents_changed:
-            self._count_agents()
-
-    def _count_agents(self) -> None:
-        now = self.clock()
-        counts = dict.fromkeys(AgentState, 0)
-        for a in self.tracker.agents.values():
-            counts[a.state(now)] += 1
-        for state, n in counts.items():
-            self.metrics.agents.labels(state.value).set(n)
 
     # ------------------------------------------------------------ session hooks
     async def resync(self) -> None:

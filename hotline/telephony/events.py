@@ -312,7 +312,7 @@ def _duration(m: Headers) -> int:
 
 def _user_event(m: Headers) -> UserEvent:
     linkedid = _opt(m, "Linkedid") or _opt(m, "HotlineCall")
-    headers = {k: v for k, v in m.items() if isinstance(v, str)} if hasattr(m, "items") else {}
+    headers = {k: v for k, v in m.items() if isinstance(v, str)} if hasattr(m, "items") else {}  # type: ignore[attr-defined]
     return UserEvent(_need(m, "UserEvent"), linkedid, headers)
 
 
@@ -360,7 +360,11 @@ def parse(message: Headers) -> AmiEvent | None:
 
     Raises `MalformedEvent` when a used event lacks what it needs.
     """
-    name = message.get("Event")
+    store = getattr(message, "_store", None)  # panoramisk's Message keeps {lower: (Key, value)}
+    if isinstance(store, dict):
+        name = store.get("event", (None, None))[1]
+    else:
+        name = message.get("Event")
     if not isinstance(name, str):
         if name is None:
             return None
@@ -368,4 +372,12 @@ def parse(message: Headers) -> AmiEvent | None:
     parser = PARSERS.get(name)
     if parser is None:
         return None
+    if name == "VarSet":  # the commonest event by far; most of them are app_queue's own variables
+        var = store.get("variable", (None, ""))[1] if isinstance(store, dict) else message.get("Variable")
+        if isinstance(var, str) and var.lstrip("_") not in HOTLINE_VARIABLES:
+            return None
+    if isinstance(store, dict):
+        # One C-level copy into a plain dict (Asterisk's own header case) instead of a
+        # case-folding lookup per header: this runs for every event the hotline uses.
+        message = dict(store.values())
     return parser(message)  # type: ignore[no-any-return]
