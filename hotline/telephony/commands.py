@@ -99,7 +99,7 @@ async def cmd_pbx_sim(args: argparse.Namespace) -> int:
                       mean_talk=sim.mean_talk_seconds, mean_patience=sim.mean_patience_seconds, limit=args.calls)
     try:
         cm = running_simulator(user=user, secret=secret, host=args.host, port=args.port, traffic=traffic,
-                               speed=args.speed, survey=sim.survey, seed=args.seed,
+                               speed=args.speed, survey=sim.survey, seed=args.seed, answer_rate=sim.answer_rate,
                                members=[(f"Local/{a}@agents/n", f"Agent {a}") for a in agents])
         simulator = await cm.__aenter__()
     except OSError as exc:

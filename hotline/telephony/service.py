@@ -71,7 +71,7 @@ class Telephony:
                           mean_patience=sim.mean_patience_seconds,
                           legacy_lines=tuple(x.number for x in self.h.settings.legacy_lines[:5]) or ("12315",))
         async with running_simulator(user=ami.user, secret=secret, traffic=traffic, survey=sim.survey,
-                                     members=DEMO_MEMBERS) as simulator:
+                                     members=DEMO_MEMBERS, answer_rate=sim.answer_rate) as simulator:
             self.simulator = simulator
             log.info("demo: PBX simulator on 127.0.0.1:%d, %.1f calls/min", simulator.port, sim.calls_per_minute)
             await self._serve("127.0.0.1", simulator.port, ami.user, secret)

@@ -68,6 +68,8 @@ async def test_hundred_calls_become_records_drafts_and_callbacks(hotline):
         assert (order.status, order.call_id, order.channel, order.contact_phone) == ("draft", r.linkedid, "phone", r.caller)
         assert order.legacy_line == r.legacy_line
     assert any(r.legacy_line for r in answered)
+    assert any(r.rating for r in answered)  # some callers keyed in the survey after the agent hung up
+    assert any(r.data["missed_by"] for r in records)  # agents who let a call ring out
     assert all(r.callback_task_id is not None for r in missed)
     still_open = [t for t in tasks if t.status == "open"]
     assert len({t.phone for t in still_open}) == len(still_open)  # one open task per number
@@ -206,6 +208,85 @@ async def test_one_consumer_per_asterisk_and_take_over(tmp_path, redis_url, cloc
         await asyncio.gather(t1, return_exceptions=True)
         await until(lambda: h2.services["telephony"].leading and h2.services["telephony"].consumer.resyncs > 0,
                     limit=30)
+        assert sum(1 for x in server.sessions if x.logged_in and x.events) == 1
+    finally:
+        t2.cancel()
+        await asyncio.gather(t2, return_exceptions=True)
+        await server.stop(graceful=False)
+        await cm1.__aexit__(None, None, None)
+        await cm2.__aexit__(None, None, None)
+
+
+async def test_wrong_secret_is_refused_and_said_so(hotline, caplog):
+    pbx = Pbx(speed=20)
+    server = AmiServer(pbx, user="hotline", secret="the-right-one", login_fail_delay=0.05)
+    port = await server.start()
+    tel = hotline.services["telephony"]
+    task = asyncio.create_task(tel._serve("127.0.0.1", port, "hotline", SECRET))
+    try:
+        await until(lambda: "login refused (Authentication failed)" in caplog.text)
+        assert hotline.metrics.ami_connected._value.get() == 0
+        assert not any(s.logged_in for s in server.sessions)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await server.stop(graceful=False)
+
+
+async def test_known_caller_survey_and_metrics(hotline, client):
+    agent = await login_as(hotline, client, "agent")
+    status, _ = await agent.post("/api/v1/workorders", json={"text": "路灯坏了", "category": "help",
+                                                              "caller": {"phone": "13900001234", "name": "王女士"}})
+    assert status == 201
+    pbx = Pbx(speed=20, members=MEMBERS[:1], survey=True)
+    server = AmiServer(pbx, user="hotline", secret=SECRET)
+    port = await server.start()
+    try:
+        async with hotline.live.subscribe() as events, telephony_on(hotline, port) as tel:
+            pbx.call_in("12345", "13900001234", talk=3, survey=4)
+            await until(lambda: not pbx.calls and not tel.tracker.calls)
+            await tel.consumer.drained()
+            seen = []
+            while not events.empty():
+                seen.append(events.get_nowait())
+            async with client.get("/metrics") as resp:
+                text = await resp.text()
+    finally:
+        await server.stop(graceful=False)
+    known = next(e for e in seen if e.get("event") == "identified")
+    assert known["name"] == "王女士" and known["open_orders"] == 1
+    assert any(e["topic"] == "call" and e.get("event") == "draft_opened" for e in seen)
+    assert any(e["topic"] == "agent" for e in seen) and any(e["topic"] == "queue" for e in seen)
+    async with hotline.sessions() as session:
+        record = (await session.execute(select(CallRecord))).scalar_one()
+        order = await session.get(WorkOrder, record.work_order_id)
+    assert record.rating == 4 and record.outcome == "answered" and record.data["end_reason"] == "agent"
+    assert order.citizen_id is not None and order.status == "draft"
+    assert 'hotline_ami_connected 1.0' in text
+    assert 'hotline_calls_total{outcome="answered"} 1.0' in text
+    assert 'hotline_agents{state="ready"} 1.0' in text
+
+
+@pytest.mark.pg
+async def test_postgresql_advisory_lock_take_over(tmp_path, pg_schema, clock):
+    from tests.conftest import make_settings, migrated_hotline
+
+    pbx = Pbx(speed=20)
+    server = AmiServer(pbx, user="hotline", secret=SECRET)
+    port = await server.start()
+    s = make_settings(tmp_path, database="pg", schema=pg_schema)
+    cm1, h1 = await migrated_hotline(s, clock)
+    cm2, h2 = await migrated_hotline(s, clock)
+    t1 = asyncio.create_task(h1.services["telephony"]._serve("127.0.0.1", port, "hotline", SECRET))
+    await until(lambda: h1.services["telephony"].leading)
+    t2 = asyncio.create_task(h2.services["telephony"]._serve("127.0.0.1", port, "hotline", SECRET))
+    try:
+        await until(lambda: sum(1 for x in server.sessions if x.logged_in) == 2)
+        assert sum(1 for x in server.sessions if x.logged_in and x.events) == 1
+        assert not h2.services["telephony"].leading
+        t1.cancel()  # the holder goes away: its session, and the lock with it
+        await asyncio.gather(t1, return_exceptions=True)
+        await until(lambda: h2.services["telephony"].leading and h2.services["telephony"].consumer.resyncs > 0)
         assert sum(1 for x in server.sessions if x.logged_in and x.events) == 1
     finally:
         t2.cancel()

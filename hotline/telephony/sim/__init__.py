@@ -29,12 +29,12 @@ class Simulator:
 async def running_simulator(*, user: str, secret: str, host: str = "127.0.0.1", port: int = 0,
                             traffic: Traffic | None = None, speed: float = 1.0, survey: bool = True,
                             members: list[tuple[str, str]] | None = None, seed: int | None = None,
-                            login_fail_delay: float = 1.0) -> AsyncIterator[Simulator]:
+                            login_fail_delay: float = 1.0, answer_rate: float = 0.95) -> AsyncIterator[Simulator]:
     """A simulator listening on `host:port` (0: any free port), its traffic an owned task."""
     rng = random.Random(seed)
     traffic = traffic or Traffic()
-    pbx = Pbx(speed=speed, members=members, survey=survey, rng=rng,
-              legacy_lines=traffic.legacy_lines or ("12315",))
+    pbx = Pbx(speed=speed, members=members, survey=survey, rng=rng, legacy_lines=traffic.legacy_lines or ("12315",),
+              answer_rate=answer_rate, back_from_auto_pause=30.0)
     server = AmiServer(pbx, user=user, secret=secret, host=host, port=port, login_fail_delay=login_fail_delay)
     await server.start()
     gen = TrafficGenerator(pbx, traffic, rng)

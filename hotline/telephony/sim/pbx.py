@@ -77,7 +77,6 @@ class SimCall:
     agent_leg: str = ""
     cdr_dest: str = ""
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
-    tried: set[str] = field(default_factory=set)
     missed: list[str] = field(default_factory=list)  # member legs that rang out (one NO ANSWER Cdr each)
 
 
@@ -85,11 +84,15 @@ class Pbx:
     def __init__(self, *, speed: float = 1.0, members: list[tuple[str, str]] | None = None,
                  legacy_lines: tuple[str, ...] = ("12315",), departments: tuple[str, ...] = ("6001",),
                  member_timeout: float = 15.0, retry: float = 2.0, greeting: float = 0.5,
-                 survey: bool = False, rng: random.Random | None = None, systemname: str = "") -> None:
+                 survey: bool = False, rng: random.Random | None = None, systemname: str = "",
+                 answer_rate: float = 1.0, back_from_auto_pause: float | None = None) -> None:
         self.speed = speed
         self.rng = rng or random.Random()
         self.legacy_lines, self.departments = set(legacy_lines), set(departments)
         self.member_timeout, self.retry, self.greeting, self.survey = member_timeout, retry, greeting, survey
+        # Simulated agents: how often one picks up an offered call, and after how long one
+        # who was auto-paused for letting a call ring out comes back (None: stays paused).
+        self.answer_rate, self.back_from_auto_pause = answer_rate, back_from_auto_pause
         self.globals: dict[str, str] = {"AGENT_RING": "2", "AGENT_TALK": "20"}
         self.members: list[SimMember] = []
         self.started = int(time.time())
@@ -302,7 +305,6 @@ class Pbx:
     def _ring(self, call: SimCall, m: SimMember) -> None:
         assert call.c2 is not None
         call.state, call.member, call.ring_started = "ringing", m, self.now()
-        call.tried.add(m.interface)
         if m.interface.startswith("Local/"):
             ctx = m.interface.split("@", 1)[1].split("/", 1)[0]
             a1, a2 = self._local_pair(m.extension, ctx, call.linkedid)
@@ -332,7 +334,7 @@ class Pbx:
         m.status = 2
         self.member_event("QueueMemberStatus", m)
         ring = float(self.globals.get("AGENT_RING", "2"))
-        if self.globals.get(f"NOANSWER_{m.extension}") == "1":
+        if self.globals.get(f"NOANSWER_{m.extension}") == "1" or self.rng.random() >= self.answer_rate:
             ring = 60.0
         if ring < self.member_timeout:
             self.later(call, "answer", ring, lambda: self._answer(call))
@@ -357,8 +359,16 @@ class Pbx:
         self._drop_agent_legs(call, 0)
         m.status = 1
         self.member_event("QueueMemberStatus", m)
+        if self.back_from_auto_pause is not None:
+            asyncio.get_running_loop().call_later(self.back_from_auto_pause / self.speed, self._back, m)
         call.state, call.member, call.a1, call.a2 = "queued", None, None, None
         self.later(call, "retry", self.retry, lambda: (self.cancel(call, "retry"), self.distribute()))
+
+    def _back(self, m: SimMember) -> None:
+        if m in self.members and m.paused and m.reason == "Auto-Pause":
+            m.paused, m.reason = False, ""
+            self.member_event("QueueMemberPause", m)
+            self.distribute()
 
     def _answer(self, call: SimCall) -> None:
         m, c2, a1 = call.member, call.c2, call.a1
