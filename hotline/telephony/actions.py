@@ -18,7 +18,7 @@ from typing import Any
 from hotline.errors import Conflict, ValidationFailed
 from hotline.telephony import events as ev
 from hotline.telephony.config import TelephonySettings
-from hotline.telephony.link import AmiLink, PbxError
+from hotline.telephony.link import AmiLink, PbxError, PbxUnavailable
 
 SAFE = re.compile(r"^[^\r\n\x00]{0,80}$")
 NUMBER = re.compile(r"^\+?\d{3,20}$")
@@ -45,8 +45,6 @@ class Switchboard:
         self.link: AmiLink | None = None
 
     def _link(self) -> AmiLink:
-        from hotline.telephony.link import PbxUnavailable
-
         if self.link is None:
             raise PbxUnavailable("话务系统未启用或尚未连接交换机")
         return self.link

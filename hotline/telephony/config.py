@@ -16,17 +16,17 @@ class CallbackPolicy(_M):
     """回拨: which unanswered calls become callback tasks."""
 
     enabled: bool = True
-    min_wait_seconds: int = Field(0, ge=0, description="abandons shorter than this are not called back")
-    max_attempts: int = Field(3, ge=1, le=10)
+    min_wait_seconds: int = Field(default=0, ge=0, description="abandons shorter than this are not called back")
+    max_attempts: int = Field(default=3, ge=1, le=10)
 
 
 class SimulatorDefaults(_M):
-    calls_per_minute: float = Field(6.0, ge=0, le=6000)
-    answer_rate: float = Field(0.9, ge=0, le=1)
-    repeat_callers: float = Field(0.2, ge=0, le=1, description="share of calls from a number seen before")
-    legacy_share: float = Field(0.15, ge=0, le=1)
-    mean_talk_seconds: float = Field(90, gt=0)
-    mean_patience_seconds: float = Field(60, gt=0)
+    calls_per_minute: float = Field(default=6.0, ge=0, le=6000)
+    answer_rate: float = Field(default=0.9, ge=0, le=1)
+    repeat_callers: float = Field(default=0.2, ge=0, le=1, description="share of calls from a number seen before")
+    legacy_share: float = Field(default=0.15, ge=0, le=1)
+    mean_talk_seconds: float = Field(default=90, gt=0)
+    mean_patience_seconds: float = Field(default=60, gt=0)
     survey: bool = True
 
 
@@ -38,7 +38,7 @@ class TelephonySettings(_M):
     outbound_context: str = "hotline-outbound"
     agent_interface: str = "PJSIP/{extension}"  # queue member of an agent's extension
     caller_id: str = "12345"  # what citizens see on a callback
-    transfer: str = Field("blindtransfer", pattern="^(blindtransfer|redirect)$")
+    transfer: str = Field(default="blindtransfer", pattern="^(blindtransfer|redirect)$")
     recordings_dir: str = "/var/spool/asterisk/monitor"
     recording_template: str = ""  # when MIXMONITOR_FILENAME is not seen: e.g. "{dir}/hotline-{uniqueid}.wav"
     callback: CallbackPolicy = CallbackPolicy()

@@ -43,9 +43,8 @@ class CallDesk:
         self._agents: dict[str, int | None] = {}
 
     async def handle(self, kind: str, call: dict[str, Any]) -> None:
-        if kind in ("queued", "started") and call["direction"] == Direction.INBOUND and call["caller"]:
-            if kind == "queued":
-                await self.identify(call)
+        if kind == "queued" and call["direction"] == Direction.INBOUND and call["caller"]:
+            await self.identify(call)
         elif kind == "connected":
             await self.open_draft(call)
         elif kind == "ended":

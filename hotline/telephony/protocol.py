@@ -36,6 +36,9 @@ class AmiLinkDown(ConnectionError):
 
 
 class AmiProtocol(AMIProtocol):  # type: ignore[misc]
+    version: str | None
+    closed: bool
+
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self.encoding = "utf-8"  # panoramisk writes actions as ASCII: a Chinese pause reason would fail

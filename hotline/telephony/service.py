@@ -77,7 +77,7 @@ class Telephony:
             await self._serve("127.0.0.1", simulator.port, ami.user, secret)
 
     async def _serve(self, host: str, port: int, user: str, secret: str) -> None:
-        args = {"host": host, "port": port, "user": user, "secret": secret}
+        args: dict[str, Any] = {"host": host, "port": port, "user": user, "secret": secret}
         lock = self.lock(f"{host}:{port}")
         while True:
             standby = AmiLink(**args, events=False, name="ami-actions")

@@ -357,11 +357,11 @@ class Tracker:
             if call.linkedid not in by_call and call.seq <= snap.since_seq:
                 out += self._end(call, now, unseen=True)
         for linkedid, items in by_call.items():
-            call = self.calls.get(linkedid)
-            if call is None:
+            known = self.calls.get(linkedid)
+            if known is None:
                 out += self._adopt(linkedid, items, now)
-            elif call.seq <= snap.since_seq:
-                call.channels = {i.uniqueid for i in items}
+            elif known.seq <= snap.since_seq:
+                known.channels = {i.uniqueid for i in items}
         out += self._resync_queues(snap, now)
         out += self._resync_agents(snap.members, now)
         return out
@@ -392,7 +392,7 @@ class Tracker:
         for name in names:
             self._queue(name).waiting.clear()
         for e in snap.entries:
-            call = next((c for c in self.calls.values() if e.uniqueid in c.channels), None)
+            call: Call | None = next((c for c in self.calls.values() if e.uniqueid in c.channels), None)
             linkedid = call.linkedid if call else e.uniqueid
             if call is not None:
                 call.queue, call.caller_channel = e.queue, e.channel

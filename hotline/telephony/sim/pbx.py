@@ -362,7 +362,11 @@ class Pbx:
         if self.back_from_auto_pause is not None:
             asyncio.get_running_loop().call_later(self.back_from_auto_pause / self.speed, self._back, m)
         call.state, call.member, call.a1, call.a2 = "queued", None, None, None
-        self.later(call, "retry", self.retry, lambda: (self.cancel(call, "retry"), self.distribute()))
+        self.later(call, "retry", self.retry, lambda: self._retry(call))
+
+    def _retry(self, call: SimCall) -> None:
+        self.cancel(call, "retry")
+        self.distribute()
 
     def _back(self, m: SimMember) -> None:
         if m in self.members and m.paused and m.reason == "Auto-Pause":
