@@ -21,11 +21,11 @@ class CallbackPolicy(_M):
 
 
 class SimulatorDefaults(_M):
-    calls_per_minute: float = Field(default=6.0, ge=0, le=6000)
+    calls_per_minute: float = Field(default=1.5, ge=0, le=6000)
     answer_rate: float = Field(default=0.9, ge=0, le=1)
     repeat_callers: float = Field(default=0.2, ge=0, le=1, description="share of calls from a number seen before")
     legacy_share: float = Field(default=0.15, ge=0, le=1)
-    mean_talk_seconds: float = Field(default=90, gt=0)
+    mean_talk_seconds: float = Field(default=40, gt=0)
     mean_patience_seconds: float = Field(default=60, gt=0)
     survey: bool = True
 
