@@ -137,6 +137,25 @@ async def test_agent_buttons_go_through_ami(hotline, client):
             assert status == 200, body
             await until(lambda: any(c.state == "transferred" for c in pbx.calls.values()))
 
+            pbx.call_in("12345", "13700003333", talk=600)
+            await until(lambda: any(c.state == "talking" for c in pbx.calls.values()))
+            status, body = await agent.post("/api/v1/telephony/calls/conference", json={"department": "sthj"})
+            assert status == 200, body
+            await until(lambda: any(c.state == "conference" and c.guests for c in pbx.calls.values()))
+            room = body["detail"]["room"]
+            citizen = next(c for c in pbx.calls.values() if c.state == "conference")
+            assert citizen.room == room and citizen.guests[0].line == "6103"  # 生态环境分局's number
+            pbx.caller_hangs_up(citizen)
+            await until(lambda: not pbx.calls)
+
+            tel.switchboard.config = tel.switchboard.config.model_copy(update={"transfer": "redirect"})
+            pbx.call_in("12345", "13700004444", talk=600)
+            await until(lambda: any(c.state == "talking" for c in pbx.calls.values()))
+            status, body = await agent.post("/api/v1/telephony/calls/transfer", json={"department": "rsj"})
+            assert status == 200, body
+            await until(lambda: any(c.state == "transferred" and c.cdr_dest == "6102" for c in pbx.calls.values()))
+            await until(lambda: not pbx.calls)
+
             status, body = await agent.post("/api/v1/telephony/calls/originate", json={"number": "13600002222"})
             assert status == 200, body
             await until(lambda: any(c.state == "outbound" for c in pbx.calls.values()))

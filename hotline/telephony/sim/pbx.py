@@ -75,6 +75,8 @@ class SimCall:
     rated: bool = False
     transfer_ctx: str = ""
     agent_leg: str = ""
+    room: str = ""  # a ConfBridge room (三方通话)
+    guests: list[SimCall] = field(default_factory=list)  # experts called into the room
     cdr_dest: str = ""
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)  # member legs that rang out (one NO ANSWER Cdr each)
@@ -452,7 +454,19 @@ class Pbx:
                 self._cdr(call.a2, call.member.extension, "agents", "", "Wait", "0")
                 self._hangup(call, call.a2, 16)
             self._member_done(call.member)
-        elif call.state in ("transferred", "survey", "ivr", "conference"):
+        elif call.state == "conference":
+            # The citizen leaves the room: app_queue reports the call complete, everyone hangs up.
+            assert call.member is not None
+            self._agent_event("AgentComplete", call, ("HoldTime", int(call.answered - call.joined)),
+                              ("TalkTime", self._talk_seconds(call)), ("Reason", "caller"), dest=False)
+            for ch in (c1, c2, call.a1, call.a2):
+                self._hangup(call, ch, 16)
+            self._member_done(call.member)
+            for guest in call.guests:
+                self._hangup(guest, guest.c1, 16)
+                self._hangup(guest, guest.c2, 16)
+                self._ended(guest)
+        elif call.state in ("transferred", "survey", "ivr", "guest"):
             self._cdr(c1, call.line, "from-pstn", "", "Wait", "0")
             self._hangup(call, c1, 16 if call.state != "ivr" else 0)
             if call.state == "transferred":
@@ -517,6 +531,45 @@ class Pbx:
             self._hangup(call, call.a2, 16)
         self._member_done(call.member)
         return True
+
+    def conference(self, name: str, extra: str, room: str) -> bool:
+        """AMI Redirect of the citizen and the agent (ExtraChannel) into a ConfBridge room."""
+        found, other = self.channels.get(name), self.channels.get(extra)
+        if found is None or other is None or found[0] is not other[0]:
+            return False
+        call = found[0]
+        if call.state != "talking" or call.c2 is None or call.a1 is None:
+            return False
+        self.cancel(call, "agent")
+        call.state, call.room = "conference", room
+        for n, ch in enumerate((call.c2, call.a1)):
+            self.emit(f.event("BridgeLeave", f.bridge(call.bridge, 1 - n), ch.block()))
+        self.emit(f.event("BridgeDestroy", f.bridge(call.bridge, 0)))
+        for ch in (call.c2, call.a1):
+            ch.context, ch.exten, ch.priority = "hotline-conference", room, 1
+            self._newexten(ch, "ConfBridge", f"{room},hotline_bridge,hotline_user")
+            self.emit(f.event("ConfbridgeJoin", [("Conference", room)], ch.block()))
+        return True
+
+    def invite(self, phone: str, room: str, action_id: str | None) -> None:
+        """A department expert called into a conference room (their own Linkedid)."""
+        host = next((c for c in self.calls.values() if c.room == room), None)
+        one, two = self._local_pair(phone, "hotline-departments", None)
+        guest = SimCall(one.linkedid, one, two, phone, state="guest")
+        self.calls[guest.linkedid] = guest
+        self._track(guest, one, two)
+        self._ev("Newchannel", one)
+        self._ev("Newchannel", two)
+        self._state(two, 6)
+        self._state(one, 6)
+        if action_id is not None:
+            self.emit(f.event("OriginateResponse", [
+                ("ActionID", action_id), ("Response", "Success"), ("Channel", one.name), ("Context", "hotline-conference"),
+                ("Exten", room), ("Reason", 4), ("Uniqueid", one.uniqueid), ("CallerIDNum", "12345"),
+                ("CallerIDName", "12345")]))
+        self.emit(f.event("ConfbridgeJoin", [("Conference", room)], one.block()))
+        if host is not None:
+            host.guests.append(guest)
 
     def blind_transfer(self, name: str, context: str, exten: str) -> bool:
         """AMI BlindTransfer on the agent's channel: app_queue reports Reason=transfer at once."""

@@ -323,6 +323,10 @@ class AmiServer:
             asyncio.get_running_loop().call_soon(
                 lambda: self.pbx.call_in(resource, caller, lifetime=lifetime, action_id=aid))
             return f.response(aid, ("Message", "Originate successfully queued"))
+        if tech == "Local" and ctx == "hotline-departments":  # an expert called into a conference
+            room = a.get("exten", "")
+            asyncio.get_running_loop().call_soon(lambda: self.pbx.invite(resource, room, aid))
+            return f.response(aid, ("Message", "Originate successfully queued"))
         member = self.pbx.member_by_ext(resource)
         if member is None:
             return f.error(aid, "Originate failed")  # the real one reports a failed OriginateResponse
@@ -336,6 +340,10 @@ class AmiServer:
 
     def _redirect(self, s: Session, a: dict[str, str]) -> bytes:
         aid = a.get("actionid")
+        if a.get("extrachannel"):
+            if not self.pbx.conference(a.get("channel", ""), a["extrachannel"], a.get("exten", "")):
+                return f.error(aid, "Channel does not exist: " + a.get("channel", ""))
+            return f.response(aid, ("Message", "Dual Redirect successful"))
         if not self.pbx.redirect(a.get("channel", ""), a.get("context", ""), a.get("exten", "")):
             return f.error(aid, "Channel does not exist: " + a.get("channel", ""))
         return f.response(aid, ("Message", "Redirect successful"))
