@@ -134,9 +134,13 @@ async def board(request: web.Request, principal: Principal) -> dict[str, Any]:
     principal.require_role(*STAFF)
     tel, h = _tel(request), request.app[HOTLINE]
     tracker = tel.tracker
-    if tracker is None:
-        raise Unavailable("本节点不是话务主节点或交换机未连接", code="telephony_standby")
-    return {"connected": bool(tel.consumer and tel.consumer.link.up), **tracker.board(h.clock())}
+    if tracker is not None:
+        return {"connected": bool(tel.consumer and tel.consumer.link.up), "shared": False, **tracker.board(h.clock())}
+    shared = await tel.shared_board()  # a stand-by node: the consuming node's copy, at most a second old
+    if shared is None:
+        raise Unavailable("话务看板暂不可用：交换机未连接，或本节点不是话务主节点且未配置 Redis",
+                          code="telephony_standby")
+    return {"connected": True, "shared": True, **shared}
 
 
 @routes.post("/api/v1/telephony/agent/login", summary="签入队列 / Log in to the queues (QueueAdd)", body=QueuesIn,

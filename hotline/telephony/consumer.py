@@ -33,8 +33,10 @@ TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionE
 
 class AmiConsumer:
     def __init__(self, link_args: dict[str, Any], tracker: Tracker, *, clock: Clock, metrics: Metrics,
-                 live: LiveBus, desk: DeskHandler | None = None, tick_every: float = 1.0) -> None:
+                 live: LiveBus, desk: DeskHandler | None = None, tick_every: float = 1.0,
+                 share_board: Callable[[dict[str, Any]], Awaitable[None]] | None = None) -> None:
         self.tracker, self.clock, self.metrics, self.live, self.desk = tracker, clock, metrics, live, desk
+        self.share_board = share_board  # the other nodes' copy of the board (Redis)
         self.link = AmiLink(**link_args, events=True, on_message=self.on_message, on_up=self.resync,
                             on_down=self._down, name="ami-consumer")
         self.tick_every = tick_every
@@ -184,6 +186,11 @@ class AmiConsumer:
             notices = self.tracker.tick(self.clock())
             if notices:
                 self.notify(notices)
+            if self.share_board is not None and self.link.up:
+                try:
+                    await self.share_board(self.tracker.board(self.clock()))
+                except Exception as exc:  # the other nodes' board is a nicety; the phones go on
+                    log.warning("could not share the board: %s", type(exc).__name__)
 
     async def drained(self) -> None:
         """Wait until every notice so far is published and written (tests, benchmarks)."""

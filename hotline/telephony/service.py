@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from hotline.root import Hotline
 
 log = logging.getLogger(__name__)
+BOARD_KEY = "hotline:telephony:board"
 DEMO_MEMBERS = [("Local/8001@agents/n", "话务员 张敏"), ("Local/8002@agents/n", "话务员 李强")]
 
 
@@ -55,6 +57,17 @@ class Telephony:
         if self.h.engine.dialect.name == "postgresql":
             return PgAdvisoryLock(self.h.engine, f"hotline:ami-consumer:{where}")
         return NoLock()
+
+    async def _share_board(self, board: dict[str, Any]) -> None:
+        assert self.h.redis is not None
+        await self.h.redis.set(BOARD_KEY, json.dumps(board, ensure_ascii=False, default=str), ex=10)
+
+    async def shared_board(self) -> dict[str, Any] | None:
+        """The consuming node's board as it shared it (stand-by nodes with Redis)."""
+        if self.h.redis is None:
+            return None
+        raw = await self.h.redis.get(BOARD_KEY)
+        return json.loads(raw) if raw else None
 
     async def run(self) -> None:
         ami = self.h.settings.ami
@@ -91,7 +104,8 @@ class Telephony:
                 await standby.close()
             log.info("telephony: this process is now the AMI consumer for %s:%d", host, port)
             self.consumer = AmiConsumer(args, Tracker(self.tracker_config()), clock=self.h.clock,
-                                        metrics=self.h.metrics, live=self.h.live, desk=self.desk.handle)
+                                        metrics=self.h.metrics, live=self.h.live, desk=self.desk.handle,
+                                        share_board=self._share_board if self.h.redis is not None else None)
             self.switchboard.link = self.consumer.link
             self.leading = True
             running = asyncio.create_task(self.consumer.run(), name="ami:consumer")

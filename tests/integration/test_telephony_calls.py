@@ -223,6 +223,9 @@ async def test_one_consumer_per_asterisk_and_take_over(tmp_path, redis_url, cloc
         await until(lambda: sum(1 for x in server.sessions if x.logged_in) == 2)  # leader + stand-by
         assert sum(1 for x in server.sessions if x.logged_in and x.events) == 1
         assert not h2.services["telephony"].leading
+        # The stand-by node shows the consuming node's board, shared through Redis.
+        await until(h2.services["telephony"].shared_board)
+        assert {a["extension"] for a in (await h2.services["telephony"].shared_board())["agents"]} == {"8001", "8002"}
         t1.cancel()
         await asyncio.gather(t1, return_exceptions=True)
         await until(lambda: h2.services["telephony"].leading and h2.services["telephony"].consumer.resyncs > 0,
