@@ -17,7 +17,7 @@ from typing import Any
 from panoramisk.message import Message
 
 from hotline.errors import HotlineError
-from hotline.telephony.protocol import AmiLinkDown, AmiProtocol
+from hotline.telephony.protocol import AmiLinkDown, AmiProtocol, ListAction
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,8 @@ class AmiLink:
         if protocol is None or not self.up:
             raise PbxUnavailable(f"未连接到交换机 {self.where}")
         try:
-            reply = await self._await(protocol.send(dict(action), as_list=as_list))
+            request = ListAction(dict(action)) if as_list else dict(action)
+            reply = await self._await(protocol.send(request, as_list=as_list))
         except AmiLinkDown:
             raise PbxUnavailable(f"与交换机 {self.where} 的连接已断开") from None
         first = reply[0] if isinstance(reply, list) else reply

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from panoramisk.actions import Action
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
@@ -33,6 +34,22 @@ MAX_FRAME = 256 * 1024
 
 class AmiLinkDown(ConnectionError):
     """The AMI connection closed before the action was answered."""
+
+
+class ListAction(Action):  # type: ignore[misc]
+    """A list action (CoreShowChannels, QueueStatus …) that also ends on a refusal:
+    panoramisk would wait for list items after a `Response: Error` that has none."""
+
+    def __init__(self, action: dict[str, Any]) -> None:
+        super().__init__(action, as_list=True)
+
+    def add_message(self, message: Message) -> bool | None:
+        if not self.responses and message.get("Response") == "Error":
+            self.responses.append(message)
+            if not self.future.done():
+                self.future.set_result([message])
+            return True
+        return super().add_message(message)  # type: ignore[no-any-return]
 
 
 class AmiProtocol(AMIProtocol):  # type: ignore[misc]

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from hotline.storage.models import WorkOrder
+from hotline.telephony.link import PbxError
 from hotline.telephony.models import CallbackTask, CallRecord
 from hotline.telephony.sim import running_simulator
 from hotline.telephony.sim.pbx import Pbx
@@ -169,6 +170,9 @@ async def test_agent_buttons_go_through_ami(hotline, client):
             assert status == 502 and body["code"] == "pbx_refused"  # not a member any more
             status, body = await agent.get("/api/v1/telephony/board")
             assert status == 200 and "agents" in body
+            with pytest.raises(PbxError) as refused:  # a refused list action ends at once, no timeout
+                await tel.switchboard.link.send({"Action": "NoSuchList"}, as_list=True)
+            assert refused.value.extra["ami_message"] == "Invalid/unknown command"
     finally:
         await server.stop(graceful=False)
 
