@@ -288,6 +288,14 @@ async def test_known_caller_survey_and_metrics(hotline, client):
         order = await session.get(WorkOrder, record.work_order_id)
     assert record.rating == 4 and record.outcome == "answered" and record.data["end_reason"] == "agent"
     assert order.citizen_id is not None and order.status == "draft"
+    # The agent completes the draft with the work-order API.
+    status, out = await agent.post(f"/api/v1/workorders/{order.number}/update",
+                                   json={"description": "市民反映路灯仍未修好", "category": "complaint"})
+    assert status == 200, out
+    status, out = await agent.post(f"/api/v1/workorders/{order.number}/register", json={})
+    assert (status, out["status"]) == (200, "registered")
+    status, detail = await agent.get(f"/api/v1/workorders/{order.number}")
+    assert detail["call_id"] == record.linkedid and [a["kind"] for a in detail["attachments"]] == ["recording"]
     assert 'hotline_ami_connected 1.0' in text
     assert 'hotline_calls_total{outcome="answered"} 1.0' in text
     assert 'hotline_agents{state="ready"} 1.0' in text

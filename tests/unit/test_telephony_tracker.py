@@ -191,3 +191,24 @@ def test_utf8_split_across_reads_and_oversized_frames():
     proto.data_received(b"aaa\r\n\r\nEvent: After\r\n\r\n")
     assert [m["Event"] for m in got] == ["UserEvent", "After"]
     assert got[0]["Name"] == "张三" and proto.skipped == 1
+
+
+def test_wrap_up_after_a_call_ends_by_the_clock():
+    tracker = Tracker()
+    member = ev.Member("hotline-12345", "PJSIP/8001", "张敏", "dynamic", False, "", 1, False, 10)
+    tracker.feed(ev.MemberChanged("added", member), T0)
+    agent = tracker.agents["8001"]
+    assert agent.state(T0) is AgentState.READY
+    common = ("PJSIP/trunk-1", "1.1", "1.0", "hotline-12345", "PJSIP/8001", "张敏", "PJSIP/8001-0001")
+    tracker.feed(ev.AgentCalled(*common), T0)
+    assert agent.state(T0) is AgentState.RINGING
+    tracker.feed(ev.AgentConnect(*common, 3, 3), T0 + timedelta(seconds=3))
+    assert agent.state(T0) is AgentState.ON_CALL
+    tracker.feed(ev.AgentComplete(*common, 3, 60, "caller", "from-pstn", "12345"), T0 + timedelta(seconds=63))
+    assert agent.state(T0 + timedelta(seconds=64)) is AgentState.WRAP_UP
+    assert tracker.tick(T0 + timedelta(seconds=70)) == []
+    later = tracker.tick(T0 + timedelta(seconds=74))
+    assert [n.agent["state"] for n in later] == ["ready"]
+    tracker.feed(ev.MemberChanged("pause", ev.Member("hotline-12345", "PJSIP/8001", "张敏", "dynamic", True,
+                                                     "培训", 1, False, 10)), T0)
+    assert (agent.state(T0), agent.pause_reason()) == (AgentState.PAUSED, "培训")
