@@ -19,6 +19,7 @@ from typing import Any
 
 from hotline import __version__
 from hotline.errors import ConfigError, HotlineError
+from hotline.telephony.commands import add_commands as add_telephony_commands
 
 log = logging.getLogger("hotline")
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -235,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Later modules add their sub-commands here (pbx-sim, worker, dialplan, report, ...).
 EXTRA_COMMANDS: list[Callable[[Any], None]] = [
-    lambda sub: __import__("hotline.telephony.commands", fromlist=["add_commands"]).add_commands(sub),
+    add_telephony_commands,
 ]
 
 
