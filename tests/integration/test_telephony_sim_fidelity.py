@@ -89,10 +89,25 @@ async def run_against_simulator(name: str) -> bytes:
     task = asyncio.create_task(read())
     loop = asyncio.get_running_loop()
     start = loop.time()
+    raw = (TRACES / f"{name}.ami").read_bytes()
     lines = [json.loads(x) for x in (TRACES / f"{name}.client.jsonl").read_text().splitlines()]
+    last_rx: dict | None = None
     for item in lines:
         await asyncio.sleep(max(0.0, start + item.get("t", 0) / SPEED - loop.time()))
-        if item.get("dir") == "tx":
+        if item.get("dir") == "rx":
+            last_rx = item
+        elif item.get("dir") == "tx":
+            if last_rx is not None and item["t"] - last_rx["t"] < 0.05:
+                # The recorder answered what it had just read (e.g. unpaused an agent on
+                # AgentRingNoAnswer): wait for the same event here before sending.
+                seen = raw[:last_rx["offset"] + last_rx["len"]]
+                event = re.findall(rb"Event: (\w+)\r\n", raw[last_rx["offset"]:last_rx["offset"] + last_rx["len"]])
+                if event:
+                    marker = b"Event: " + event[-1] + b"\r\n"
+                    for _ in range(400):
+                        if received.count(marker) >= seen.count(marker):
+                            break
+                        await asyncio.sleep(0.01)
             writer.write(item["data"].encode())
         elif item.get("note", "").endswith(" stop"):  # `core stop now` on the real one
             await server.stop(graceful=True)
