@@ -12,11 +12,11 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hotline.auth import Principal
 from hotline.domain.vocabulary import UserRole
-from hotline.errors import Conflict, NotFound, Unavailable, ValidationFailed
+from hotline.errors import Conflict, HotlineError, NotFound, Unavailable, ValidationFailed
 from hotline.telephony.models import OPEN_TASK, CallbackTask, CallRecord
 from hotline.telephony.service import Telephony
 from hotline.web.api import ApiRoutes
@@ -256,7 +256,13 @@ async def call_back(request: web.Request, principal: Principal, body: Body) -> D
         task = await _task(request, session)
         phone, task_id = task.phone, task.id
         task.status, task.agent_id, task.updated_at = "calling", int(principal.id), h.clock()
-    ident = await _tel(request).switchboard.originate(ext, phone, callback_task=task_id)
+    try:
+        ident = await _tel(request).switchboard.originate(ext, phone, callback_task=task_id)
+    except HotlineError:  # not dialled after all: the task waits for the next try
+        async with h.sessions() as session, session.begin():
+            await session.execute(update(CallbackTask).where(CallbackTask.id == task_id,
+                                                             CallbackTask.status == "calling").values(status="open"))
+        raise
     return Done(extension=ext, detail={"task": task_id, "number": phone, "id": ident})
 
 

@@ -55,6 +55,7 @@ async def test_hundred_calls_become_records_drafts_and_callbacks(hotline):
         await tel.consumer.drained()
         assert not any(q.waiting for q in tel.tracker.queues.values())
         assert hotline.metrics.ami_connected._value.get() == 1
+        sim_counts = dict(sim.pbx.counts)
 
     async with hotline.sessions() as session:
         records = (await session.execute(select(CallRecord))).scalars().all()
@@ -68,9 +69,10 @@ async def test_hundred_calls_become_records_drafts_and_callbacks(hotline):
         order = orders[r.work_order_id]
         assert (order.status, order.call_id, order.channel, order.contact_phone) == ("draft", r.linkedid, "phone", r.caller)
         assert order.legacy_line == r.legacy_line
-    assert any(r.legacy_line for r in answered)
-    assert any(r.rating for r in answered)  # some callers keyed in the survey after the agent hung up
-    assert any(r.data["missed_by"] for r in records)  # agents who let a call ring out
+    # What the simulator did, the records say: legacy lines, survey answers, agents who let a call ring out.
+    assert sum(1 for r in records if r.legacy_line) == sim_counts.get("legacy", 0) > 0
+    assert sum(1 for r in records if r.rating) == sim_counts.get("surveyed", 0)
+    assert sum(len(r.data["missed_by"]) for r in records) == sim_counts.get("rang_out", 0)
     assert all(r.callback_task_id is not None for r in missed)
     still_open = [t for t in tasks if t.status == "open"]
     assert len({t.phone for t in still_open}) == len(still_open)  # one open task per number
@@ -194,6 +196,12 @@ async def test_callback_task_is_called_back_and_closed(hotline, client):
             status, tasks = await agent.get("/api/v1/telephony/callbacks")
             assert status == 200 and len(tasks) == 1 and tasks[0]["missed_calls"] == 2
             pbx.members[0].paused = False
+            tel.switchboard.link, link = None, tel.switchboard.link  # the PBX away for a moment
+            status, body = await agent.post(f"/api/v1/telephony/callbacks/{tasks[0]['id']}/call", json={})
+            assert status == 503
+            tel.switchboard.link = link
+            status, again = await agent.get("/api/v1/telephony/callbacks")
+            assert again[0]["status"] == "open"  # not left "calling" by a call that never started
             status, body = await agent.post(f"/api/v1/telephony/callbacks/{tasks[0]['id']}/call", json={})
             assert status == 200, body
             await until(lambda: any(c.state == "outbound" and c.answered for c in pbx.calls.values()), limit=20)

@@ -21,6 +21,7 @@ import logging
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -110,6 +111,7 @@ class Pbx:
         self.listeners: list[Callable[[bytes], None]] = []
         self.completed = 0
         self.abandoned = 0
+        self.counts: Counter[str] = Counter()  # legacy calls, ring-outs, survey answers: for tests and training
         self.emitted = 0
 
     # ------------------------------------------------------------ plumbing
@@ -249,6 +251,7 @@ class Pbx:
         self._local_bridge(c1, c2)
         self.emit(f.event("DialBegin", c1.block("Dest"), [("DialString", f"{line}@from-pstn")]))
         if line in self.legacy_lines:
+            self.counts["legacy"] += 1
             self._newexten(c2, "NoOp", f"Legacy line {line} -> hotline 12345")
             self._varset(c2, "__LEGACY_LINE", line)
             self._newexten(c2, "Goto", "from-pstn,12345,1")
@@ -353,6 +356,7 @@ class Pbx:
         assert m is not None and c2 is not None and call.a1 is not None
         self.cancel(call, "answer")
         self._agent_event("AgentRingNoAnswer", call, ("RingTime", int((self.now() - call.ring_started) * 1000)))
+        self.counts["rang_out"] += 1
         m.paused, m.reason, m.last_pause = True, "Auto-Pause", int(time.time())
         self.member_event("QueueMemberPause", m)  # autopause, before the dial is even torn down
         for status in ("NOANSWER", "CANCEL"):
@@ -503,6 +507,7 @@ class Pbx:
             call.state = "survey"
             self._newexten(c2, "Read", "SURVEY_RESULT,hotline/survey,1,,1,5")
             self._varset(c2, "SURVEY_RESULT", str(call.survey))
+            self.counts["surveyed"] += 1
             self.emit(f.event("UserEvent", c2.block(), [("UserEvent", "HotlineSurvey"),
                                                         ("HotlineCall", call.linkedid), ("Rating", call.survey)],
                               privilege="user"))
