@@ -14,7 +14,8 @@ from typing import Any
 def add_commands(sub: Any) -> None:
     sim = sub.add_parser("pbx-sim", help="run the PBX simulator: an AMI server making realistic 12345 calls")
     sim.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
-    sim.add_argument("--port", type=int, default=5038, help="listen port (default 5038; 0 = any free port)")
+    sim.add_argument("--port", type=int, default=None,
+                     help="listen port (default HOTLINE_AMI_PORT or 5038; 0 = any free port)")
     sim.add_argument("--user", default=None, help="AMI user (default HOTLINE_AMI_USER or 'hotline')")
     sim.add_argument("--secret", default=None, help="AMI secret (default HOTLINE_AMI_SECRET)")
     sim.add_argument("--calls-per-minute", type=float, default=None, help="arrival rate (default telephony.simulator)")
@@ -90,6 +91,9 @@ async def cmd_pbx_sim(args: argparse.Namespace) -> int:
         raise Fail("no AMI secret: pass --secret or set HOTLINE_AMI_SECRET")
     if args.speed <= 0:
         raise Fail("--speed must be positive")
+    port = s.ami.port if args.port is None else args.port
+    if not 0 <= port <= 65535:
+        raise Fail(f"--port {port}: give a port between 0 and 65535")
     agents = [a.strip() for a in args.agents.split(",") if a.strip()]
     if not all(a.isdigit() for a in agents):
         raise Fail("--agents takes extensions such as 8001,8002")
@@ -98,12 +102,12 @@ async def cmd_pbx_sim(args: argparse.Namespace) -> int:
                       legacy_lines=tuple(x.number for x in s.legacy_lines[:5]) or ("12315",),
                       mean_talk=sim.mean_talk_seconds, mean_patience=sim.mean_patience_seconds, limit=args.calls)
     try:
-        cm = running_simulator(user=user, secret=secret, host=args.host, port=args.port, traffic=traffic,
+        cm = running_simulator(user=user, secret=secret, host=args.host, port=port, traffic=traffic,
                                speed=args.speed, survey=sim.survey, seed=args.seed, answer_rate=sim.answer_rate,
                                members=[(f"Local/{a}@agents/n", f"Agent {a}") for a in agents])
         simulator = await cm.__aenter__()
     except OSError as exc:
-        raise Fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+        raise Fail(f"cannot listen on {args.host}:{port}: {exc.strerror} (choose another --port)") from None
     try:
         print(f"PBX 模拟器 / simulator: AMI on {args.host}:{simulator.port} (user {user}), "
               f"{traffic.calls_per_minute:g} calls/min, agents {', '.join(agents)}", flush=True)
