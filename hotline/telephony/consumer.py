@@ -129,12 +129,12 @@ class AmiConsumer:
 
     # ------------------------------------------------------------ owned tasks
     async def run(self) -> None:
+        desk = asyncio.create_task(self._desk_writer(), name="ami:desk")
         tasks = [asyncio.create_task(self.link.run(), name="ami:link"),
                  asyncio.create_task(self._publisher(), name="ami:live"),
-                 asyncio.create_task(self._desk_writer(), name="ami:desk"),
                  asyncio.create_task(self._ticker(), name="ami:tick")]
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            done, _ = await asyncio.wait([*tasks, desk], return_when=asyncio.FIRST_EXCEPTION)
             for t in done:
                 t.result()  # a crash: let the supervisor log it and start us again
         finally:
@@ -143,6 +143,14 @@ class AmiConsumer:
             await asyncio.gather(*tasks, return_exceptions=True)
             self.metrics.ami_connected.set(0)
             await self.link.close()
+            # Calls already ended are written before we go (a shutdown, a lost lock), within reason.
+            if not desk.done():
+                try:
+                    await asyncio.wait_for(self._desk_q.join(), 5)
+                except TimeoutError:
+                    log.warning("call desk: %d call(s) not written at shutdown", self._desk_q.qsize())
+            desk.cancel()
+            await asyncio.gather(desk, return_exceptions=True)
 
     async def _publisher(self) -> None:
         while True:
