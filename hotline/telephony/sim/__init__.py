@@ -45,3 +45,4 @@ async def running_simulator(*, user: str, secret: str, host: str = "127.0.0.1", 
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await server.stop(graceful=False)
+        pbx.close()

@@ -111,6 +111,7 @@ class Pbx:
         self.listeners: list[Callable[[bytes], None]] = []
         self.completed = 0
         self.abandoned = 0
+        self._returns: set[asyncio.TimerHandle] = set()
         self.counts: Counter[str] = Counter()  # legacy calls, ring-outs, survey answers: for tests and training
         self.emitted = 0
 
@@ -366,7 +367,8 @@ class Pbx:
         m.status = 1
         self.member_event("QueueMemberStatus", m)
         if self.back_from_auto_pause is not None:
-            asyncio.get_running_loop().call_later(self.back_from_auto_pause / self.speed, self._back, m)
+            self._returns.add(asyncio.get_running_loop().call_later(self.back_from_auto_pause / self.speed,
+                                                                    self._back, m))
         call.state, call.member, call.a1, call.a2 = "queued", None, None, None
         self.later(call, "retry", self.retry, lambda: self._retry(call))
 
@@ -695,6 +697,16 @@ class Pbx:
         self._ended(call)
 
     # ------------------------------------------------------------ shutdown
+    def close(self) -> None:
+        """Stop every timer: nothing happens any more (the process, or the test, is done)."""
+        for call in list(self.calls.values()):
+            self.cancel(call)
+        for handle in self._returns:
+            handle.cancel()
+        self._returns.clear()
+        self.calls.clear()
+        self.channels.clear()
+
     def shutdown(self) -> None:
         """`core stop now`: every caller is hung up (queued ones count as abandoned), then Shutdown."""
         for call in list(self.calls.values()):
