@@ -98,16 +98,20 @@ class PgAdvisoryLock:
 
     async def acquire(self) -> None:
         while True:
+            conn: AsyncConnection | None = None
             try:
                 conn = await self.engine.connect()
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key})).scalar()
                 if got:
-                    self.conn = conn
+                    self.conn, conn = conn, None
                     return
-                await conn.close()
             except Exception as exc:
                 log.warning("leader lock: PostgreSQL unreachable (%s); retrying", type(exc).__name__)
+            finally:
+                if conn is not None:  # not ours to keep (not taken, failed, or cancelled): let it go
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(conn.close())
             await asyncio.sleep(self.poll)
 
     async def keep(self) -> None:
@@ -123,7 +127,13 @@ class PgAdvisoryLock:
     async def release(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
-            with contextlib.suppress(Exception):
-                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
-            with contextlib.suppress(Exception):
-                await conn.close()
+            # Shielded, so a second cancel cannot leave the lock held by a pooled session.
+            await asyncio.shield(self._let_go(conn))
+
+    async def _let_go(self, conn: AsyncConnection) -> None:
+        with contextlib.suppress(Exception):
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+        with contextlib.suppress(Exception):
+            await conn.invalidate()  # end the session itself, not just hand it back to the pool
+        with contextlib.suppress(Exception):
+            await conn.close()

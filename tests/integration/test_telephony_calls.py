@@ -30,7 +30,7 @@ async def until(check, limit=30.0, step=0.05):
         if await check() if asyncio.iscoroutinefunction(check) else check():
             return
         await asyncio.sleep(step)
-    raise AssertionError(f"condition not met in {limit} s")
+    raise AssertionError(f"condition at line {check.__code__.co_firstlineno} not met in {limit} s")
 
 
 @contextlib.asynccontextmanager
