@@ -40,6 +40,7 @@ class Telephony:
         self.consumer: AmiConsumer | None = None
         self.simulator: Any = None
         self.leading = False
+        self.board_key = BOARD_KEY
 
     @property
     def tracker(self) -> Tracker | None:
@@ -60,13 +61,13 @@ class Telephony:
 
     async def _share_board(self, board: dict[str, Any]) -> None:
         assert self.h.redis is not None
-        await self.h.redis.set(BOARD_KEY, json.dumps(board, ensure_ascii=False, default=str), ex=10)
+        await self.h.redis.set(self.board_key, json.dumps(board, ensure_ascii=False, default=str), ex=10)
 
     async def shared_board(self) -> dict[str, Any] | None:
         """The consuming node's board as it shared it (stand-by nodes with Redis)."""
         if self.h.redis is None:
             return None
-        raw = await self.h.redis.get(BOARD_KEY)
+        raw = await self.h.redis.get(self.board_key)
         return json.loads(raw) if raw else None
 
     async def run(self) -> None:
@@ -91,6 +92,7 @@ class Telephony:
 
     async def _serve(self, host: str, port: int, user: str, secret: str) -> None:
         args: dict[str, Any] = {"host": host, "port": port, "user": user, "secret": secret}
+        self.board_key = f"{BOARD_KEY}:{host}:{port}"
         lock = self.lock(f"{host}:{port}")
         while True:
             standby = AmiLink(**args, events=False, name="ami-actions")
