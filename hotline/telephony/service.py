@@ -53,6 +53,9 @@ class Telephony:
                              recording_template=c.recording_template.replace("{dir}", c.recordings_dir))
 
     def lock(self, where: str) -> Leadership:
+        # Several hotlines may share one database (a schema each): each elects its own consumer.
+        schema = self.h.settings.database.schema_
+        where = f"{schema}:{where}" if schema else where
         if self.h.redis is not None:
             return RedisLock(self.h.redis, f"hotline:ami-consumer:{where}")
         if self.h.engine.dialect.name == "postgresql":

@@ -227,7 +227,6 @@ async def test_one_consumer_per_asterisk_and_take_over(tmp_path, redis_url, cloc
     s = make_settings(tmp_path, env={"HOTLINE_REDIS_URL": redis_url})
     cm1, h1 = await migrated_hotline(s, clock)
     cm2, h2 = await migrated_hotline(s.model_copy(), clock)
-    await h1.redis.delete(f"hotline:ami-consumer:127.0.0.1:{port}")
     t1 = asyncio.create_task(h1.services["telephony"]._serve("127.0.0.1", port, "hotline", SECRET))
     await until(lambda: h1.services["telephony"].leading)
     t2 = asyncio.create_task(h2.services["telephony"]._serve("127.0.0.1", port, "hotline", SECRET))
