@@ -18,8 +18,8 @@ from sqlalchemy import select, text, update
 
 from hotline.contact import AttachmentIn, Contact, Identity
 from hotline.domain.vocabulary import OPEN, Channel
+from hotline.storage.models import Citizen, User, WorkOrder
 from hotline.storage.models import Contact as ContactRow
-from hotline.storage.models import User, WorkOrder
 from hotline.storage.queries import find_citizen, insert_for
 from hotline.telephony.calls import NOT_REACHED, Direction, Outcome
 from hotline.telephony.config import TelephonySettings
@@ -53,7 +53,7 @@ class CallDesk:
     async def agent_id(self, extension: str | None) -> int | None:
         if not extension:
             return None
-        if extension not in self._agents:
+        if self._agents.get(extension) is None:  # only hits are kept: a new agent is found next time
             async with self.h.sessions() as session:
                 self._agents[extension] = (await session.execute(
                     select(User.id).where(User.extension == extension, User.active.is_(True))
@@ -69,8 +69,9 @@ class CallDesk:
             rows = (await session.execute(
                 select(WorkOrder.number, WorkOrder.status, WorkOrder.title, WorkOrder.created_at)
                 .where(WorkOrder.citizen_id == citizen).order_by(WorkOrder.id.desc()).limit(5))).all()
-            name = (await session.execute(select(WorkOrder.contact_name).where(
-                WorkOrder.citizen_id == citizen, WorkOrder.contact_name.is_not(None)).limit(1))).scalar()
+            name = (await session.execute(select(Citizen.name).where(Citizen.id == citizen))).scalar() or (
+                await session.execute(select(WorkOrder.contact_name).where(
+                    WorkOrder.citizen_id == citizen, WorkOrder.contact_name.is_not(None)).limit(1))).scalar()
         await self.h.live.publish("call", {"event": "identified", "linkedid": call["linkedid"],
                                            "caller": call["caller"], "citizen_id": citizen, "name": name,
                                            "open_orders": sum(1 for r in rows if r.status in OPEN),
