@@ -20,6 +20,7 @@ from typing import Any
 from dispatch.cli import add_commands as dispatch_commands
 from hotline import __version__
 from hotline.errors import ConfigError, HotlineError
+from hotline.telephony.commands import add_commands as add_telephony_commands
 
 log = logging.getLogger("hotline")
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -238,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Later modules add their sub-commands here (pbx-sim, worker, dialplan, report, ...).
 EXTRA_COMMANDS: list[Callable[[Any], None]] = [
     dispatch_commands,
+    add_telephony_commands,
 ]
 
 

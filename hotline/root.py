@@ -19,6 +19,7 @@ import channels
 from dispatch.install import install as install_dispatch
 from dispatch.sla import SlaRules
 from dispatch.workcalendar import WorkCalendar
+from hotline import telephony
 from hotline.auth import Auth
 from hotline.clock import Clock, utc_now
 from hotline.intake import Intake
@@ -112,4 +113,5 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, install_mo
 MODULES: list[Callable[[Hotline], None]] = [
     channels.install,
     install_dispatch,
+    telephony.install,
 ]

@@ -11,6 +11,7 @@ MODEL_MODULES = [
     "hotline.storage.models",
     "channels.models",
     "dispatch.models",
+    "hotline.telephony.models",
 ]
 
 

@@ -1,0 +1,282 @@
+"""`/api/v1/telephony/...`: the agents' phone buttons, the board, call records, callbacks.
+
+Agents act on their own extension; supervisors may name another agent's extension
+(e.g. to log a forgotten agent out). PBX failures answer problem+json: 502
+`pbx_refused`, 503 `pbx_unavailable`, 504 `pbx_timeout`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select, update
+
+from hotline.auth import Principal
+from hotline.domain.vocabulary import UserRole
+from hotline.errors import Conflict, HotlineError, NotFound, Unavailable, ValidationFailed
+from hotline.telephony.models import OPEN_TASK, CallbackTask, CallRecord
+from hotline.telephony.service import Telephony
+from hotline.web.api import ApiRoutes
+from hotline.web.context import HOTLINE
+
+routes = ApiRoutes()
+TAG = ["话务 Telephony"]
+STAFF = (UserRole.AGENT, UserRole.SUPERVISOR, UserRole.ADMIN)
+PBX_ERRORS = {502: "交换机拒绝 / PBX refused (pbx_refused)", 503: "交换机未连接 / PBX not connected (pbx_unavailable)",
+              504: "交换机超时 / PBX timeout (pbx_timeout)"}
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    extension: str | None = Field(None, max_length=32, description="Supervisors only: act for this extension")
+
+
+class QueuesIn(Body):
+    queues: list[str] | None = Field(None, description="Default: every queue in telephony.queues")
+
+
+class PauseIn(Body):
+    reason: str = Field("", max_length=64, description="暂停原因, e.g. 小休/培训/用餐")
+
+
+class DialIn(Body):
+    number: str = Field(pattern=r"^\+?\d{3,20}$", description="The citizen's number")
+
+
+class DepartmentIn(Body):
+    department: str = Field(description="Department code; its transfer extension comes from config")
+
+
+class CloseTaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    result: str = Field(pattern="^(reached|unreachable|not_needed)$")
+    note: str = Field("", max_length=2000)
+
+
+class Done(BaseModel):
+    ok: bool = True
+    extension: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class CallOut(BaseModel):
+    linkedid: str
+    direction: str
+    outcome: str
+    caller: str
+    line: str
+    legacy_line: str | None
+    queue: str | None
+    agent_extension: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime
+    wait_seconds: int | None
+    talk_seconds: int | None
+    recording: str | None
+    transferred_to: str | None
+    rating: int | None
+    work_order_id: int | None
+    callback_task_id: int | None
+
+
+class TaskOut(BaseModel):
+    id: int
+    phone: str
+    reason: str
+    status: str
+    missed_calls: int
+    attempts: int
+    first_call_id: str
+    last_call_id: str
+    last_call_at: datetime
+    result: str | None
+    result_call_id: str | None
+    created_at: datetime
+    done_at: datetime | None
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str | None = None
+    outcome: str | None = None
+    caller: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+    lang: str | None = None
+
+
+def _tel(request: web.Request) -> Telephony:
+    return request.app[HOTLINE].services["telephony"]  # type: ignore[no-any-return]
+
+
+def _extension(principal: Principal, body: Body) -> str:
+    principal.require_role(*STAFF)
+    if body.extension and body.extension != principal.extension:
+        principal.require_role(UserRole.SUPERVISOR, UserRole.ADMIN)
+        return body.extension
+    if not principal.extension:
+        raise ValidationFailed("您的账号没有分机号（hotline user add --extension）", code="no_extension")
+    return principal.extension
+
+
+def _department_phone(request: web.Request, code: str) -> str:
+    dept = request.app[HOTLINE].settings.department(code)
+    if dept is None or not dept.phone:
+        raise ValidationFailed(f"部门 {code} 不存在或没有转接号码", code="no_transfer_number")
+    return dept.phone
+
+
+@routes.get("/api/v1/telephony/board", summary="话务看板：通话、队列、坐席 / Live calls, queues and agents", tags=TAG)
+async def board(request: web.Request, principal: Principal) -> dict[str, Any]:
+    principal.require_role(*STAFF)
+    tel, h = _tel(request), request.app[HOTLINE]
+    tracker = tel.tracker
+    if tracker is not None:
+        return {"connected": bool(tel.consumer and tel.consumer.link.up), "shared": False, **tracker.board(h.clock())}
+    shared = await tel.shared_board()  # a stand-by node: the consuming node's copy, at most a second old
+    if shared is None:
+        raise Unavailable("话务看板暂不可用：交换机未连接，或本节点不是话务主节点且未配置 Redis",
+                          code="telephony_standby")
+    return {"connected": True, "shared": True, **shared}
+
+
+@routes.post("/api/v1/telephony/agent/login", summary="签入队列 / Log in to the queues (QueueAdd)", body=QueuesIn,
+             response=Done, tags=TAG, extra_responses=PBX_ERRORS)
+async def agent_login(request: web.Request, principal: Principal, body: QueuesIn) -> Done:
+    ext = _extension(principal, body)
+    queues = await _tel(request).switchboard.login(ext, principal.name if ext == principal.extension else ext,
+                                                   body.queues)
+    return Done(extension=ext, detail={"queues": queues})
+
+
+@routes.post("/api/v1/telephony/agent/logout", summary="签出队列 / Log out of the queues (QueueRemove)",
+             body=QueuesIn, response=Done, tags=TAG, extra_responses=PBX_ERRORS)
+async def agent_logout(request: web.Request, principal: Principal, body: QueuesIn) -> Done:
+    ext = _extension(principal, body)
+    return Done(extension=ext, detail={"queues": await _tel(request).switchboard.logout(ext, body.queues)})
+
+
+@routes.post("/api/v1/telephony/agent/pause", summary="示忙（暂停接听）/ Pause with a reason (QueuePause)",
+             body=PauseIn, response=Done, tags=TAG, extra_responses=PBX_ERRORS)
+async def agent_pause(request: web.Request, principal: Principal, body: PauseIn) -> Done:
+    ext = _extension(principal, body)
+    await _tel(request).switchboard.pause(ext, True, body.reason)
+    return Done(extension=ext, detail={"reason": body.reason})
+
+
+@routes.post("/api/v1/telephony/agent/unpause", summary="示闲 / Unpause", body=Body, response=Done, tags=TAG,
+             extra_responses=PBX_ERRORS)
+async def agent_unpause(request: web.Request, principal: Principal, body: Body) -> Done:
+    ext = _extension(principal, body)
+    await _tel(request).switchboard.pause(ext, False)
+    return Done(extension=ext)
+
+
+@routes.post("/api/v1/telephony/calls/originate", summary="外呼（先振坐席话机）/ Click-to-call (Originate)",
+             body=DialIn, response=Done, tags=TAG, extra_responses=PBX_ERRORS)
+async def originate(request: web.Request, principal: Principal, body: DialIn) -> Done:
+    ext = _extension(principal, body)
+    ident = await _tel(request).switchboard.originate(ext, body.number)
+    return Done(extension=ext, detail={"id": ident, "number": body.number})
+
+
+@routes.post("/api/v1/telephony/calls/transfer", summary="转接部门 / Blind transfer to a department",
+             body=DepartmentIn, response=Done, tags=TAG, extra_responses={409: "坐席没有通话", **PBX_ERRORS})
+async def transfer(request: web.Request, principal: Principal, body: DepartmentIn) -> Done:
+    ext = _extension(principal, body)
+    phone = _department_phone(request, body.department)
+    await _tel(request).switchboard.transfer(ext, phone)
+    return Done(extension=ext, detail={"department": body.department, "phone": phone})
+
+
+@routes.post("/api/v1/telephony/calls/conference", summary="三方通话 / Three-way call with a department expert",
+             body=DepartmentIn, response=Done, tags=TAG, extra_responses={409: "坐席没有通话", **PBX_ERRORS})
+async def conference(request: web.Request, principal: Principal, body: DepartmentIn) -> Done:
+    ext = _extension(principal, body)
+    phone = _department_phone(request, body.department)
+    room = await _tel(request).switchboard.conference(ext, phone)
+    return Done(extension=ext, detail={"department": body.department, "room": room})
+
+
+@routes.post("/api/v1/telephony/calls/hangup", summary="挂断 / Hang up the agent's call", body=Body,
+             response=Done, tags=TAG, extra_responses={409: "坐席没有通话", **PBX_ERRORS})
+async def hangup(request: web.Request, principal: Principal, body: Body) -> Done:
+    ext = _extension(principal, body)
+    await _tel(request).switchboard.hangup(ext)
+    return Done(extension=ext)
+
+
+@routes.get("/api/v1/telephony/calls", summary="通话记录 / Call records, newest first", query=ListQuery,
+            response=list[CallOut], tags=TAG)
+async def list_calls(request: web.Request, principal: Principal, query: ListQuery) -> list[CallOut]:
+    principal.require_role(*STAFF)
+    q = select(CallRecord).order_by(CallRecord.id.desc()).limit(query.limit)
+    if query.outcome:
+        q = q.where(CallRecord.outcome == query.outcome)
+    if query.caller:
+        q = q.where(CallRecord.caller == query.caller)
+    async with request.app[HOTLINE].sessions() as session:
+        rows = (await session.execute(q)).scalars().all()
+    return [CallOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@routes.get("/api/v1/telephony/callbacks", summary="回拨任务 / Callback tasks", query=ListQuery,
+            response=list[TaskOut], tags=TAG)
+async def list_callbacks(request: web.Request, principal: Principal, query: ListQuery) -> list[TaskOut]:
+    principal.require_role(*STAFF)
+    q = select(CallbackTask).order_by(CallbackTask.id.desc()).limit(query.limit)
+    q = q.where(CallbackTask.status == query.status) if query.status else q.where(CallbackTask.status.in_(OPEN_TASK))
+    async with request.app[HOTLINE].sessions() as session:
+        rows = (await session.execute(q)).scalars().all()
+    return [TaskOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+async def _task(request: web.Request, session: Any) -> CallbackTask:
+    try:
+        task_id = int(request.match_info["task"])
+    except ValueError:
+        raise NotFound("回拨任务不存在", code="callback_not_found") from None
+    task = await session.get(CallbackTask, task_id, with_for_update=True)
+    if task is None:
+        raise NotFound("回拨任务不存在", code="callback_not_found")
+    if task.status not in OPEN_TASK:
+        raise Conflict("回拨任务已结束", code="callback_closed")
+    return task
+
+
+@routes.post("/api/v1/telephony/callbacks/{task}/call", summary="回拨（外呼并关联任务）/ Call the citizen back",
+             body=Body, response=Done, tags=TAG, extra_responses={404: "任务不存在", 409: "任务已结束", **PBX_ERRORS})
+async def call_back(request: web.Request, principal: Principal, body: Body) -> Done:
+    ext = _extension(principal, body)
+    h = request.app[HOTLINE]
+    async with h.sessions() as session, session.begin():
+        task = await _task(request, session)
+        phone, task_id = task.phone, task.id
+        task.status, task.agent_id, task.updated_at = "calling", int(principal.id), h.clock()
+    try:
+        ident = await _tel(request).switchboard.originate(ext, phone, callback_task=task_id)
+    except HotlineError:  # not dialled after all: the task waits for the next try
+        async with h.sessions() as session, session.begin():
+            await session.execute(update(CallbackTask).where(CallbackTask.id == task_id,
+                                                             CallbackTask.status == "calling").values(status="open"))
+        raise
+    return Done(extension=ext, detail={"task": task_id, "number": phone, "id": ident})
+
+
+@routes.post("/api/v1/telephony/callbacks/{task}/close", summary="结束回拨任务 / Close a callback task",
+             body=CloseTaskIn, response=TaskOut, tags=TAG, extra_responses={404: "任务不存在", 409: "任务已结束"})
+async def close_callback(request: web.Request, principal: Principal, body: CloseTaskIn) -> TaskOut:
+    principal.require_role(*STAFF)
+    h = request.app[HOTLINE]
+    async with h.sessions() as session, session.begin():
+        task = await _task(request, session)
+        now = h.clock()
+        task.status = "done" if body.result != "unreachable" else "failed"
+        task.result, task.note, task.done_at, task.updated_at = body.result, body.note or None, now, now
+        task.agent_id = int(principal.id)
+        out = TaskOut.model_validate(task, from_attributes=True)
+    await h.live.publish("callback", {"event": task.status, "task": out.id, "phone": out.phone})
+    return out

@@ -1,0 +1,127 @@
+"""CLI: `hotline pbx-sim` and `hotline dialplan render|check`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+
+def add_commands(sub: Any) -> None:
+    sim = sub.add_parser("pbx-sim", help="run the PBX simulator: an AMI server making realistic 12345 calls")
+    sim.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=None,
+                     help="listen port (default HOTLINE_AMI_PORT or 5038; 0 = any free port)")
+    sim.add_argument("--user", default=None, help="AMI user (default HOTLINE_AMI_USER or 'hotline')")
+    sim.add_argument("--secret", default=None, help="AMI secret (default HOTLINE_AMI_SECRET)")
+    sim.add_argument("--calls-per-minute", type=float, default=None, help="arrival rate (default telephony.simulator)")
+    sim.add_argument("--calls", type=int, default=None, help="stop making calls after this many")
+    sim.add_argument("--speed", type=float, default=1.0, help="clock speed-up for training and load tests")
+    sim.add_argument("--agents", default="8001,8002", help="static queue members (extensions), comma-separated")
+    sim.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable session")
+    sim.set_defaults(func=cmd_pbx_sim)
+
+    dp = sub.add_parser("dialplan", help="render or check the Asterisk configuration from config/")
+    dsub = dp.add_subparsers(dest="dialplan_command", metavar="ACTION", required=True)
+    r = dsub.add_parser("render", help="write hotline-generated.conf and hotline-queues.conf")
+    r.add_argument("--dir", type=Path, default=None, help="dialplans directory (default: the repository's)")
+    r.set_defaults(func=cmd_dialplan_render)
+    c = dsub.add_parser("check", help="validate contexts, Goto targets, queues, legacy lines, transfers")
+    c.add_argument("--dir", type=Path, default=None, help="dialplans directory (default: the repository's)")
+    c.set_defaults(func=cmd_dialplan_check)
+
+
+def _settings() -> Any:
+    from hotline.cli import _settings as load
+
+    return load()
+
+
+def _dir(args: argparse.Namespace) -> Path:
+    from hotline.cli import Fail
+    from hotline.telephony.dialplan import DIALPLANS
+
+    d = args.dir or DIALPLANS
+    if not d.is_dir():
+        raise Fail(f"{d}: no such directory (give --dir the folder holding extensions.conf)")
+    return d
+
+
+async def cmd_dialplan_render(args: argparse.Namespace) -> int:
+    from hotline.telephony.config import telephony_settings
+    from hotline.telephony.dialplan import write
+
+    s = _settings()
+    for path in write(s, telephony_settings(s), _dir(args)):
+        print(f"wrote {path}")
+    return 0
+
+
+async def cmd_dialplan_check(args: argparse.Namespace) -> int:
+    from hotline.cli import Fail
+    from hotline.telephony.config import telephony_settings
+    from hotline.telephony.dialplan import check
+
+    s = _settings()
+    problems = check(s, telephony_settings(s), _dir(args))
+    for p in problems:
+        print(f"  - {p}")
+    if problems:
+        raise Fail(f"dialplan check: {len(problems)} problem(s)")
+    print(f"拨号方案检查通过 / dialplan OK: {len(s.legacy_lines)} legacy lines routed, "
+          f"{sum(1 for d in s.departments if d.phone)} department transfer numbers")
+    return 0
+
+
+async def cmd_pbx_sim(args: argparse.Namespace) -> int:
+    from hotline.cli import Fail
+    from hotline.telephony.config import telephony_settings
+    from hotline.telephony.sim import running_simulator
+    from hotline.telephony.sim.traffic import Traffic
+
+    s = _settings()
+    sim = telephony_settings(s).simulator
+    user = args.user or s.ami.user
+    secret = args.secret or s.ami.secret or os.environ.get("HOTLINE_AMI_SECRET")
+    if not secret:
+        raise Fail("no AMI secret: pass --secret or set HOTLINE_AMI_SECRET")
+    if args.speed <= 0:
+        raise Fail("--speed must be positive")
+    port = s.ami.port if args.port is None else args.port
+    if not 0 <= port <= 65535:
+        raise Fail(f"--port {port}: give a port between 0 and 65535")
+    agents = [a.strip() for a in args.agents.split(",") if a.strip()]
+    if not all(a.isdigit() for a in agents):
+        raise Fail("--agents takes extensions such as 8001,8002")
+    traffic = Traffic(calls_per_minute=sim.calls_per_minute if args.calls_per_minute is None else args.calls_per_minute,
+                      repeat_callers=sim.repeat_callers, legacy_share=sim.legacy_share,
+                      legacy_lines=tuple(x.number for x in s.legacy_lines[:5]) or ("12315",),
+                      mean_talk=sim.mean_talk_seconds, mean_patience=sim.mean_patience_seconds, limit=args.calls)
+    try:
+        cm = running_simulator(user=user, secret=secret, host=args.host, port=port, traffic=traffic,
+                               speed=args.speed, survey=sim.survey, seed=args.seed, answer_rate=sim.answer_rate,
+                               members=[(f"Local/{a}@agents/n", f"Agent {a}") for a in agents])
+        simulator = await cm.__aenter__()
+    except OSError as exc:
+        raise Fail(f"cannot listen on {args.host}:{port}: {exc.strerror} (choose another --port)") from None
+    try:
+        print(f"PBX 模拟器 / simulator: AMI on {args.host}:{simulator.port} (user {user}), "
+              f"{traffic.calls_per_minute:g} calls/min, agents {', '.join(agents)}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 30)
+            pbx = simulator.pbx
+            print(f"  calls placed {simulator.traffic.placed}, live {len(pbx.calls)}, answered {pbx.completed}, "
+                  f"abandoned {pbx.abandoned}, AMI sessions {len(simulator.server.sessions)}", flush=True)
+    finally:
+        await cm.__aexit__(None, None, None)
+    return 0

@@ -1,0 +1,55 @@
+"""The `telephony:` settings section (the AMI address itself is CONTRACT's `ami:`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hotline.errors import ConfigError
+from hotline.settings import Settings
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CallbackPolicy(_M):
+    """回拨: which unanswered calls become callback tasks."""
+
+    enabled: bool = True
+    min_wait_seconds: int = Field(default=0, ge=0, description="abandons shorter than this are not called back")
+    max_attempts: int = Field(default=3, ge=1, le=10)
+
+
+class SimulatorDefaults(_M):
+    calls_per_minute: float = Field(default=1.5, ge=0, le=6000)
+    answer_rate: float = Field(default=0.9, ge=0, le=1)
+    repeat_callers: float = Field(default=0.2, ge=0, le=1, description="share of calls from a number seen before")
+    legacy_share: float = Field(default=0.15, ge=0, le=1)
+    mean_talk_seconds: float = Field(default=40, gt=0)
+    mean_patience_seconds: float = Field(default=60, gt=0)
+    survey: bool = True
+
+
+class TelephonySettings(_M):
+    queues: tuple[str, ...] = ("hotline-12345",)
+    inbound_contexts: tuple[str, ...] = ("from-pstn",)
+    department_context: str = "hotline-departments"  # transfers go to <phone>@this
+    conference_context: str = "hotline-conference"
+    outbound_context: str = "hotline-outbound"
+    agent_interface: str = "PJSIP/{extension}"  # queue member of an agent's extension
+    caller_id: str = "12345"  # what citizens see on a callback
+    transfer: str = Field(default="blindtransfer", pattern="^(blindtransfer|redirect)$")
+    recordings_dir: str = "/var/spool/asterisk/monitor"
+    recording_template: str = ""  # when MIXMONITOR_FILENAME is not seen: e.g. "{dir}/hotline-{uniqueid}.wav"
+    callback: CallbackPolicy = CallbackPolicy()
+    simulator: SimulatorDefaults = SimulatorDefaults()
+
+
+def telephony_settings(settings: Settings) -> TelephonySettings:
+    raw = settings.extensions.get("telephony") or {}
+    try:
+        return TelephonySettings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError([f"telephony.{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
+                           + (" (see docs/telephony.md for the keys)" if e["type"] == "extra_forbidden" else "")
+                           for e in exc.errors()]) from None

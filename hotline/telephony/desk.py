@@ -1,0 +1,182 @@
+"""Calls become work: a draft order for the agent who answered, a call record when the
+call ends, a callback task (回拨) for a citizen nobody reached.
+
+Fed with the tracker's call notices, one at a time and in order, by the consumer's
+writer task. Everything here is idempotent on the call's Linkedid, so the same call
+seen twice (a take-over between two `serve` processes) changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, text, update
+
+from hotline.contact import AttachmentIn, Contact, Identity
+from hotline.domain.vocabulary import OPEN, Channel
+from hotline.storage.models import Citizen, User, WorkOrder
+from hotline.storage.models import Contact as ContactRow
+from hotline.storage.queries import find_citizen, insert_for
+from hotline.telephony.calls import NOT_REACHED, Direction, Outcome
+from hotline.telephony.config import TelephonySettings
+from hotline.telephony.models import OPEN_TASK, CallbackTask, CallRecord
+
+if TYPE_CHECKING:
+    from hotline.root import Hotline
+
+log = logging.getLogger(__name__)
+PHONE = re.compile(r"^\+?\d{5,20}$")
+
+
+def _at(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class CallDesk:
+    def __init__(self, h: Hotline, config: TelephonySettings) -> None:
+        self.h = h
+        self.config = config
+        self._agents: dict[str, int | None] = {}
+
+    async def handle(self, kind: str, call: dict[str, Any]) -> None:
+        if kind == "queued" and call["direction"] == Direction.INBOUND and call["caller"]:
+            await self.identify(call)
+        elif kind == "connected":
+            await self.open_draft(call)
+        elif kind == "ended":
+            await self.record(call)
+
+    async def agent_id(self, extension: str | None) -> int | None:
+        if not extension:
+            return None
+        if self._agents.get(extension) is None:  # only hits are kept: a new agent is found next time
+            async with self.h.sessions() as session:
+                self._agents[extension] = (await session.execute(
+                    select(User.id).where(User.extension == extension, User.active.is_(True))
+                    .order_by(User.id))).scalars().first()
+        return self._agents[extension]
+
+    async def identify(self, call: dict[str, Any]) -> None:
+        """A caller known from earlier contacts: show the agent who it is before answering."""
+        async with self.h.sessions() as session:
+            citizen = await find_citizen(session, [Identity("phone", call["caller"])])
+            if citizen is None:
+                return
+            rows = (await session.execute(
+                select(WorkOrder.number, WorkOrder.status, WorkOrder.title, WorkOrder.created_at)
+                .where(WorkOrder.citizen_id == citizen).order_by(WorkOrder.id.desc()).limit(5))).all()
+            name = (await session.execute(select(Citizen.name).where(Citizen.id == citizen))).scalar() or (
+                await session.execute(select(WorkOrder.contact_name).where(
+                    WorkOrder.citizen_id == citizen, WorkOrder.contact_name.is_not(None)).limit(1))).scalar()
+        await self.h.live.publish("call", {"event": "identified", "linkedid": call["linkedid"],
+                                           "caller": call["caller"], "citizen_id": citizen, "name": name,
+                                           "open_orders": sum(1 for r in rows if r.status in OPEN),
+                                           "recent_orders": [{"number": r.number, "status": r.status,
+                                                              "title": r.title} for r in rows]})
+
+    async def open_draft(self, call: dict[str, Any]) -> None:
+        """An answered call opens a draft (通话中) order for the agent; the agent completes it."""
+        if not call["caller"] or not PHONE.match(call["caller"]):
+            return
+        recording = call.get("recording")
+        attachments = (AttachmentIn("recording", PurePath(recording).name, "audio/wav", 0, recording),) \
+            if recording else ()
+        legacy = call.get("legacy_line") if call.get("legacy_line") and \
+            self.h.settings.legacy_line(call["legacy_line"]) else None
+        line = self.h.settings.legacy_line(legacy) if legacy else None
+        title = f"来电（{line.name}）" if line else "来电"
+        contact = Contact(channel=Channel.PHONE, external_id=call["linkedid"], call_id=call["linkedid"],
+                          received_at=_at(call["started_at"]) or self.h.clock(), draft=True,
+                          sender=Identity("phone", call["caller"]), legacy_line=legacy, title=title,
+                          attachments=attachments,
+                          raw={k: call.get(k) for k in ("linkedid", "line", "queue", "agent_extension",
+                                                        "answered_at", "wait_seconds", "direction",
+                                                        "callback_task")})
+        result = await self.h.intake.receive(contact, agent_id=await self.agent_id(call.get("agent_extension")))
+        await self.h.live.publish("call", {"event": "draft_opened", "linkedid": call["linkedid"],
+                                           "number": result.number, "agent_extension": call.get("agent_extension"),
+                                           "caller": call["caller"], "repeated": result.repeated})
+
+    async def record(self, call: dict[str, Any]) -> None:
+        outcome = Outcome(call["outcome"]) if call.get("outcome") else None
+        if outcome is None:
+            return
+        now = self.h.clock()
+        self._news: list[dict[str, Any]] = []  # published once committed, never before
+        agent = await self.agent_id(call.get("agent_extension"))
+        task_id = int(call["callback_task"]) if str(call.get("callback_task") or "").isdigit() else None
+        async with self.h.sessions() as session, session.begin():
+            order_id = (await session.execute(select(ContactRow.work_order_id).where(
+                ContactRow.channel == Channel.PHONE.value, ContactRow.external_id == call["linkedid"]))).scalar()
+            values = dict(
+                linkedid=call["linkedid"], direction=call["direction"], outcome=outcome.value,
+                caller=call["caller"] or "", line=call["line"] or "", legacy_line=call.get("legacy_line"),
+                queue=call.get("queue"), agent_extension=call.get("agent_extension"), agent_id=agent,
+                started_at=_at(call["started_at"]), answered_at=_at(call.get("answered_at")),
+                ended_at=_at(call["ended_at"]), wait_seconds=call.get("wait_seconds"),
+                talk_seconds=call.get("talk_seconds"), hangup_cause=call.get("hangup_cause"),
+                recording=call.get("recording"), transferred_to=call.get("transferred_to"), rating=call.get("rating"),
+                work_order_id=order_id,
+                data={"missed_by": call.get("missed_by") or [], "end_reason": call.get("end_reason"),
+                      "unseen_end": call.get("unseen_end", False), "hangup_cause_txt": call.get("hangup_cause_txt")})
+            inbound = call["direction"] == Direction.INBOUND
+            if inbound and outcome in NOT_REACHED:
+                values["callback_task_id"] = await self._missed(session, call, outcome, now)
+            elif inbound and outcome in (Outcome.ANSWERED, Outcome.TRANSFERRED) and call["caller"]:
+                await self._reached(session, call["caller"], call["linkedid"], "called_again", agent, now)
+            elif task_id is not None:
+                values["callback_task_id"] = task_id
+                await self._callback_done(session, task_id, call, outcome, agent, now)
+            ins = insert_for(session, CallRecord).values(**values)
+            await session.execute(ins.on_conflict_do_nothing(index_elements=["linkedid"]))
+        for news in self._news:
+            await self.h.live.publish("callback", news)
+        await self.h.live.publish("call", {"event": "recorded", "linkedid": call["linkedid"],
+                                           "outcome": outcome.value, "work_order_id": order_id})
+
+    async def _missed(self, session: Any, call: dict[str, Any], outcome: Outcome, now: datetime) -> int | None:
+        policy = self.config.callback
+        phone = call["caller"]
+        if not policy.enabled or not phone or not PHONE.match(phone):
+            return None
+        if outcome is Outcome.ABANDONED and (call.get("wait_seconds") or 0) < policy.min_wait_seconds:
+            return None
+        citizen = await find_citizen(session, [Identity("phone", phone)])
+        ins = insert_for(session, CallbackTask).values(
+            phone=phone, citizen_id=citizen, reason=outcome.value, status="open", missed_calls=1, attempts=0,
+            first_call_id=call["linkedid"], last_call_id=call["linkedid"], last_call_at=_at(call["ended_at"]),
+            created_at=now, updated_at=now)
+        # One open task per number: a second missed call counts on it.
+        ins = ins.on_conflict_do_update(
+            # Literal, so PostgreSQL can match it to the partial index's predicate.
+            index_elements=["phone"], index_where=text("status IN ('open', 'calling')"),
+            set_={"missed_calls": CallbackTask.missed_calls + 1, "last_call_id": call["linkedid"],
+                  "last_call_at": _at(call["ended_at"]), "updated_at": now})
+        task_id = (await session.execute(ins.returning(CallbackTask.id))).scalar_one()
+        self._news.append({"event": "missed_call", "task": task_id, "phone": phone, "reason": outcome.value})
+        return int(task_id)
+
+    async def _reached(self, session: Any, phone: str, linkedid: str, result: str, agent: int | None,
+                       now: datetime) -> None:
+        await session.execute(update(CallbackTask).where(
+            CallbackTask.phone == phone, CallbackTask.status.in_(OPEN_TASK)).values(
+            status="done", result=result, result_call_id=linkedid, agent_id=agent, done_at=now, updated_at=now))
+
+    async def _callback_done(self, session: Any, task_id: int, call: dict[str, Any], outcome: Outcome,
+                             agent: int | None, now: datetime) -> None:
+        task = await session.get(CallbackTask, task_id, with_for_update=True)
+        if task is None or task.status not in OPEN_TASK:
+            return
+        task.attempts += 1
+        task.agent_id, task.updated_at, task.result_call_id = agent, now, call["linkedid"]
+        if outcome is Outcome.ANSWERED:
+            task.status, task.result, task.done_at = "done", "reached", now
+        elif task.attempts >= self.config.callback.max_attempts:
+            task.status, task.result, task.done_at = "failed", "unreachable", now
+        else:
+            task.status, task.result = "open", "no_answer"
+        self._news.append({"event": task.status, "task": task.id, "phone": task.phone, "attempts": task.attempts})
