@@ -190,7 +190,8 @@ async def main() -> None:
             log(f"{label}: {rate:.0f}/s, p99 {p99:.1f} ms, {errors} errors")
         finally:
             proc.terminate()
-            await asyncio.wait_for(proc.wait(), 30)
+            async with asyncio.timeout(30):
+                await proc.wait()
 
     (orders, p99, errors), (base_rate, base_p99, _) = results["hotline"], results["baseline"]
     print(json.dumps({"bench": "intake", "orders_per_s": round(orders, 1), "baseline_per_s": round(base_rate, 1),

@@ -183,7 +183,8 @@ class Outbox:
         if sender is None:
             return DeliveryFailed(f"no sender for kind {message.kind!r}", retryable=True, retry_after=300)
         try:
-            await asyncio.wait_for(sender.send(message), self.policy.send_timeout_seconds * 1.5)
+            async with asyncio.timeout(self.policy.send_timeout_seconds * 1.5):
+                await sender.send(message)
         except DeliveryFailed as exc:
             return exc
         except TimeoutError:
@@ -289,7 +290,8 @@ class Outbox:
             if n == 0:
                 self.wakeup.clear()
                 try:
-                    await asyncio.wait_for(self.wakeup.wait(), idle_seconds)
+                    async with asyncio.timeout(idle_seconds):
+                        await self.wakeup.wait()
                 except TimeoutError:
                     pass
 

@@ -118,7 +118,8 @@ async def cmd_pbx_sim(args: argparse.Namespace) -> int:
                 loop.add_signal_handler(sig, stop.set)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 30)
+                async with asyncio.timeout(30):
+                    await stop.wait()
             pbx = simulator.pbx
             print(f"  calls placed {simulator.traffic.placed}, live {len(pbx.calls)}, answered {pbx.completed}, "
                   f"abandoned {pbx.abandoned}, AMI sessions {len(simulator.server.sessions)}", flush=True)

@@ -146,7 +146,8 @@ class AmiConsumer:
             # Calls already ended are written before we go (a shutdown, a lost lock), within reason.
             if not desk.done():
                 try:
-                    await asyncio.wait_for(self._desk_q.join(), 5)
+                    async with asyncio.timeout(5):
+                        await self._desk_q.join()
                 except TimeoutError:
                     log.warning("call desk: %d call(s) not written at shutdown", self._desk_q.qsize())
             desk.cancel()

@@ -76,8 +76,8 @@ class RedisLock:
         while True:
             await asyncio.sleep(self.ttl / 3)
             try:
-                ok = await asyncio.wait_for(
-                    self.redis.eval(_RENEW, 1, self.key, self.token, int(self.ttl * 1000)), self.ttl / 3)
+                async with asyncio.timeout(self.ttl / 3):
+                    ok = await self.redis.eval(_RENEW, 1, self.key, self.token, int(self.ttl * 1000))
             except Exception as exc:
                 log.warning("leader lock: renewal failed (%s); giving the AMI consumer up", type(exc).__name__)
                 return
@@ -119,7 +119,8 @@ class PgAdvisoryLock:
         while True:
             await asyncio.sleep(self.poll)
             try:
-                await asyncio.wait_for(self.conn.execute(text("SELECT 1")), 5)
+                async with asyncio.timeout(5):
+                    await self.conn.execute(text("SELECT 1"))
             except Exception as exc:  # the connection, and with it the lock, is gone
                 log.warning("leader lock: lost the PostgreSQL session (%s)", type(exc).__name__)
                 return

@@ -118,8 +118,10 @@ class AmiLink:
     async def _session(self) -> None:
         loop = asyncio.get_running_loop()
         self._lost = lost = asyncio.Event()
-        _, protocol = await asyncio.wait_for(
-            loop.create_connection(AmiProtocol, self.host, self.port), self.timeout)
+        # asyncio.timeout, never wait_for: on Python 3.11 wait_for can swallow a cancel that
+        # arrives as the awaited result does, and a cancelled link would then live on.
+        async with asyncio.timeout(self.timeout):
+            _, protocol = await loop.create_connection(AmiProtocol, self.host, self.port)
         protocol.factory = self
         pinger: asyncio.Task[None] | None = None
         try:
@@ -152,7 +154,8 @@ class AmiLink:
         while True:
             await asyncio.sleep(self.ping_every)
             try:
-                await asyncio.wait_for(protocol.send({"Action": "Ping"}), self.timeout)
+                async with asyncio.timeout(self.timeout):
+                    await protocol.send({"Action": "Ping"})
             except (TimeoutError, AmiLinkDown):
                 log.warning("%s: AMI %s does not answer Ping; reconnecting", self.name, self.where)
                 protocol.close()
@@ -161,7 +164,8 @@ class AmiLink:
 
     async def _await(self, future: Awaitable[Any]) -> Any:
         try:
-            return await asyncio.wait_for(future, self.timeout)
+            async with asyncio.timeout(self.timeout):
+                return await future
         except TimeoutError:
             raise PbxTimeout(f"{self.where} 在 {self.timeout:g} 秒内未响应") from None
 
