@@ -49,5 +49,5 @@ def install(h: Hotline) -> None:
     portal_routes.install(h, portal)
 
     notices = Notices(h, sms=sms_channel.can_send, wechat=wechat_channel.can_send)
-    h.add_on_created(notices.on_created)
+    h.add_on_created(notices.on_created, when=notices.may_acknowledge)
     h.add_effect(notices.on_change)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from channels import texts
 from channels.identity import WECHAT, normalise_phone
+from hotline.contact import Contact
 from hotline.domain.vocabulary import Channel, Status
 from hotline.outbox import enqueue
 from hotline.storage.models import CitizenIdentity, WorkOrder
@@ -37,6 +38,12 @@ class Notices:
         self.h = h
         self.sms = sms
         self.wechat = wechat
+
+    def may_acknowledge(self, contact: Contact) -> bool:
+        """Whether `on_created` can send anything for this contact (cheap, conservative)."""
+        if contact.draft or contact.channel.value in INLINE_ACK:
+            return False
+        return self.sms or self.wechat
 
     async def on_created(self, change: Change) -> None:
         o = change.order

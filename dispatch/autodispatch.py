@@ -13,6 +13,7 @@ from dispatch.routing import Router, facts_of
 from dispatch.sla import SlaRules
 from dispatch.workcalendar import WorkCalendar
 from hotline import commands
+from hotline.contact import Contact
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import Channel, Status
 from hotline.errors import HotlineError
@@ -33,6 +34,10 @@ class AutoDispatch:
         self.sla = sla
         self.router = router
         self.orders = orders
+
+    def may_dispatch(self, contact: Contact) -> bool:
+        """Whether this contact can be dispatched at intake (cheap, conservative)."""
+        return self.settings.dispatch.auto and not contact.draft and contact.channel in WRITTEN
 
     async def __call__(self, change: Change) -> None:
         order = change.order

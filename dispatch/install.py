@@ -60,7 +60,8 @@ def install(h: Hotline) -> None:
 
     h.add_effect(escalation.sync_timers)
     h.add_effect(announce)
-    h.add_on_created(AutoDispatch(h.settings, h.calendar, h.sla, router, h.orders))
+    auto = AutoDispatch(h.settings, h.calendar, h.sla, router, h.orders)
+    h.add_on_created(auto, when=auto.may_dispatch)
 
     h.api_tables.extend([api.routes, supervisor.routes, dead_letters.routes, department_api.routes])
     h.routes.append(department_page.install)

@@ -3,18 +3,23 @@
 Idempotent on `(channel, external_id)`: a repeat returns the first result and creates
 nothing, also when identical contacts race each other (the unique constraint decides).
 The contact is committed before `receive` returns, so a channel may acknowledge then.
+
+Two ways to store a new order, with the same result: on PostgreSQL a plain contact goes
+through one statement (`hotline.storage.fastintake`), on its own when no creation effect
+applies to it; SQLite and contacts with attachments, several identities or follow-ups
+take the general way (one statement per row, in one transaction).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 
 from hotline.clock import Clock
@@ -25,11 +30,17 @@ from hotline.errors import ValidationFailed
 from hotline.metrics import Metrics
 from hotline.settings import Settings
 from hotline.storage.engine import SessionFactory
-from hotline.storage.fastintake import fits, insert_new_order
-from hotline.storage.models import Attachment, WorkOrder
+from hotline.storage.fastintake import FastResult, fits, insert_new_order
+from hotline.storage.models import Attachment, Citizen, CitizenIdentity, WorkOrder
 from hotline.storage.models import Contact as ContactRow
-from hotline.storage.queries import allocate_number, insert_for, resolve_citizen, seen_or_number
-from hotline.workorders import Change, Effect, WorkOrderService, event_row
+from hotline.storage.queries import (
+    allocate_number,
+    autocommit,
+    ensure_day_sequence,
+    insert_for,
+    resolve_citizen,
+)
+from hotline.workorders import Change, Effect, NewOrderFacts, WorkOrderService, event_row
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +63,7 @@ class _Repeat(Exception):
     """Raised inside the transaction when a concurrent intake stored the contact first."""
 
 
-class _CitizenRace(Exception):
-    """The one-statement path lost a race creating the sender's citizen: redo it the long way."""
+OnCreated = tuple[Effect, "Callable[[Contact], bool] | None"]
 
 
 def default_title(text: str) -> str:
@@ -63,49 +73,46 @@ def default_title(text: str) -> str:
 
 class Intake:
     def __init__(self, settings: Settings, engine: AsyncEngine, sessions: SessionFactory, clock: Clock,
-                 orders: WorkOrderService, metrics: Metrics, on_created: Sequence[Effect] = ()) -> None:
+                 orders: WorkOrderService, metrics: Metrics) -> None:
         self.settings = settings
         self.engine = engine
         self.sessions = sessions
         self.clock = clock
         self.orders = orders
         self.metrics = metrics
-        self.on_created = list(on_created)  # e.g. auto-dispatch, the citizen's acknowledgement
+        # Effects on new orders (auto-dispatch, the citizen's acknowledgement), each with an
+        # optional cheap test of whether it can apply to a contact at all: when none can, a
+        # new order needs no transaction of its own on PostgreSQL.
+        self.on_created: list[OnCreated] = []
         self._tz = settings.work_calendar().tz
 
     # ------------------------------------------------------------ public
+    def add_on_created(self, effect: Effect, when: Callable[[Contact], bool] | None = None) -> None:
+        """`when` must be conservative: False only if the effect would surely do nothing."""
+        self.on_created.append((effect, when))
+
     async def receive(self, contact: Contact, *, agent_id: int | None = None) -> IntakeResult:
         self._validate(contact)
         self.metrics.contacts.labels(contact.channel.value).inc()
         now = self.clock()
-        number = None
-        if self.engine.dialect.name == "postgresql" and not (contact.follow_up or contact.follow_up_of):
-            # One autocommit round trip, before the intake transaction opens (and never while
-            # holding another pooled connection, so a full pool cannot deadlock).
-            seen, number = await seen_or_number(self.engine, contact.channel.value, contact.external_id,
-                                                self._local_day(now))
-            if seen is not None:
-                return IntakeResult(seen.number, seen.order_id, seen.contact_id, seen.citizen_id, seen.status,
-                                    repeated=True)
-        else:
-            earlier = await self._earlier(contact)
-            if earlier is not None:
-                return earlier
+        effects = [e for e, when in self.on_created if when is None or when(contact)]
         try:
-            try:
+            if self.engine.dialect.name == "postgresql" and fits(contact):
+                result, change = await self._store_fast(contact, now, agent_id, effects)
+            else:
+                earlier = await self._earlier(contact)
+                if earlier is not None:
+                    return earlier
                 async with self.sessions() as session, session.begin():
-                    result, change = await self._store(session, contact, now, number, agent_id)
-            except _CitizenRace:
-                async with self.sessions() as session, session.begin():
-                    result, change = await self._store(session, contact, now, number, agent_id, generic=True)
+                    result, change = await self._store(session, contact, now, agent_id, effects)
         except (_Repeat, IntegrityError) as exc:
             if isinstance(exc, IntegrityError) and not _is_contact_conflict(exc):
                 raise
-            earlier = await self._earlier(contact)  # a concurrent twin won the race
+            earlier = await self._earlier(contact)  # stored before, or by a concurrent twin
             if earlier is None:
                 raise
             return earlier
-        if change is not None:
+        if change is not None:  # None: already announced
             await self.orders.committed(change)
         if result.created:
             self.metrics.workorders_created.labels(contact.channel.value).inc()
@@ -144,64 +151,116 @@ class Intake:
         contact_id, citizen_id, order_id, number, status = row
         return IntakeResult(number, order_id, contact_id, citizen_id, status, repeated=True)
 
-    async def _store(self, session: AsyncSession, c: Contact, now: datetime, number: str | None,
-                     agent_id: int | None, *, generic: bool = False) -> tuple[IntakeResult, Change | None]:
+    async def _store_fast(self, c: Contact, now: datetime, agent_id: int | None,
+                          effects: list[Effect]) -> tuple[IntakeResult, Change | None]:
+        """PostgreSQL, a plain new contact: one statement (see `hotline.storage.fastintake`)."""
+        day = self._local_day(now)
+        sequence = await ensure_day_sequence(self.engine, day)
+        status = Status.DRAFT if c.draft else Status.REGISTERED
+        identities = [c.sender] if c.sender else []
+        values = self._order_values(c, identities, status, now, agent_id)
+        event_data = self._event_data(c)
+
+        async def write(conn: AsyncSession | AsyncConnection) -> FastResult:
+            return await insert_new_order(conn, c, day=f"{day:%Y%m%d}", day_sequence=sequence, now=now,
+                                          order_values=values, event_data=event_data)
+
+        if not effects:  # nothing else to do in a transaction: the statement is its own
+            async with autocommit(self.engine).connect() as conn:
+                fast = await write(conn)
+            if not fast.claimed:
+                raise _Repeat()
+            if fast.identity_lost:
+                async with self.sessions() as session, session.begin():
+                    fast = replace(fast, citizen_id=await self._rejoin_citizen(session, c, fast))
+            result, event = self._created(c, fast, status, now)
+            assert fast.number is not None
+            await self.orders.announce(NewOrderFacts(fast.number, status.value), event)
+            return result, None
+        async with self.sessions() as session, session.begin():
+            fast = await write(session)
+            if not fast.claimed:
+                raise _Repeat()
+            if fast.identity_lost:
+                fast = replace(fast, citizen_id=await self._rejoin_citizen(session, c, fast))
+            result, event = self._created(c, fast, status, now)
+            # The row as just written, attached without reading it back, so effects that
+            # change the order (e.g. auto-dispatch) update it as usual.
+            order = WorkOrder(id=fast.order_id, number=fast.number, citizen_id=fast.citizen_id,
+                              resume_status=None, pending_extension_days=None, rating=None, merged_into=None,
+                              lead_department=None, sign_by=None, reply_by=None, dispatched_at=None,
+                              replied_at=None, closed_at=None, assignments=[], **values)
+            make_transient_to_detached(order)
+            session.add(order)
+            after = wo.OrderState(status=status, version=1)
+            change = Change(session, order, after, after, event, now)
+            for effect in effects:
+                await effect(change)
+        return result, change
+
+    def _created(self, c: Contact, fast: FastResult, status: Status,
+                 now: datetime) -> tuple[IntakeResult, wo.Event]:
+        assert fast.order_id is not None and fast.number is not None and fast.contact_id is not None
+        event = wo.Event("created", self._actor(c), now, None, status,
+                         {**self._event_data(c), "contact_id": fast.contact_id})
+        return (IntakeResult(fast.number, fast.order_id, fast.contact_id, fast.citizen_id, status.value,
+                             created=True), event)
+
+    async def _rejoin_citizen(self, session: AsyncSession, c: Contact, fast: FastResult) -> int:
+        """A concurrent intake linked this new sender to its own citizen first: join it."""
+        assert c.sender is not None
+        winner = (await session.execute(select(CitizenIdentity.citizen_id).where(
+            CitizenIdentity.kind == c.sender.kind, CitizenIdentity.value == c.sender.value))).scalar_one()
+        orphan = fast.citizen_id
+        await session.execute(update(WorkOrder).where(WorkOrder.id == fast.order_id).values(citizen_id=winner))
+        await session.execute(update(ContactRow).where(ContactRow.id == fast.contact_id).values(citizen_id=winner))
+        await session.execute(delete(Citizen).where(Citizen.id == orphan))
+        return int(winner)
+
+    async def _store(self, session: AsyncSession, c: Contact, now: datetime, agent_id: int | None,
+                     effects: list[Effect]) -> tuple[IntakeResult, Change]:
+        """The general way, one statement per row (SQLite; attachments, follow-ups ...)."""
         identities = [i for i in (c.sender, *c.other_identities) if i is not None]
-        target = None
-        if c.follow_up or c.follow_up_of:
-            citizen_id = await resolve_citizen(session, identities, c.sender_name, now)
-            target = await self._open_order_for(session, c, citizen_id)
+        citizen_id = await resolve_citizen(session, identities, c.sender_name, now)
+        target = await self._open_order_for(session, c, citizen_id)
         if target is not None:
             contact_id = await self._insert_contact(session, c, citizen_id, target.id)
             await self._attach(session, c.attachments, target.id, contact_id, now)
-            actor = wo.Actor(ActorKind.CITIZEN, c.sender.value if c.sender else None, c.sender_name)
             change = await self.orders.apply_loaded(
-                session, target, wo.AppendContact(actor, contact_id, c.channel.value), now)
+                session, target, wo.AppendContact(self._actor(c), contact_id, c.channel.value), now)
             return IntakeResult(target.number, target.id, contact_id, citizen_id, target.status,
                                 appended=True), change
 
-        if number is None:
-            number = await allocate_number(self.engine, self._local_day(now), session)
+        number = await allocate_number(self.engine, self._local_day(now), session)
         status = Status.DRAFT if c.draft else Status.REGISTERED
-        values = self._order_values(c, identities, number, status, now, agent_id)
-        event_data = {"channel": c.channel.value, **({"legacy_line": c.legacy_line} if c.legacy_line else {})}
-        actor = wo.Actor(ActorKind.CITIZEN, c.sender.value if c.sender else None, c.sender_name)
-        if self.engine.dialect.name == "postgresql" and fits(c) and not generic:
-            fast = await insert_new_order(session, c, now=now, order_values=values, event_data=event_data)
-            if fast.contact_id is None:
-                raise _Repeat()
-            if c.sender is not None and fast.citizen_id is None:
-                raise _CitizenRace()
-            contact_id, citizen_id = fast.contact_id, fast.citizen_id
-            # The row as just written, attached to the session without reading it back, so
-            # effects that change the order (e.g. auto-dispatch) update it as usual.
-            order = WorkOrder(id=fast.order_id, citizen_id=citizen_id, resume_status=None,
-                              pending_extension_days=None, rating=None, merged_into=None, lead_department=None,
-                              sign_by=None, reply_by=None, dispatched_at=None, replied_at=None, closed_at=None,
-                              assignments=[], **values)
-            make_transient_to_detached(order)
-            session.add(order)
-        else:
-            citizen_id = await resolve_citizen(session, identities, c.sender_name, now)
-            order = WorkOrder(citizen_id=citizen_id, assignments=[], **values)
-            session.add(order)
-            await session.flush()
-            contact_id = await self._insert_contact(session, c, citizen_id, order.id)
-            await self._attach(session, c.attachments, order.id, contact_id, now)
-            session.add(event_row(order.id, wo.Event("created", actor, now, None, status,
-                                                     {**event_data, "contact_id": contact_id}), 1))
-        event = wo.Event("created", actor, now, None, status, {**event_data, "contact_id": contact_id})
+        order = WorkOrder(number=number, citizen_id=citizen_id, assignments=[],
+                          **self._order_values(c, identities, status, now, agent_id))
+        session.add(order)
+        await session.flush()
+        contact_id = await self._insert_contact(session, c, citizen_id, order.id)
+        await self._attach(session, c.attachments, order.id, contact_id, now)
+        event = wo.Event("created", self._actor(c), now, None, status,
+                         {**self._event_data(c), "contact_id": contact_id})
+        session.add(event_row(order.id, event, 1))
         after = wo.OrderState(status=status, version=1)
         change = Change(session, order, after, after, event, now)
-        for effect in self.on_created:
+        for effect in effects:
             await effect(change)
         return IntakeResult(number, order.id, contact_id, citizen_id, status.value, created=True), change
 
-    def _order_values(self, c: Contact, identities: list[Identity], number: str, status: Status,
-                      now: datetime, agent_id: int | None) -> dict[str, object]:
+    @staticmethod
+    def _actor(c: Contact) -> wo.Actor:
+        return wo.Actor(ActorKind.CITIZEN, c.sender.value if c.sender else None, c.sender_name)
+
+    @staticmethod
+    def _event_data(c: Contact) -> dict[str, object]:
+        return {"channel": c.channel.value, **({"legacy_line": c.legacy_line} if c.legacy_line else {})}
+
+    def _order_values(self, c: Contact, identities: list[Identity], status: Status, now: datetime,
+                      agent_id: int | None) -> dict[str, object]:
         legacy = self.settings.legacy_line(c.legacy_line) if c.legacy_line else None
         return dict(
-            number=number, status=status.value, version=1, channel=c.channel.value,
+            status=status.value, version=1, channel=c.channel.value,
             title=(c.title or default_title(c.text))[:200], description=c.text,
             category=c.category or (legacy.category if legacy else None), subject=c.subject, area=c.area,
             address=c.address, latitude=c.latitude, longitude=c.longitude, urgency=c.urgency,

@@ -22,6 +22,8 @@ from dispatch.workcalendar import WorkCalendar
 from hotline import telephony
 from hotline.auth import Auth
 from hotline.clock import Clock, utc_now
+from hotline.contact import Contact
+from hotline.domain.workorder import Event
 from hotline.intake import Intake
 from hotline.live import LiveBus, RedisLiveBus
 from hotline.metrics import Metrics
@@ -29,7 +31,7 @@ from hotline.outbox import Outbox
 from hotline.settings import Settings, ensure_secret_key
 from hotline.storage.engine import SessionFactory, create_engine, session_factory
 from hotline.web.api import ApiRoutes
-from hotline.workorders import Change, Effect, WorkOrderService
+from hotline.workorders import Effect, OrderFacts, WorkOrderService
 
 BackgroundTask = Callable[[], Awaitable[None]]
 RouteInstaller = Callable[[web.Application], None]
@@ -61,15 +63,16 @@ class Hotline:
         """Runs inside the transaction of every work-order change."""
         self.orders.effects.append(effect)
 
-    def add_on_created(self, effect: Effect) -> None:
-        """Runs inside the intake transaction of every new order."""
-        self.intake.on_created.append(effect)
+    def add_on_created(self, effect: Effect, when: Callable[[Contact], bool] | None = None) -> None:
+        """Runs inside the intake transaction of every new order. `when` tells cheaply and
+        conservatively (False only if the effect would surely do nothing) whether it can
+        apply to a contact; when none can, intake needs no transaction of its own."""
+        self.intake.add_on_created(effect, when)
 
 
-async def _publish_change(h: Hotline, change: Change) -> None:
-    o = change.order
-    h.metrics.transitions.labels(change.event.kind).inc()
-    await h.live.publish("workorder", {"number": o.number, "status": o.status, "event": change.event.kind,
+async def _publish_change(h: Hotline, o: OrderFacts, event: Event) -> None:
+    h.metrics.transitions.labels(event.kind).inc()
+    await h.live.publish("workorder", {"number": o.number, "status": o.status, "event": event.kind,
                                        "department": o.lead_department, "version": o.version})
 
 
@@ -96,7 +99,7 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, install_mo
             outbox=Outbox(sessions, clock),
             calendar=settings.work_calendar(), sla=settings.sla_rules(), redis=redis, demo=demo,
         )
-        orders.on_committed.append(lambda change: _publish_change(h, change))
+        orders.on_committed.append(lambda order, event: _publish_change(h, order, event))
         h.background["live"] = live.run
         h.background["outbox"] = h.outbox.run
         if install_modules:

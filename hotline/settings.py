@@ -57,7 +57,7 @@ class HotlineSection(_Model):
 class DatabaseSection(_Model):
     url: str | None = None  # None: SQLite file under data_dir
     schema_: str | None = Field(None, alias="schema", pattern=r"^[a-z_][a-z0-9_]*$")  # PostgreSQL search_path
-    pool_size: int = Field(10, ge=1, le=200)
+    pool_size: int = Field(20, ge=1, le=200)  # connections per process; requests queue beyond it
     echo: bool = False
 
 

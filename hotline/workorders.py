@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +44,28 @@ class Change:
 
 
 Effect = Callable[[Change], Awaitable[None]]
+class OrderFacts(Protocol):
+    """What an announcement needs of an order (a stored row, or the facts of one just written)."""
+
+    @property
+    def number(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def lead_department(self) -> str | None: ...
+    @property
+    def version(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class NewOrderFacts:
+    number: str
+    status: str
+    lead_department: str | None = None
+    version: int = 1
+
+
+Announcement = Callable[[OrderFacts, wo.Event], Awaitable[None]]  # after the commit: live events, metrics
 
 
 def state_of(order: WorkOrder) -> wo.OrderState:
@@ -149,7 +171,7 @@ class WorkOrderService:
     """Applies commands to stored orders. Built once by the composition root."""
 
     def __init__(self, sessions: SessionFactory, clock: Clock, effects: Sequence[Effect] = (),
-                 on_committed: Sequence[Effect] = ()) -> None:
+                 on_committed: Sequence[Announcement] = ()) -> None:
         self.sessions = sessions
         self.clock = clock
         self.effects = list(effects)
@@ -189,12 +211,19 @@ class WorkOrderService:
 
     async def committed(self, change: Change) -> None:
         """Call after the commit: tell the world (live bus, metrics), never before."""
-        hooks = [lambda h=h: h(change) for h in self.on_committed] + list(change.after_commit)
-        for hook in hooks:
+        await self.announce(change.order, change.event)
+        for hook in change.after_commit:
             try:
                 await hook()
             except Exception:  # a dashboard hiccup must not fail a committed change
                 log.exception("post-commit hook failed for order %s", change.order.number)
+
+    async def announce(self, order: OrderFacts, event: wo.Event) -> None:
+        for hook in self.on_committed:
+            try:
+                await hook(order, event)
+            except Exception:
+                log.exception("post-commit hook failed for order %s", order.number)
 
 
 def with_actor(command: wo.Command, actor: wo.Actor) -> wo.Command:

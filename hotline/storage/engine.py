@@ -24,7 +24,7 @@ def normalise_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False, schema: str | None = None) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 20, echo: bool = False, schema: str | None = None) -> AsyncEngine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, echo=echo)
@@ -33,7 +33,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False, schema: 
         server_settings["search_path"] = schema
     # No pre-ping: it costs a round trip on every checkout. A connection that died with a
     # server restart fails one request with a retryable 503 and the pool is refreshed.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
+    # No overflow: at peaks requests queue for a connection (fair, on the event loop) rather
+    # than open and close extra ones, which would cost PostgreSQL a backend start each.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_recycle=1800,
                                echo=echo, connect_args={"server_settings": server_settings})
 
 

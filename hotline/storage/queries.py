@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from hotline.contact import Identity
-from hotline.domain.numbering import format_number
+from hotline.domain.numbering import SEQUENCE_DIGITS, format_number
 from hotline.storage.models import Citizen, CitizenIdentity, DailySequence
 
 
@@ -39,51 +40,59 @@ def _sequence_upsert(bind: Any, day: str) -> Any:
                                      set_={"last": DailySequence.last + 1}).returning(DailySequence.last)
 
 
-async def allocate_number(engine: AsyncEngine, local_day: date, session: AsyncSession | None = None) -> str:
+async def allocate_number(engine: AsyncEngine, local_day: date, session: AsyncSession) -> str:
     """The next work-order number of the day, unique under any concurrency.
 
-    Without a session (PostgreSQL), the counter is bumped in its own single-statement
-    (autocommit) transaction, so its row lock lasts only while the server runs that
-    statement and concurrent intakes never queue behind each other's whole transaction.
-    A failed intake may therefore leave a gap: numbers are unique and increasing, not
-    gapless. With a session the counter goes with that transaction (SQLite has a single
-    writer anyway; on PostgreSQL it is the rare path, e.g. a follow-up with no open order).
+    PostgreSQL: a sequence per day (`nextval` takes no lock and is never rolled back), so
+    concurrent intakes never wait for each other; a failed intake leaves a gap — numbers
+    are unique and increasing, not gapless. SQLite: a row per day in `daily_sequences`,
+    bumped in the intake transaction (SQLite has one writer anyway).
     """
+    if engine.dialect.name == "postgresql":
+        seq = await ensure_day_sequence(engine, local_day)
+        value = (await session.execute(text("SELECT nextval(CAST(:seq AS regclass))"), {"seq": seq})).scalar_one()
+        return format_number(local_day, int(value))
     day = f"{local_day:%Y%m%d}"
-    if session is not None:
-        seq = (await session.execute(_sequence_upsert(session, day))).scalar_one()
-    else:
-        async with autocommit(engine).connect() as conn:
-            seq = (await conn.execute(_sequence_upsert(conn, day))).scalar_one()
-    return format_number(local_day, seq)
+    value = (await session.execute(_sequence_upsert(session, day))).scalar_one()
+    return format_number(local_day, value)
 
 
-_SEEN_OR_BUMP = text("""
-    WITH seen AS (
-        SELECT c.id AS contact_id, c.citizen_id, w.id AS order_id, w.number, w.status
-        FROM contacts c JOIN work_orders w ON w.id = c.work_order_id
-        WHERE c.channel = :channel AND c.external_id = :external_id
-    ), bump AS (
-        INSERT INTO daily_sequences (day, last) SELECT :day, 1 WHERE NOT EXISTS (SELECT 1 FROM seen)
-        ON CONFLICT (day) DO UPDATE SET last = daily_sequences.last + 1
-        RETURNING last
-    )
-    SELECT seen.contact_id, seen.citizen_id, seen.order_id, seen.number, seen.status, bump.last
-    FROM (SELECT 1) AS one LEFT JOIN seen ON true LEFT JOIN bump ON true
-""")
+_DAY_SEQUENCES: weakref.WeakKeyDictionary[AsyncEngine, set[str]] = weakref.WeakKeyDictionary()
+DAY_SEQUENCE_PREFIX = "wo_number_"
+_KEEP_DAYS = 7
 
 
-async def seen_or_number(engine: AsyncEngine, channel: str, external_id: str,
-                         local_day: date) -> tuple[Any | None, str | None]:
-    """PostgreSQL, one round trip: the order an earlier identical contact made, or else
-    the next number of the day (bumped in autocommit, see `allocate_number`)."""
-    day = f"{local_day:%Y%m%d}"
+def day_sequence(local_day: date) -> str:
+    return f"{DAY_SEQUENCE_PREFIX}{local_day:%Y%m%d}"
+
+
+async def ensure_day_sequence(engine: AsyncEngine, local_day: date) -> str:
+    """PostgreSQL: the day's number sequence exists (created once per day and process).
+
+    Sequences of days older than a week are dropped on the way: numbers carry their
+    date, so an old day's counter is never needed again.
+    """
+    name = day_sequence(local_day)
+    known = _DAY_SEQUENCES.setdefault(engine, set())
+    if name in known:
+        return name
     async with autocommit(engine).connect() as conn:
-        row = (await conn.execute(_SEEN_OR_BUMP, {"channel": channel, "external_id": external_id,
-                                                   "day": day})).one()
-    if row.number is not None:
-        return row, None
-    return None, format_number(local_day, row.last)
+        try:
+            await conn.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} AS integer MINVALUE 1 "
+                                    f"MAXVALUE {10**SEQUENCE_DIGITS - 1} NO CYCLE"))
+        except DBAPIError as exc:  # created by another process at the same instant: fine
+            if "already exists" not in str(exc.orig) and "duplicate key" not in str(exc.orig):
+                raise
+        old = (await conn.execute(text(
+            "SELECT c.relname FROM pg_class c WHERE c.relkind = 'S' AND c.relname LIKE :pattern "
+            "AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
+            "AND c.relname < :oldest"),
+            {"pattern": f"{DAY_SEQUENCE_PREFIX}%", "oldest": day_sequence(local_day - timedelta(days=_KEEP_DAYS))}
+        )).scalars().all()
+        for stale in old:
+            await conn.execute(text(f'DROP SEQUENCE IF EXISTS "{stale}"'))
+    known.add(name)
+    return name
 
 
 async def _known(session: AsyncSession, identities: Sequence[Identity]) -> dict[tuple[str, str], int]:

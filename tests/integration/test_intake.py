@@ -131,3 +131,36 @@ async def test_creation_effects_work_on_the_stored_row(hotline):
     async with hotline.sessions() as session:
         order = (await session.execute(select(WorkOrder).where(WorkOrder.number == result.number))).scalar_one()
     assert order.title == "由受理效果修改" and order.citizen_id == result.citizen_id
+
+
+async def test_a_new_sender_racing_itself_ends_as_one_citizen(hotline):
+    """Twenty different messages at once from a number never seen before."""
+    results = await asyncio.gather(*(hotline.intake.receive(contact(f"SM-burst-{i}", sender=Identity("phone", "13512345678")))
+                                     for i in range(20)))
+    assert len({r.number for r in results}) == 20
+    assert len({r.citizen_id for r in results}) == 1
+    async with hotline.sessions() as session:
+        assert await count(hotline, Citizen) == 1
+        owners = set((await session.execute(select(WorkOrder.citizen_id))).scalars())
+        senders = set((await session.execute(select(ContactRow.citizen_id))).scalars())
+    assert owners == senders == {results[0].citizen_id}
+
+
+async def test_repeats_do_not_use_up_numbers(hotline):
+    first = await hotline.intake.receive(contact("SM-n1"))
+    for _ in range(3):
+        assert (await hotline.intake.receive(contact("SM-n1"))).repeated
+    second = await hotline.intake.receive(contact("SM-n2"))
+    assert int(second.number[8:]) == int(first.number[8:]) + 1
+
+
+async def test_creation_effects_run_only_where_they_may_apply(hotline):
+    calls = []
+
+    async def effect(change):
+        calls.append(change.order.channel)
+
+    hotline.add_on_created(effect, when=lambda c: c.channel is Channel.WEB)
+    await hotline.intake.receive(contact("SM-w1"))
+    await hotline.intake.receive(contact("WEB-w1", channel=Channel.WEB))
+    assert calls == ["web"]
