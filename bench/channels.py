@@ -4,6 +4,9 @@ decrypts and replies (the baseline, measured in the same run).
 
     python bench/channels.py [--messages 2000] [--concurrency 50]
 
+Both servers run as processes of their own (the hotline as `hotline serve`), so the load
+generator — this process — does not take their CPU and the p99 is what WeChat would see.
+
 Uses the embedded default (SQLite in a temporary folder) unless HOTLINE_DATABASE_URL is
 set. WeChat drops a passive reply after 5 s, so the p99 must stay far below that.
 Ends with one JSON line: {"bench": "channels", ..., "ratio": project/baseline}.
@@ -15,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -22,16 +26,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import aiohttp
 import xmltodict
-from aiohttp import web
-from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.replies import TextReply
-from wechatpy.utils import WeChatSigner, check_signature
+from wechatpy.utils import WeChatSigner
 
+ROOT = Path(__file__).resolve().parent.parent
 TOKEN, APPID, AES = "bench-token", "wxbench0123456789", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
@@ -79,29 +79,58 @@ async def load(base: str, reqs: list[tuple[str, bytes]], concurrency: int) -> tu
         return time.perf_counter() - start, latencies, errors
 
 
-def baseline_app() -> web.Application:
-    crypto = WeChatCrypto(TOKEN, AES, APPID)
+BASELINE = f"""
+import sys
+from aiohttp import web
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
 
-    async def handle(request: web.Request) -> web.Response:
-        q = request.query
-        check_signature(TOKEN, q["signature"], q["timestamp"], q["nonce"])
-        xml = crypto.decrypt_message(await request.read(), q["msg_signature"], q["timestamp"], q["nonce"])
-        msg = parse_message(xml)
-        reply = TextReply(message=msg, content="已收到").render()
-        return web.Response(text=crypto.encrypt_message(reply, q["nonce"]), content_type="application/xml")
-
-    app = web.Application()
-    app.router.add_post("/channels/wechat", handle)
-    return app
+crypto = WeChatCrypto({TOKEN!r}, {AES!r}, {APPID!r})
 
 
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
+async def handle(request):
+    q = request.query
+    check_signature({TOKEN!r}, q["signature"], q["timestamp"], q["nonce"])
+    xml = crypto.decrypt_message(await request.read(), q["msg_signature"], q["timestamp"], q["nonce"])
+    msg = parse_message(xml)
+    reply = TextReply(message=msg, content="已收到").render()
+    return web.Response(text=crypto.encrypt_message(reply, q["nonce"]), content_type="application/xml")
+
+app = web.Application()
+app.router.add_post("/channels/wechat", handle)
+app.router.add_get("/healthz", lambda r: web.Response(text="ok"))
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start(cmd: list[str], env: dict[str, str], url: str) -> asyncio.subprocess.Process:
+    proc = await asyncio.create_subprocess_exec(*cmd, env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            if proc.returncode is not None:
+                raise SystemExit(f"{cmd[2]} exited with {proc.returncode}")
+            try:
+                async with session.get(url) as r:
+                    if r.status == 200:
+                        return proc
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+async def stop(proc: asyncio.subprocess.Process) -> None:
+    proc.terminate()
+    async with asyncio.timeout(30):
+        await proc.wait()
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -114,43 +143,45 @@ async def main() -> None:
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=50)
     args = ap.parse_args()
-    import logging
-
-    logging.disable(logging.WARNING)
-    from hotline.directory import sync_departments
-    from hotline.root import open_hotline
-    from hotline.settings import load_settings
-    from hotline.storage.migrate import upgrade
-    from hotline.web.app import create_app
 
     tmp = tempfile.mkdtemp(prefix="bench-channels-")
     env = {**os.environ, "HOTLINE_DATA_DIR": tmp, "HOTLINE_SECRET_KEY": "bench-secret-key",
-           "HOTLINE_WECHAT_TOKEN": TOKEN, "HOTLINE_WECHAT_APPID": APPID, "HOTLINE_WECHAT_AES_KEY": AES}
-    settings = load_settings(env)
+           "HOTLINE_WECHAT_TOKEN": TOKEN, "HOTLINE_WECHAT_APPID": APPID, "HOTLINE_WECHAT_AES_KEY": AES,
+           "HOTLINE_LOG_LEVEL": "WARNING", "HOTLINE_HTTP_HOST": "127.0.0.1"}
+    database = "postgresql" if env.get("HOTLINE_DATABASE_URL") else "sqlite"
     crypto = WeChatCrypto(TOKEN, AES, APPID)
     warm = 50
     print(f"preparing {args.messages + warm} encrypted messages per target …", file=sys.stderr, flush=True)
     base_reqs = requests_for(args.messages + warm, crypto, "b")
     proj_reqs = requests_for(args.messages + warm, crypto, "p")
 
-    runner, base_url = await serve(baseline_app())
-    await load(base_url, base_reqs[:warm], args.concurrency)
-    b_time, b_lat, b_err = await load(base_url, base_reqs[warm:], args.concurrency)
-    await runner.cleanup()
+    port = free_port()
+    proc = await start([sys.executable, "-c", BASELINE, str(port)], env, f"http://127.0.0.1:{port}/healthz")
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        await load(base_url, base_reqs[:warm], args.concurrency)
+        b_time, b_lat, b_err = await load(base_url, base_reqs[warm:], args.concurrency)
+    finally:
+        await stop(proc)
     print(f"baseline: {args.messages / b_time:.0f} msg/s", file=sys.stderr, flush=True)
 
-    async with open_hotline(settings) as h:
-        await upgrade(h.engine)
-        async with h.sessions() as session, session.begin():
-            await sync_departments(session, settings)
-        runner, url = await serve(create_app(h, run_background=False))
+    hotline = [sys.executable, "-m", "hotline"]
+    upgrade = await asyncio.create_subprocess_exec(*hotline, "db", "upgrade", env=env, cwd=ROOT,
+                                                   stdout=asyncio.subprocess.DEVNULL)
+    if await upgrade.wait() != 0:
+        raise SystemExit("hotline db upgrade failed")
+    port = free_port()
+    proc = await start([*hotline, "serve", "--port", str(port)], env, f"http://127.0.0.1:{port}/readyz")
+    try:
+        url = f"http://127.0.0.1:{port}"
         await load(url, proj_reqs[:warm], args.concurrency)
         p_time, p_lat, p_err = await load(url, proj_reqs[warm:], args.concurrency)
-        await runner.cleanup()
+    finally:
+        await stop(proc)
     print(f"project: {args.messages / p_time:.0f} msg/s", file=sys.stderr, flush=True)
     project_rate, baseline_rate = args.messages / p_time, args.messages / b_time
     print(json.dumps({
-        "bench": "channels", "database": "sqlite" if settings.is_sqlite else "postgresql",
+        "bench": "channels", "database": database,
         "messages": args.messages, "concurrency": args.concurrency,
         "project_msgs_per_s": round(project_rate, 1), "project_p50_ms": round(statistics.median(p_lat) * 1000, 1),
         "project_p99_ms": round(pct(p_lat, 0.99), 1), "project_errors": p_err,

@@ -99,10 +99,7 @@ class Intake:
         try:
             if self.engine.dialect.name == "postgresql" and fits(contact):
                 result, change = await self._store_fast(contact, now, agent_id, effects)
-            else:
-                earlier = await self._earlier(contact)
-                if earlier is not None:
-                    return earlier
+            else:  # a repeat is caught by the contact's unique claim, and rolled back
                 async with self.sessions() as session, session.begin():
                     result, change = await self._store(session, contact, now, agent_id, effects)
         except (_Repeat, IntegrityError) as exc:
