@@ -19,7 +19,7 @@ from hotline.errors import HotlineError, Unauthorized, Unavailable
 from hotline.ratelimit import RateLimiter
 from hotline.storage.migrate import pending
 from hotline.storage.orders import count_overdue
-from hotline.web import auth_views, department, orders, reference
+from hotline.web import auth_views, department, orders, pages, reference
 from hotline.web.api import ApiRoutes, AuthKind, dumps
 from hotline.web.auth_views import SESSION_COOKIE
 from hotline.web.context import HOTLINE, lang_of
@@ -235,6 +235,7 @@ def create_app(h: Hotline, *, run_background: bool = True) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/v1/live", live)
+    pages.install(app)
     for install in h.routes:
         install(app)
     if run_background:

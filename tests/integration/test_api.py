@@ -190,3 +190,17 @@ async def test_the_event_log_is_append_only_in_postgresql(hotline, agent, db_kin
         with pytest.raises(DBAPIError, match="append-only"):
             async with hotline.engine.begin() as conn:
                 await conn.execute(text(sql))
+
+
+async def test_front_door_and_api_docs_need_no_cdn(client):
+    async with client.get("/") as r:
+        page = await r.text()
+    assert r.status == 200 and "12345" in page and "/portal/" in page and "/api/docs" in page
+    async with client.get("/?lang=en") as r:
+        assert "Citizens&#x27; portal" in await r.text()
+    async with client.get("/api/docs") as r:
+        docs = await r.text()
+    assert r.status == 200 and "http" not in docs.replace("/api/v1/openapi.json", "")
+    for asset in ("/static/swagger-ui/swagger-ui-bundle.js", "/static/swagger-ui/swagger-ui.css", "/static/api-docs.js"):
+        async with client.get(asset) as r:
+            assert r.status == 200 and len(await r.read()) > 50, asset
