@@ -4,11 +4,9 @@ look it up, rate it after the reply — in Chinese, and the English switch."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 from PIL import Image
 from sqlalchemy import select
 
@@ -19,46 +17,6 @@ from tests import channels_support as support
 
 pytestmark = pytest.mark.e2e
 settings, vendors = support.settings, support.vendors
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update"]
-
-
-@pytest.fixture
-def db_kind() -> str:
-    return "sqlite"  # the browser flow is the same on both; the database paths run in integration
-
-
-@pytest.fixture
-async def base_url(hotline) -> AsyncIterator[str]:
-    from hotline.web.app import create_app
-
-    server = TestServer(create_app(hotline, run_background=False), host="127.0.0.1", port=0)
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-def chromium() -> str:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    return CHROMIUM
-
-
-@pytest.fixture
-async def page(chromium: str):
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium, args=ARGS)
-        context = await browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
-        try:
-            yield await context.new_page()
-        finally:
-            await browser.close()
 
 
 def photo(tmp_path: Path) -> Path:

@@ -3,46 +3,15 @@ our orders, sign for, reply with a file, switch to English; no reporter for a re
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from hotline.root import Hotline
 from hotline.storage.models import Attachment, OrderEvent, WorkOrder
-from tests.conftest import FakeClock, migrated_hotline
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-
-
-@pytest.fixture
-def db_kind() -> str:
-    return "sqlite"  # the page is the subject here; both databases run in the integration tests
-
-
-@pytest.fixture
-async def hotline(settings, clock: FakeClock) -> AsyncIterator[Hotline]:  # type: ignore[no-untyped-def]
-    cm, h = await migrated_hotline(settings, clock)
-    try:
-        yield h
-    finally:
-        await cm.__aexit__(None, None, None)
-
-
-@pytest.fixture
-async def server(hotline: Hotline) -> AsyncIterator[str]:
-    from hotline.web.app import create_app
-
-    srv = TestServer(create_app(hotline, run_background=False), host="127.0.0.1")
-    await srv.start_server()
-    try:
-        yield str(srv.make_url("")).rstrip("/")
-    finally:
-        await srv.close()
 
 
 async def _order(h: Hotline, text: str, lead: str, *, confidential: bool = False) -> str:
@@ -64,8 +33,8 @@ async def _order(h: Hotline, text: str, lead: str, *, confidential: bool = False
     return r.number
 
 
-async def test_department_page(hotline: Hotline, server: str, tmp_path: Path) -> None:
-    from playwright.async_api import async_playwright, expect
+async def test_department_page(hotline: Hotline, base_url: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from playwright.async_api import expect
 
     ours = await _order(hotline, "举报某厂夜间偷排废水", "sthj", confidential=True)
     theirs = await _order(hotline, "公交车不按站停靠", "jtj")
@@ -74,45 +43,40 @@ async def test_department_page(hotline: Hotline, server: str, tmp_path: Path) ->
     report = tmp_path / "监测报告.pdf"
     report.write_bytes(b"%PDF-1.4\n%%EOF\n")
 
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = await (await browser.new_context(locale="zh-CN")).new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            await page.goto(f"{server}/department")
-            assert await page.title() == "承办单位工作台 · 青山县12345政务服务便民热线"
-            await page.fill("#api-key", "hk_wrong_key")
-            await page.click("#login-form button[type=submit]")
-            await page.wait_for_selector("#message.error")
-            assert "API" in await page.inner_text("#message")
+    page = await (await browser.new_context(locale="zh-CN")).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await page.goto(f"{base_url}/department")
+    assert await page.title() == "承办单位工作台 · 青山县12345政务服务便民热线"
+    await page.fill("#api-key", "hk_wrong_key")
+    await page.click("#login-form button[type=submit]")
+    await page.wait_for_selector("#message.error")
+    assert "API" in await page.inner_text("#message")
 
-            await page.fill("#api-key", key)
-            await page.click("#login-form button[type=submit]")
-            await page.wait_for_selector(f"#orders tbody tr[data-number='{ours}']")
-            assert await page.inner_text("#who") == "云州市生态环境局青山分局"
-            assert await page.locator(f"#orders tbody tr[data-number='{theirs}']").count() == 0
-            await page.click(f"#orders tbody tr[data-number='{ours}']")
-            await page.wait_for_selector("#detail-pane:not([hidden])")
-            facts = await page.inner_text("#d-facts")
-            assert "保密" in facts and "13800138000" not in await page.content()
+    await page.fill("#api-key", key)
+    await page.click("#login-form button[type=submit]")
+    await page.wait_for_selector(f"#orders tbody tr[data-number='{ours}']")
+    assert await page.inner_text("#who") == "云州市生态环境局青山分局"
+    assert await page.locator(f"#orders tbody tr[data-number='{theirs}']").count() == 0
+    await page.click(f"#orders tbody tr[data-number='{ours}']")
+    await page.wait_for_selector("#detail-pane:not([hidden])")
+    facts = await page.inner_text("#d-facts")
+    assert "保密" in facts and "13800138000" not in await page.content()
 
-            await page.click("#f-sign button")
-            await page.wait_for_selector("#f-reply:not([hidden])")
-            await page.fill("#reply-result", "已现场检查，责令停产整改并立案查处")
-            await page.set_input_files("#reply-files", str(report))
-            await page.click("#f-reply button[type=submit]")
-            await expect(page.locator("#d-facts")).to_contain_text("已回复")
-            assert "监测报告.pdf" in await page.inner_text("#d-attachments")
+    await page.click("#f-sign button")
+    await page.wait_for_selector("#f-reply:not([hidden])")
+    await page.fill("#reply-result", "已现场检查，责令停产整改并立案查处")
+    await page.set_input_files("#reply-files", str(report))
+    await page.click("#f-reply button[type=submit]")
+    await expect(page.locator("#d-facts")).to_contain_text("已回复")
+    assert "监测报告.pdf" in await page.inner_text("#d-attachments")
 
-            await page.click("#lang-switch")
-            await expect(page.locator("#who")).to_have_text("Yunzhou Municipal Ecology and Environment Bureau, Qingshan Branch")
-            await expect(page.locator("#tabs [data-tab=todo]")).to_have_text("To sign for")
-            await expect(page.locator("html")).to_have_attribute("lang", "en")
-            assert await page.title() == "承办单位工作台 · Qingshan County 12345 Government Service Hotline"
-            assert errors == []
-        finally:
-            await browser.close()
+    await page.click("#lang-switch")
+    await expect(page.locator("#who")).to_have_text("Yunzhou Municipal Ecology and Environment Bureau, Qingshan Branch")
+    await expect(page.locator("#tabs [data-tab=todo]")).to_have_text("To sign for")
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert await page.title() == "承办单位工作台 · Qingshan County 12345 Government Service Hotline"
+    assert errors == []
 
     async with hotline.sessions() as session:
         order = (await session.execute(select(WorkOrder).where(WorkOrder.number == ours))).scalar_one()
