@@ -16,12 +16,12 @@ venv: $(BIN)/hotline
 run: venv  ## the embedded default: SQLite, in-process jobs, PBX simulator making demo calls
 	$(BIN)/hotline serve --demo
 
-test: venv  ## the whole suite: unit, integration (real PostgreSQL + Redis), e2e (headless Chromium)
+test: venv lint  ## lint + the whole suite: unit, integration (real PostgreSQL + Redis), e2e (headless Chromium)
 	$(BIN)/pytest -q
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy hotline channels dispatch
 
-bench: venv
-	$(BIN)/python bench/intake.py
+bench: venv  ## every benchmark; each ends with a JSON line {"bench": ..., "ratio": ...}
+	for b in intake channels ami escalation delivery; do $(BIN)/python bench/$$b.py || exit 1; done
