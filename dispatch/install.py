@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
 from dispatch import api, dead_letters, department_api, department_page, supervisor
 from dispatch.autodispatch import AutoDispatch
 from dispatch.config import dispatch_config
@@ -66,12 +64,7 @@ def install(h: Hotline) -> None:
     h.api_tables.extend([api.routes, supervisor.routes, dead_letters.routes, department_api.routes])
     h.routes.append(department_page.install)
 
-    def close_http(app: web.Application) -> None:
-        async def close(_: web.Application) -> None:
-            await webhooks.close()
-        app.on_cleanup.append(close)
-
-    h.routes.append(close_http)
+    h.closers.append(webhooks.close)
 
     if h.redis is not None:
         # `hotline worker` delivers and ticks; this process only wakes the workers.

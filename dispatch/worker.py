@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 from dispatch import delivery
 from dispatch.service import dispatch_of
 from hotline.settings import Settings
+from hotline.tasks import supervised
 
 if TYPE_CHECKING:
     from hotline.root import Hotline
@@ -79,7 +80,7 @@ class WorkerRuntime:
                 loops["pump"] = self.pumper.run
             if self.timers:
                 loops["timers"] = svc.escalation.run
-            tasks = [asyncio.create_task(_supervised(name, fn), name=f"worker:{name}") for name, fn in loops.items()]
+            tasks = [asyncio.create_task(supervised(name, fn), name=f"worker:{name}") for name, fn in loops.items()]
             self._ready.set()
             try:
                 await self._stop.wait()
@@ -87,7 +88,6 @@ class WorkerRuntime:
                 for t in tasks:
                     t.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
-                await svc.webhooks.close()
 
     # ------------------------------------------------------------ for jobs
     def call(self, fn: Callable[[Hotline], Awaitable[T]], timeout: float | None = None) -> T:
@@ -109,18 +109,6 @@ class WorkerRuntime:
         pumper = self.pumper
         assert pumper is not None
         return self.call(lambda h: pumper.pump_once())
-
-
-async def _supervised(name: str, fn: Callable[[], Awaitable[None]]) -> None:
-    while True:
-        try:
-            await fn()
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("worker %s loop crashed; restarting in 2 s", name)
-            await asyncio.sleep(2)
 
 
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None, timers: bool = True,

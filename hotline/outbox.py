@@ -147,22 +147,15 @@ class Outbox:
         """Lease up to `limit` due messages, each the earliest undelivered one of its ordering key.
 
         A DELIVERING row among them is an expired lease: its sender died."""
-        if limit <= 0:
-            return []
-        now = self.clock()
-        async with self.sessions() as session, session.begin():
-            ids = list((await session.execute(self._due(now, limit))).scalars())
-            if not ids:
-                return []
-            rows = (await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                .values(status=DELIVERING, attempts=OutboxMessage.attempts + 1,
-                        next_attempt_at=now + self.policy.lease)
-                .returning(OutboxMessage), execution_options={"synchronize_session": False})).scalars().all()
-        return sorted(rows, key=lambda m: m.id)
+        rows = await self._lease(limit, OutboxMessage)
+        return sorted((r[0] for r in rows), key=lambda m: m.id)
 
     async def claim_leases(self, limit: int = 20) -> list[tuple[int, int]]:
         """Like `claim`, but only the (id, attempt) of each lease: what an rq job needs."""
+        rows = await self._lease(limit, OutboxMessage.id, OutboxMessage.attempts)
+        return sorted((int(i), int(a)) for i, a in rows)
+
+    async def _lease(self, limit: int, *returning: Any) -> list[Any]:
         if limit <= 0:
             return []
         now = self.clock()
@@ -170,13 +163,11 @@ class Outbox:
             ids = list((await session.execute(self._due(now, limit))).scalars())
             if not ids:
                 return []
-            rows = (await session.execute(
+            return list((await session.execute(
                 update(OutboxMessage).where(OutboxMessage.id.in_(ids))
                 .values(status=DELIVERING, attempts=OutboxMessage.attempts + 1,
                         next_attempt_at=now + self.policy.lease)
-                .returning(OutboxMessage.id, OutboxMessage.attempts),
-                execution_options={"synchronize_session": False})).all()
-        return sorted((int(i), int(a)) for i, a in rows)
+                .returning(*returning), execution_options={"synchronize_session": False})).all())
 
     async def _send(self, message: OutboxMessage) -> DeliveryFailed | None:
         sender = self.senders.get(message.kind)

@@ -8,6 +8,7 @@ background tasks). Nothing else in the code base opens a connection or reads set
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from hotline.storage.engine import SessionFactory, create_engine, session_factor
 from hotline.web.api import ApiRoutes
 from hotline.workorders import Effect, OrderFacts, WorkOrderService
 
+log = logging.getLogger(__name__)
 BackgroundTask = Callable[[], Awaitable[None]]
 RouteInstaller = Callable[[web.Application], None]
 
@@ -58,6 +60,8 @@ class Hotline:
     api_tables: list[ApiRoutes] = field(default_factory=list)  # JSON endpoints, also in OpenAPI
     background: dict[str, BackgroundTask] = field(default_factory=dict)
     services: dict[str, Any] = field(default_factory=dict)
+    # Resources modules open (HTTP sessions ...), closed when the hotline shuts down, newest first.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def add_effect(self, effect: Effect) -> None:
         """Runs inside the transaction of every work-order change."""
@@ -105,7 +109,14 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, install_mo
         if install_modules:
             for install in MODULES:
                 install(h)
-        yield h
+        try:
+            yield h
+        finally:
+            for close in reversed(h.closers):
+                try:
+                    await close()
+                except Exception:  # closing one must not keep the others open
+                    log.exception("closing %r failed", close)
     finally:
         if redis is not None:
             await redis.aclose()

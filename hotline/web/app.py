@@ -19,6 +19,7 @@ from hotline.errors import HotlineError, Unauthorized, Unavailable
 from hotline.ratelimit import RateLimiter
 from hotline.storage.migrate import pending
 from hotline.storage.orders import count_overdue
+from hotline.tasks import supervised
 from hotline.web import auth_views, department, orders, pages, reference
 from hotline.web.api import ApiRoutes, AuthKind, dumps
 from hotline.web.auth_views import SESSION_COOKIE
@@ -191,7 +192,7 @@ async def _drain(ws: web.WebSocketResponse) -> None:
 
 def background_tasks(h: Hotline) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        tasks = {name: asyncio.create_task(_supervised(name, fn), name=f"hotline:{name}")
+        tasks = {name: asyncio.create_task(supervised(name, fn), name=f"hotline:{name}")
                  for name, fn in h.background.items()}
         app[BACKGROUND] = tasks
         yield
@@ -199,19 +200,6 @@ def background_tasks(h: Hotline) -> Callable[[web.Application], AsyncIterator[No
             t.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
     return ctx
-
-
-async def _supervised(name: str, fn: Callable[[], Awaitable[None]]) -> None:
-    """Run a background loop; if it crashes, log why and start it again."""
-    while True:
-        try:
-            await fn()
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("background task %s crashed; restarting in 2 s", name)
-            await asyncio.sleep(2)
 
 
 BACKGROUND: web.AppKey[dict[str, asyncio.Task[None]]] = web.AppKey("background")

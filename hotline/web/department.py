@@ -14,7 +14,7 @@ from hotline import commands
 from hotline.auth import Principal
 from hotline.domain import workorder as wo
 from hotline.errors import Forbidden
-from hotline.storage.orders import OrderFilter, list_orders, order_history
+from hotline.storage.orders import list_orders, order_history
 from hotline.web import schemas as s
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
@@ -34,12 +34,9 @@ class DepartmentQuery(s.OrderQuery):
 async def my_orders(request: web.Request, principal: Principal, query: DepartmentQuery) -> s.OrderPage:
     h = request.app[HOTLINE]
     now = h.clock()
-    statuses = [query.status] if isinstance(query.status, str) else (query.status or [])
-    f = OrderFilter(statuses=[x for st in statuses for x in st.split(",") if x], department=principal.department,
-                    category=query.category, area=query.area, channel=query.channel, overdue=query.overdue,
-                    text=query.q, created_from=query.created_from, created_to=query.created_to)
     async with h.sessions() as session:
-        rows, cursor = await list_orders(session, f, now, cursor=query.cursor, limit=query.limit)
+        rows, cursor = await list_orders(session, query.to_filter(principal.department), now, cursor=query.cursor,
+                                         limit=query.limit)
     return s.OrderPage(items=[summary(o, now, lang_of(request)) for o in rows], next_cursor=cursor)
 
 

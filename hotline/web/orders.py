@@ -19,7 +19,7 @@ from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import OPEN, UserRole
 from hotline.errors import ValidationFailed
 from hotline.storage.models import Attachment, WorkOrder
-from hotline.storage.orders import OrderFilter, list_orders, order_history
+from hotline.storage.orders import list_orders, order_history
 from hotline.web import schemas as s
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
@@ -64,12 +64,9 @@ async def list_workorders(request: web.Request, principal: Principal, query: s.O
     principal.require_role(*STAFF)
     h = request.app[HOTLINE]
     now = h.clock()
-    statuses = [query.status] if isinstance(query.status, str) else (query.status or [])
-    f = OrderFilter(statuses=[x for st in statuses for x in st.split(",") if x], department=query.department,
-                    category=query.category, area=query.area, channel=query.channel, overdue=query.overdue,
-                    text=query.q, created_from=query.created_from, created_to=query.created_to)
     async with h.sessions() as session:
-        rows, cursor = await list_orders(session, f, now, cursor=query.cursor, limit=query.limit)
+        rows, cursor = await list_orders(session, query.to_filter(query.department), now, cursor=query.cursor,
+                                         limit=query.limit)
     lang = lang_of(request)
     return s.OrderPage(items=[summary(o, now, lang) for o in rows], next_cursor=cursor)
 

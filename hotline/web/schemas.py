@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.domain.vocabulary import Channel
+from hotline.storage.orders import OrderFilter
 
 
 class Body(BaseModel):
@@ -190,6 +191,12 @@ class OrderQuery(BaseModel):
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=200)
     lang: str | None = None
+
+    def to_filter(self, department: str | None) -> OrderFilter:
+        statuses = [self.status] if isinstance(self.status, str) else (self.status or [])
+        return OrderFilter(statuses=[x for st in statuses for x in st.split(",") if x], department=department,
+                           category=self.category, area=self.area, channel=self.channel, overdue=self.overdue,
+                           text=self.q, created_from=self.created_from, created_to=self.created_to)
 
 
 # ------------------------------------------------------------------ transitions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 
 import pytest
@@ -100,7 +101,7 @@ async def test_errors_are_problem_details_never_tracebacks(hotline, client, agen
          "malformed_json"),
         ("POST", "/api/v1/workorders", {"json": {"text": ""}}, 422, "validation_failed"),
         ("POST", "/api/v1/workorders", {"json": {"text": "x", "surprise": 1}}, 422, "validation_failed"),
-        ("POST", "/api/v1/workorders", {"data": b"{" + b" " * (11 * 1024 * 1024) + b"}",
+        ("POST", "/api/v1/workorders", {"data": io.BytesIO(b"{" + b" " * (11 * 1024 * 1024) + b"}"),
                                         "headers": {"Content-Type": "application/json"}}, 413, "payload_too_large"),
         ("GET", "/api/v1/workorders/20990101000001", {}, 404, "workorder_not_found"),
         ("GET", "/api/v1/nothing-here", {}, 404, "not_found"),

@@ -3,20 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp import FormData
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel
-from hotline.root import Hotline
 from hotline.settings import Settings
 from hotline.storage.models import Attachment, OrderEvent, Timer, WorkOrder
-from tests.conftest import FakeClock, department_api, login_as, make_settings, migrated_hotline
+from tests.conftest import department_api, login_as, make_settings
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -26,23 +23,6 @@ def settings(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     schema = request.getfixturevalue("pg_schema") if db_kind == "pg" else None
     return make_settings(tmp_path, database=db_kind, schema=schema, env={"HOTLINE_DISPATCH_AUTO": "true"},
                          extra_yaml="http: {max_body_bytes: 65536}\n")
-
-
-@pytest.fixture
-async def hotline(settings: Settings, clock: FakeClock) -> AsyncIterator[Hotline]:
-    cm, h = await migrated_hotline(settings, clock)
-    try:
-        yield h
-    finally:
-        await cm.__aexit__(None, None, None)
-
-
-@pytest.fixture
-async def client(hotline: Hotline) -> AsyncIterator[TestClient]:
-    from hotline.web.app import create_app
-
-    async with TestClient(TestServer(create_app(hotline, run_background=False), host="127.0.0.1")) as c:
-        yield c
 
 
 async def new_order(agent, **fields) -> str:

@@ -8,15 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from dispatch.service import dispatch_of
 from hotline.outbox import DEAD, DELIVERED, DELIVERING, PENDING, STALE
 from hotline.root import Hotline
 from hotline.settings import Settings
 from hotline.storage.models import OutboxMessage
-from tests.conftest import FakeClock, department_api, login_as, migrated_hotline
+from tests.conftest import FakeClock, department_api, login_as
 from tests.integration.dispatch_support import Receiver, dispatch_settings
 
 HOOKS = ("scjgj", "qingxi", "sthj", "dcs", "jtj")
@@ -34,24 +32,6 @@ async def receiver(clock: FakeClock) -> AsyncIterator[Receiver]:
 def settings(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest, receiver: Receiver) -> Settings:
     schema = request.getfixturevalue("pg_schema") if db_kind == "pg" else None
     return dispatch_settings(tmp_path, db_kind, schema, {c: receiver.url(c) for c in HOOKS})
-
-
-@pytest.fixture
-async def hotline(settings: Settings, clock: FakeClock) -> AsyncIterator[Hotline]:
-    cm, h = await migrated_hotline(settings, clock)
-    try:
-        yield h
-    finally:
-        await dispatch_of(h).webhooks.close()
-        await cm.__aexit__(None, None, None)
-
-
-@pytest.fixture
-async def client(hotline: Hotline) -> AsyncIterator[TestClient]:
-    from hotline.web.app import create_app
-
-    async with TestClient(TestServer(create_app(hotline, run_background=False), host="127.0.0.1")) as c:
-        yield c
 
 
 async def new_order(agent, **fields) -> str:

@@ -4,13 +4,11 @@ Saturday, through signing, an extension and a restart; fired once, by any number
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from dispatch.service import dispatch_of
@@ -39,23 +37,6 @@ def settings(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
                                                          "qingxi": "http://127.0.0.1:9/hook/qingxi",
                                                          "dcs": "http://127.0.0.1:9/hook/dcs"},
                              {**FAST, "security": {"session_hours": 24 * 90}})  # logins outlive the weeks we skip
-
-
-@pytest.fixture
-async def hotline(settings: Settings, clock: FakeClock) -> AsyncIterator[Hotline]:
-    cm, h = await migrated_hotline(settings, clock)
-    try:
-        yield h
-    finally:
-        await cm.__aexit__(None, None, None)
-
-
-@pytest.fixture
-async def client(hotline: Hotline) -> AsyncIterator[TestClient]:
-    from hotline.web.app import create_app
-
-    async with TestClient(TestServer(create_app(hotline, run_background=False), host="127.0.0.1")) as c:
-        yield c
 
 
 async def tick_at(h: Hotline, clock: FakeClock, when: datetime) -> list[str]:
