@@ -48,7 +48,12 @@ def _db_error(exc: BaseException, settings: Any) -> Fail:
 # ---------------------------------------------------------------- commands
 
 async def cmd_check_config(args: argparse.Namespace) -> int:
+    from hotline.root import check_module_settings
+
     s = _settings()
+    problems = check_module_settings(s)
+    if problems:
+        raise ConfigError(problems)
     levels = Counter(d.level for d in s.departments)
     table = s.sla_rules()
     leaves = len(s.leaf_subjects())

@@ -129,3 +129,20 @@ MODULES: list[Callable[[Hotline], None]] = [
     install_dispatch,
     telephony.install,
 ]
+
+
+def check_module_settings(settings: Settings) -> list[str]:
+    """Every problem in the modules' own sections (channels:, telephony:, escalation:,
+    delivery:); `serve` and `worker` refuse to start on them, `check-config` lists them."""
+    from channels.config import load_channels_config
+    from dispatch.config import dispatch_config
+    from hotline.errors import ConfigError
+    from hotline.telephony.config import telephony_settings
+
+    problems: list[str] = []
+    for check in (load_channels_config, dispatch_config, telephony_settings):
+        try:
+            check(settings)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    return problems

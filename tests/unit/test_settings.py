@@ -107,3 +107,14 @@ def test_check_config_cli_reports_without_a_traceback(tmp_path: Path) -> None:
 
 def test_the_default_file_is_where_the_package_looks() -> None:
     assert DEFAULT_CONFIG.is_file()
+
+
+def test_check_config_also_validates_the_modules_sections(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("telephony:\n  queues: 5\nchannels:\n  sms: {follow_up_window_minutes: -3}\n"
+                                       "escalation:\n  nonsense: 1\n", encoding="utf-8")
+    env = {"HOTLINE_CONFIG": str(tmp_path / "bad.yaml"), "HOTLINE_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "hotline", "check-config"], env=env, capture_output=True, text=True,
+                         cwd=tmp_path, timeout=60)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    for key in ("telephony.queues", "follow_up_window_minutes", "escalation"):
+        assert key in out.stderr, (key, out.stderr)
