@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hotline.errors import ConfigError
-from hotline.settings import Settings
+from hotline.settings import Settings, section_problems
 
 
 class _Model(BaseModel):
@@ -81,11 +81,4 @@ def load_channels_config(settings: Settings) -> ChannelsConfig:
     try:
         return ChannelsConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = "channels." + ".".join(str(p) for p in err["loc"])
-            msg = err["msg"]
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key; check the spelling (see docs/channels.md for the known keys)"
-            problems.append(f"config (channels section): {key}: {msg}")
-        raise ConfigError(problems) from None
+        raise ConfigError(section_problems(settings, "channels", exc, "docs/channels.md")) from None

@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hotline.errors import ConfigError
-from hotline.settings import Settings
+from hotline.settings import Settings, section_problems
 
 
 class _Section(BaseModel):
@@ -84,37 +84,21 @@ def dispatch_config(settings: Settings) -> DispatchConfig:
     """Validate both sections; raise `ConfigError` naming every problem."""
     problems: list[str] = []
     values: dict[str, Any] = {}
+    where = " + ".join(settings.sources) or "config"
     for name, model in SECTIONS.items():
         raw = settings.extensions.get(name) or {}
         if not isinstance(raw, dict):
-            problems.append(f"{name}: must be a mapping of keys (see docs/dispatch.md)")
+            problems.append(f"{where}: {name}: must be a mapping of keys (see docs/dispatch.md)")
             continue
         try:
             values[name] = model.model_validate(raw)
         except ValidationError as exc:
-            for err in exc.errors():
-                key = ".".join(str(p) for p in err["loc"])
-                msg = err["msg"].removeprefix("Value error, ")
-                if err["type"] == "extra_forbidden":
-                    msg = "unknown key; check the spelling (see docs/dispatch.md for the known keys)"
-                problems.append(f"{name}{'.' + key if key else ''}: {msg}")
+            problems.extend(section_problems(settings, name, exc, "docs/dispatch.md"))
     if not problems:
         office = values["escalation"].supervision_office
         if settings.department(office) is None:
-            problems.append(f"escalation.supervision_office: {office!r} is not a department code; "
+            problems.append(f"{where}: escalation.supervision_office: {office!r} is not a department code; "
                             "name the 督查室's department (e.g. dcs)")
     if problems:
-        where = settings_files()
-        raise ConfigError([f"{where}: {p}" for p in problems])
+        raise ConfigError(problems)
     return DispatchConfig(values["escalation"], values["delivery"])
-
-
-def settings_files() -> str:
-    import os
-
-    from hotline.settings import DEFAULT_CONFIG
-
-    files = [os.environ.get("HOTLINE_CONFIG_DEFAULTS", str(DEFAULT_CONFIG))]
-    if os.environ.get("HOTLINE_CONFIG"):
-        files.append(os.environ["HOTLINE_CONFIG"])
-    return " + ".join(files)

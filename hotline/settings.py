@@ -232,6 +232,7 @@ class Settings(_Model):
     # Sections that later modules own (channels, telephony, ...) keep their own models;
     # they read their raw mapping from here and validate it themselves.
     extensions: dict[str, Any] = Field(default_factory=dict)
+    sources: tuple[str, ...] = ()  # the files read, for messages (set by load_settings)
 
     # ------------------------------------------------------------ derived views
     @property
@@ -502,6 +503,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, defaults: Path | None
     known = set(Settings.model_fields)
     extensions = {k: data.pop(k) for k in list(data) if k not in known and k in EXTENSION_SECTIONS}
     data.setdefault("extensions", {}).update(extensions)
+    data["sources"] = tuple(str(f) for f in files)
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
@@ -526,6 +528,20 @@ def _format_errors(exc: ValidationError, src: Source, data: Mapping[str, Any]) -
             out.extend(f"{files}: {line}" for line in msg.splitlines())
             continue
         out.append(f"{_describe(loc, src, data)}: {msg}")
+    return out
+
+
+def section_problems(settings: Settings, section: str, exc: ValidationError, doc: str) -> list[str]:
+    """A module's own section (channels:, telephony:, ...) in the same words as the core:
+    the files, the key, and the fix."""
+    where = " + ".join(settings.sources) or "config"
+    out = []
+    for err in exc.errors():
+        key = ".".join([section, *(str(p) for p in err["loc"])])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key; check the spelling (see {doc} for the known keys)"
+        out.append(f"{where}: {key}: {msg}")
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hotline.errors import ConfigError
-from hotline.settings import Settings
+from hotline.settings import Settings, section_problems
 
 
 class _M(BaseModel):
@@ -50,6 +50,4 @@ def telephony_settings(settings: Settings) -> TelephonySettings:
     try:
         return TelephonySettings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError([f"telephony.{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
-                           + (" (see docs/telephony.md for the keys)" if e["type"] == "extra_forbidden" else "")
-                           for e in exc.errors()]) from None
+        raise ConfigError(section_problems(settings, "telephony", exc, "docs/telephony.md")) from None
