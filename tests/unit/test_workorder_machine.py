@@ -227,12 +227,9 @@ KINDS: dict[str, type[wo.Command]] = {
     "invalid": wo.MarkInvalid, "close": wo.Close,
 }
 ENDING = {"merge", "invalid"}
-REACHED: set[Status] = set()
 
 
-@settings(max_examples=150, deadline=None)
-@given(data=st.data(), start=st.sampled_from([S.DRAFT, S.REGISTERED]), steps=st.integers(20, 60))
-def test_no_command_sequence_leaves_the_diagram(data: st.DataObject, start: Status, steps: int) -> None:
+def walk(data: st.DataObject, start: Status, steps: int, reached: set[Status] | None = None) -> None:
     order = wo.OrderState(start)
     now = NOW
     for _ in range(steps):
@@ -258,14 +255,29 @@ def test_no_command_sequence_leaves_the_diagram(data: st.DataObject, start: Stat
         for a in new.assignments:
             if a.parent is not None:
                 assert PARENT.get(a.department) == a.parent
-        REACHED.add(new.status)
+        if reached is not None:
+            reached.add(new.status)
         order = new
 
 
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), start=st.sampled_from([S.DRAFT, S.REGISTERED]), steps=st.integers(20, 60))
+def test_no_command_sequence_leaves_the_diagram(data: st.DataObject, start: Status, steps: int) -> None:
+    walk(data, start, steps)
+
+
 def test_the_property_test_travels_the_whole_diagram() -> None:
-    """Guards the generator: a property that never reaches a state proves nothing about it."""
-    test_no_command_sequence_leaves_the_diagram()
-    assert REACHED >= set(Status) - {S.DRAFT}, f"never reached: {set(Status) - REACHED}"
+    """Guards the generator: a property that never reaches a state proves nothing about it.
+    Derandomized, so this guard itself never flakes."""
+    reached: set[Status] = set()
+
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None)
+    @given(data=st.data(), start=st.sampled_from([S.DRAFT, S.REGISTERED]), steps=st.integers(20, 60))
+    def run(data: st.DataObject, start: Status, steps: int) -> None:
+        walk(data, start, steps, reached)
+
+    run()
+    assert reached >= set(Status) - {S.DRAFT}, f"never reached: {set(Status) - reached}"
 
 
 def test_terminal_orders_accept_nothing() -> None:
