@@ -141,7 +141,7 @@ def _safe_name(name: str) -> str:
 
 
 async def _held_order(session: AsyncSession, number: str, department: str, *, active: bool) -> WorkOrder:
-    q = select(WorkOrder).where(WorkOrder.number == number, department_clause(department))  # type: ignore[arg-type]
+    q = select(WorkOrder).where(WorkOrder.number == number, department_clause(department))
     if active:
         q = q.where(WorkOrder.status.in_([s.value for s in IN_DEPARTMENT]))
     order = (await session.execute(q)).scalar_one_or_none()

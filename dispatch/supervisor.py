@@ -107,7 +107,7 @@ async def supervisor_overdue(request: web.Request, principal: Principal, query: 
     principal.require_role(*SUPERVISORS)
     h = request.app[HOTLINE]
     now = h.clock()
-    q = select(WorkOrder).where(overdue_clause(now))  # type: ignore[arg-type]
+    q = select(WorkOrder).where(overdue_clause(now))
     if query.department:
         q = q.where(WorkOrder.lead_department == query.department)
     async with h.sessions() as session:
@@ -131,7 +131,7 @@ async def supervisor_due_soon(request: web.Request, principal: Principal, query:
     q = select(WorkOrder).where(or_(
         and_(WorkOrder.status == Status.DISPATCHED.value, WorkOrder.sign_by >= now, WorkOrder.sign_by < until),
         and_(WorkOrder.status.in_(_IN_DEPT), WorkOrder.reply_by >= now, WorkOrder.reply_by < until)),
-        ~overdue_clause(now))  # type: ignore[operator]
+        ~overdue_clause(now))
     if query.department:
         q = q.where(WorkOrder.lead_department == query.department)
     async with h.sessions() as session:

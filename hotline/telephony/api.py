@@ -109,7 +109,7 @@ class ListQuery(BaseModel):
 
 
 def _tel(request: web.Request) -> Telephony:
-    return request.app[HOTLINE].services["telephony"]  # type: ignore[no-any-return]
+    return request.app[HOTLINE].services["telephony"]
 
 
 def _extension(principal: Principal, body: Body) -> str:

@@ -312,7 +312,7 @@ def _duration(m: Headers) -> int:
 
 def _user_event(m: Headers) -> UserEvent:
     linkedid = _opt(m, "Linkedid") or _opt(m, "HotlineCall")
-    headers = {k: v for k, v in m.items() if isinstance(v, str)} if hasattr(m, "items") else {}  # type: ignore[attr-defined]
+    headers = {k: v for k, v in m.items() if isinstance(v, str)} if hasattr(m, "items") else {}
     return UserEvent(_need(m, "UserEvent"), linkedid, headers)
 
 
@@ -380,4 +380,4 @@ def parse(message: Headers) -> AmiEvent | None:
         # One C-level copy into a plain dict (Asterisk's own header case) instead of a
         # case-folding lookup per header: this runs for every event the hotline uses.
         message = dict(store.values())
-    return parser(message)  # type: ignore[no-any-return]
+    return parser(message)

@@ -36,7 +36,7 @@ class AmiLinkDown(ConnectionError):
     """The AMI connection closed before the action was answered."""
 
 
-class ListAction(Action):  # type: ignore[misc]
+class ListAction(Action):
     """A list action (CoreShowChannels, QueueStatus …) that also ends on a refusal:
     panoramisk would wait for list items after a `Response: Error` that has none."""
 
@@ -49,10 +49,10 @@ class ListAction(Action):  # type: ignore[misc]
             if not self.future.done():
                 self.future.set_result([message])
             return True
-        return super().add_message(message)  # type: ignore[no-any-return]
+        return super().add_message(message)
 
 
-class AmiProtocol(AMIProtocol):  # type: ignore[misc]
+class AmiProtocol(AMIProtocol):
     version: str | None
     closed: bool
 
