@@ -360,7 +360,9 @@ def parse(message: Headers) -> AmiEvent | None:
 
     Raises `MalformedEvent` when a used event lacks what it needs.
     """
-    store = getattr(message, "_store", None)  # panoramisk's Message keeps {lower: (Key, value)}
+    # panoramisk's Message keeps {lower: (Key, value)}: private, hence the version bound in
+    # pyproject.toml and the replays in tests/unit/test_telephony_panoramisk.py.
+    store = getattr(message, "_store", None)
     if isinstance(store, dict):
         name = store.get("event", (None, None))[1]
     else:
