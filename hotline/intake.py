@@ -31,7 +31,7 @@ from hotline.metrics import Metrics
 from hotline.settings import Settings
 from hotline.storage.engine import SessionFactory
 from hotline.storage.fastintake import FastResult, fits, insert_new_order
-from hotline.storage.models import Attachment, Citizen, CitizenIdentity, WorkOrder
+from hotline.storage.models import CONTACT_CLAIM, Attachment, Citizen, CitizenIdentity, WorkOrder
 from hotline.storage.models import Contact as ContactRow
 from hotline.storage.queries import (
     allocate_number,
@@ -39,6 +39,7 @@ from hotline.storage.queries import (
     ensure_day_sequence,
     insert_for,
     resolve_citizen,
+    violates,
 )
 from hotline.workorders import Change, Effect, NewOrderFacts, WorkOrderService, event_row
 
@@ -103,7 +104,7 @@ class Intake:
                 async with self.sessions() as session, session.begin():
                     result, change = await self._store(session, contact, now, agent_id, effects)
         except (_Repeat, IntegrityError) as exc:
-            if isinstance(exc, IntegrityError) and not _is_contact_conflict(exc):
+            if isinstance(exc, IntegrityError) and not violates(exc, CONTACT_CLAIM):
                 raise
             earlier = await self._earlier(contact)  # stored before, or by a concurrent twin
             if earlier is None:
@@ -299,6 +300,3 @@ class Intake:
                                    filename=f.filename, content_type=f.content_type, size=f.size,
                                    sha256=f.sha256, location=f.location, created_at=now))
 
-
-def _is_contact_conflict(exc: IntegrityError) -> bool:
-    return "uq_contacts_channel_external" in str(exc.orig) or "contacts.channel" in str(exc.orig)

@@ -227,11 +227,15 @@ class OrderEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+# The contact's claim: one row per (channel, external id), which makes intake idempotent.
+CONTACT_CLAIM = UniqueConstraint("channel", "external_id", name="uq_contacts_channel_external")
+
+
 class Contact(Base):
     """One inbound contact from any channel; `(channel, external_id)` makes intake idempotent."""
 
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_contacts_channel_external"),)
+    __table_args__ = (CONTACT_CLAIM,)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(200))

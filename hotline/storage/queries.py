@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import UniqueConstraint, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from hotline.contact import Identity
@@ -21,6 +21,24 @@ def insert_for(bind: AsyncSession | AsyncConnection | AsyncEngine, table: Any) -
     """An INSERT that knows ON CONFLICT on the engine at hand (PostgreSQL or SQLite)."""
     name = (bind.get_bind() if isinstance(bind, AsyncSession) else bind).dialect.name
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+
+
+def violates(exc: IntegrityError, constraint: UniqueConstraint) -> bool:
+    """Whether the database refused a row for breaking `constraint`, as the error itself says.
+
+    PostgreSQL names the constraint (asyncpg's `constraint_name`); SQLite names the
+    table's columns instead ("UNIQUE constraint failed: contacts.channel, contacts.external_id").
+    """
+    driver = getattr(exc.orig, "driver_exception", None)
+    name = getattr(driver, "constraint_name", None)
+    if name is not None:
+        return bool(name == constraint.name)
+    message = str(exc.orig)
+    if getattr(exc.orig, "sqlite_errorname", None) in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
+        table = constraint.table.name
+        failed = message.partition(":")[2]
+        return [c.strip() for c in failed.split(",")] == [f"{table}.{c.name}" for c in constraint.columns]
+    return False
 
 
 _AUTOCOMMIT: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()

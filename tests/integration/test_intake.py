@@ -164,3 +164,29 @@ async def test_creation_effects_run_only_where_they_may_apply(hotline):
     await hotline.intake.receive(contact("SM-w1"))
     await hotline.intake.receive(contact("WEB-w1", channel=Channel.WEB))
     assert calls == ["web"]
+
+
+async def test_a_refused_claim_is_told_apart_by_the_constraint_the_database_names(hotline):
+    from sqlalchemy.exc import IntegrityError
+
+    from hotline.storage.models import CONTACT_CLAIM
+    from hotline.storage.queries import violates
+
+    async def refused(*rows: object) -> IntegrityError:
+        with pytest.raises(IntegrityError) as exc:
+            async with hotline.sessions() as session, session.begin():
+                for row in rows:
+                    session.add(row)
+                    await session.flush()
+        return exc.value
+
+    now = _now()
+    twice = await refused(*(ContactRow(channel="sms", external_id="SM-1", text="", received_at=now, raw={})
+                            for _ in range(2)))
+    assert violates(twice, CONTACT_CLAIM)
+    citizen = Citizen(name=None, created_at=now)
+    async with hotline.sessions() as session, session.begin():
+        session.add(citizen)
+    other = await refused(*(CitizenIdentity(citizen_id=citizen.id, kind="phone", value="13800000000", created_at=now)
+                            for _ in range(2)))
+    assert not violates(other, CONTACT_CLAIM)
