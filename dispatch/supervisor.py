@@ -7,12 +7,13 @@ Decisions go through the ordinary work-order actions (`review-return`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -91,30 +92,43 @@ async def _levels(session: AsyncSession, order_ids: list[int]) -> dict[int, int]
     return {oid: int(level) for oid, level in rows}
 
 
-def _late(o: WorkOrder, now: datetime, level: int, lang: Literal["zh", "en"]) -> LateOrder:
-    sign_late = o.status == Status.DISPATCHED.value and o.sign_by is not None and o.sign_by < now
-    kind: Literal["sign", "reply"] = "sign" if sign_late or (o.reply_by is None and o.sign_by) else "reply"
-    deadline = o.sign_by if kind == "sign" else o.reply_by
+def _late(o: WorkOrder, now: datetime, level: int, lang: Literal["zh", "en"], *, sign: bool) -> LateOrder:
+    """One row of the overdue and due-soon lists; `sign`: the sign-for deadline is the one that counts."""
+    deadline = o.sign_by if sign else o.reply_by
     assert deadline is not None
     return LateOrder(number=o.number, title=o.title, status=o.status, status_name=status_name(o.status, lang),
-                     urgency=o.urgency, lead_department=o.lead_department, deadline_kind=kind, deadline=deadline,
-                     hours_late=round((now - deadline).total_seconds() / 3600, 2), escalation_level=level)
+                     urgency=o.urgency, lead_department=o.lead_department, deadline_kind="sign" if sign else "reply",
+                     deadline=deadline, hours_late=round((now - deadline).total_seconds() / 3600, 2),
+                     escalation_level=level)
 
 
-@routes.get("/api/v1/supervisor/overdue", summary="超期工单 / Overdue orders", query=PageQuery,
-            response=LatePage, tags=TAG)
-async def supervisor_overdue(request: web.Request, principal: Principal, query: PageQuery) -> LatePage:
-    principal.require_role(*SUPERVISORS)
+async def _late_page(request: web.Request, query: PageQuery, condition: ColumnElement[bool],
+                     sign: Callable[[WorkOrder], bool]) -> LatePage:
+    """The overdue and due-soon lists: one query, one row shape; they differ in the condition
+    and in which deadline counts."""
     h = request.app[HOTLINE]
     now = h.clock()
-    q = select(WorkOrder).where(overdue_clause(now))
+    q = select(WorkOrder).where(condition)
     if query.department:
         q = q.where(WorkOrder.lead_department == query.department)
     async with h.sessions() as session:
         rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
         levels = await _levels(session, [o.id for o in rows])
     lang = lang_of(request)
-    return LatePage(items=[_late(o, now, levels.get(o.id, 0), lang) for o in rows], next_cursor=cursor)
+    return LatePage(items=[_late(o, now, levels.get(o.id, 0), lang, sign=sign(o)) for o in rows], next_cursor=cursor)
+
+
+@routes.get("/api/v1/supervisor/overdue", summary="超期工单 / Overdue orders", query=PageQuery,
+            response=LatePage, tags=TAG)
+async def supervisor_overdue(request: web.Request, principal: Principal, query: PageQuery) -> LatePage:
+    principal.require_role(*SUPERVISORS)
+    now = request.app[HOTLINE].clock()
+
+    def sign(o: WorkOrder) -> bool:
+        sign_late = o.status == Status.DISPATCHED.value and o.sign_by is not None and o.sign_by < now
+        return sign_late or (o.reply_by is None and o.sign_by is not None)
+
+    return await _late_page(request, query, overdue_clause(now), sign)
 
 
 class SoonQuery(PageQuery):
@@ -125,30 +139,17 @@ class SoonQuery(PageQuery):
             response=LatePage, tags=TAG)
 async def supervisor_due_soon(request: web.Request, principal: Principal, query: SoonQuery) -> LatePage:
     principal.require_role(*SUPERVISORS)
-    h = request.app[HOTLINE]
-    now = h.clock()
+    now = request.app[HOTLINE].clock()
     until = now + timedelta(hours=query.within_hours)
-    q = select(WorkOrder).where(or_(
+    condition = and_(or_(
         and_(WorkOrder.status == Status.DISPATCHED.value, WorkOrder.sign_by >= now, WorkOrder.sign_by < until),
         and_(WorkOrder.status.in_(_IN_DEPT), WorkOrder.reply_by >= now, WorkOrder.reply_by < until)),
         ~overdue_clause(now))
-    if query.department:
-        q = q.where(WorkOrder.lead_department == query.department)
-    async with h.sessions() as session:
-        rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
-        levels = await _levels(session, [o.id for o in rows])
-    lang = lang_of(request)
-    items = []
-    for o in rows:
-        soon_sign = o.status == Status.DISPATCHED.value and o.sign_by is not None and now <= o.sign_by < until
-        deadline = o.sign_by if soon_sign else o.reply_by
-        assert deadline is not None
-        items.append(LateOrder(number=o.number, title=o.title, status=o.status,
-                               status_name=status_name(o.status, lang), urgency=o.urgency,
-                               lead_department=o.lead_department, deadline_kind="sign" if soon_sign else "reply",
-                               deadline=deadline, hours_late=round((now - deadline).total_seconds() / 3600, 2),
-                               escalation_level=levels.get(o.id, 0)))
-    return LatePage(items=items, next_cursor=cursor)
+
+    def sign(o: WorkOrder) -> bool:
+        return o.status == Status.DISPATCHED.value and o.sign_by is not None and now <= o.sign_by < until
+
+    return await _late_page(request, query, condition, sign)
 
 
 # ---------------------------------------------------------------- returns (退单审核)
