@@ -1,0 +1,241 @@
+"""The import rule of docs/architecture.md, checked over the source tree with `ast`.
+
+The core (`hotline/`, but for the module packages in it and the composition root) names
+no module; a module imports the core and itself, and another module only where
+`MODULE_DEPENDENCIES` says so; nothing imports in a circle. Every import counts: at the
+top of a file, inside a function, under `TYPE_CHECKING`, and `importlib.import_module`
+with a literal name, because each is a dependency a reader has to follow.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("hotline", "channels", "dispatch")
+# May name the modules: the wiring and the `hotline` command.
+COMPOSITION = frozenset({"hotline.root", "hotline.cli", "hotline.__main__"})
+MODULE_PACKAGES = ("channels", "dispatch", "hotline.telephony")
+# A module that needs another says so here (and in docs/architecture.md); prefer a port in the core.
+MODULE_DEPENDENCIES: dict[str, frozenset[str]] = {}
+
+
+# ---------------------------------------------------------------- the graph
+
+def source_modules(root: Path, packages: Iterable[str] = PACKAGES) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if "versions" in parts or parts[-1].startswith("0"):  # Alembic revisions import only alembic
+                continue
+            if parts[-1] == "__init__":
+                parts.pop()
+            out[".".join(parts)] = path
+    return out
+
+
+def _imported(name: str, path: Path, tree: ast.Module, known: Mapping[str, Path]) -> set[str]:
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    wanted: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            wanted += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([node.module] if node.module else [])])
+            # `from pkg import sub` depends on the submodule when there is one.
+            wanted += [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)
+              and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) == "import_module"
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            wanted.append(node.args[0].value)
+    found = set()
+    for target in wanted:
+        while target and target not in known:
+            target = target.rpartition(".")[0]
+        if target and target != name:
+            found.add(target)
+    return found
+
+
+def import_graph(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> dict[str, set[str]]:
+    known = source_modules(root, packages)
+    return {name: _imported(name, path, ast.parse(path.read_text(encoding="utf-8")), known)
+            for name, path in known.items()}
+
+
+def layer(name: str, modules: Iterable[str] = MODULE_PACKAGES) -> str:
+    """The module package a source module belongs to, 'composition', or 'core'."""
+    if name in COMPOSITION:
+        return "composition"
+    for package in sorted(modules, key=len, reverse=True):
+        if name == package or name.startswith(package + "."):
+            return package
+    return "core"
+
+
+def rule_breaks(graph: Mapping[str, set[str]], modules: Iterable[str] = MODULE_PACKAGES,
+                allowed: Mapping[str, frozenset[str]] = MODULE_DEPENDENCIES) -> list[str]:
+    modules = tuple(modules)
+    out = []
+    for importer, targets in sorted(graph.items()):
+        a = layer(importer, modules)
+        for target in sorted(targets):
+            b = layer(target, modules)
+            if a == "composition" or b == "core" or a == b:
+                continue
+            if b == "composition":
+                out.append(f"{importer} -> {target}: only the `hotline` command uses the composition root")
+            elif a == "core":
+                out.append(f"{importer} -> {target}: the core names no module; add a port to the core instead")
+            elif b not in allowed.get(a, frozenset()):
+                out.append(f"{importer} -> {target}: module {a} may not import module {b} (MODULE_DEPENDENCIES)")
+    return out
+
+
+def cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+# Still to fix while the issue-8 refactor is under way; each commit shrinks these, none may grow.
+KNOWN_BREAKS = {
+    'channels -> hotline.root: only the `hotline` command uses the composition root',
+    'channels.app -> hotline.root: only the `hotline` command uses the composition root',
+    'channels.fax -> hotline.root: only the `hotline` command uses the composition root',
+    'channels.inbox -> hotline.root: only the `hotline` command uses the composition root',
+    'channels.notices -> hotline.root: only the `hotline` command uses the composition root',
+    'channels.open311 -> hotline.root: only the `hotline` command uses the composition root',
+    'channels.portal.routes -> hotline.root: only the `hotline` command uses the composition root',
+    'channels.portal.views -> hotline.root: only the `hotline` command uses the composition root',
+    'channels.sms -> hotline.root: only the `hotline` command uses the composition root',
+    'channels.wechat -> hotline.root: only the `hotline` command uses the composition root',
+    'dispatch.cli -> hotline.root: only the `hotline` command uses the composition root',
+    'dispatch.delivery -> hotline.root: only the `hotline` command uses the composition root',
+    'dispatch.install -> hotline.root: only the `hotline` command uses the composition root',
+    'dispatch.service -> hotline.root: only the `hotline` command uses the composition root',
+    'dispatch.worker -> hotline.root: only the `hotline` command uses the composition root',
+    'hotline.commands -> dispatch.sla: the core names no module; add a port to the core instead',
+    'hotline.commands -> dispatch.workcalendar: the core names no module; add a port to the core instead',
+    'hotline.demo -> hotline.root: only the `hotline` command uses the composition root',
+    'hotline.settings -> dispatch.sla: the core names no module; add a port to the core instead',
+    'hotline.settings -> dispatch.workcalendar: the core names no module; add a port to the core instead',
+    'hotline.telephony -> hotline.root: only the `hotline` command uses the composition root',
+    'hotline.telephony.commands -> hotline.cli: only the `hotline` command uses the composition root',
+    'hotline.telephony.desk -> hotline.root: only the `hotline` command uses the composition root',
+    'hotline.telephony.service -> hotline.root: only the `hotline` command uses the composition root',
+    'hotline.web.app -> hotline.root: only the `hotline` command uses the composition root',
+    'hotline.web.context -> hotline.root: only the `hotline` command uses the composition root',
+    'hotline.web.serialize -> hotline.root: only the `hotline` command uses the composition root',
+}
+KNOWN_CIRCLES = {
+    'channels',
+    'channels.app',
+    'channels.citizens',
+    'channels.fax',
+    'channels.inbox',
+    'channels.notices',
+    'channels.open311',
+    'channels.portal.routes',
+    'channels.portal.views',
+    'channels.sms',
+    'channels.wechat',
+    'dispatch.api',
+    'dispatch.dead_letters',
+    'dispatch.delivery',
+    'dispatch.department_api',
+    'dispatch.department_page',
+    'dispatch.install',
+    'dispatch.service',
+    'dispatch.supervisor',
+    'hotline.cli',
+    'hotline.root',
+    'hotline.telephony',
+    'hotline.telephony.api',
+    'hotline.telephony.commands',
+    'hotline.telephony.desk',
+    'hotline.telephony.service',
+    'hotline.web.context',
+    'hotline.web.orders',
+    'hotline.web.serialize',
+}
+
+
+# ---------------------------------------------------------------- the rule, on this tree
+
+def test_the_core_names_no_module_and_modules_name_no_other() -> None:
+    assert set(rule_breaks(import_graph())) <= KNOWN_BREAKS
+
+
+def test_no_import_circles() -> None:
+    members = {m for c in cycles(import_graph()) for m in c}
+    assert members <= KNOWN_CIRCLES
+
+
+# ---------------------------------------------------------------- the checker itself
+
+def _tree(tmp_path: Path, files: Mapping[str, str]) -> dict[str, set[str]]:
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return import_graph(tmp_path)
+
+
+def test_a_core_import_of_a_module_is_caught(tmp_path: Path) -> None:
+    graph = _tree(tmp_path, {
+        "hotline/__init__.py": "", "hotline/intake.py": "def f():\n    from dispatch.sla import deadlines\n",
+        "hotline/telephony/__init__.py": "", "hotline/telephony/api.py": "from hotline import intake\n",
+        "hotline/web.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from hotline.telephony import api\n",
+        "channels/__init__.py": "", "channels/sms.py": "import importlib\nimportlib.import_module('dispatch.sla')\n",
+        "dispatch/__init__.py": "", "dispatch/sla.py": "from . import __name__ as n\n",
+    })
+    assert rule_breaks(graph, allowed={}) == [
+        "channels.sms -> dispatch.sla: module channels may not import module dispatch (MODULE_DEPENDENCIES)",
+        "hotline.intake -> dispatch.sla: the core names no module; add a port to the core instead",
+        "hotline.web -> hotline.telephony.api: the core names no module; add a port to the core instead",
+    ]
+    assert rule_breaks(graph, allowed={"channels": frozenset({"dispatch"})})[0].startswith("hotline.intake")
+
+
+def test_a_circle_is_caught(tmp_path: Path) -> None:
+    graph = _tree(tmp_path, {
+        "hotline/__init__.py": "", "hotline/a.py": "from hotline.b import x\n",
+        "hotline/b.py": "def f():\n    import hotline.c\n", "hotline/c.py": "from .a import y\n",
+        "hotline/d.py": "from hotline import a\n",
+    })
+    assert cycles(graph) == [["hotline.a", "hotline.b", "hotline.c"]]
