@@ -14,31 +14,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from hotline.errors import ConfigError
-from hotline.settings import Settings, section_problems
+from hotline.settings import ConfigModel, Settings, section_problems
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SmsConfig(_Model):
+class SmsConfig(ConfigModel):
     # A text from the same number within this window continues the open order (补充).
     follow_up_window_minutes: int = Field(30, ge=0, le=7 * 24 * 60)
     max_media: int = Field(5, ge=0, le=10)
     max_body_chars: int = Field(1600, ge=160, le=10000)
 
 
-class WechatConfig(_Model):
+class WechatConfig(ConfigModel):
     follow_up_window_minutes: int = Field(30, ge=0, le=7 * 24 * 60)
     max_body_bytes: int = Field(64 * 1024, ge=2048, le=1024 * 1024)
     # Replies to a click on one of these menu keys (the account's custom menu).
     menu_replies: dict[str, str] = Field(default_factory=dict)
 
 
-class PortalConfig(_Model):
+class PortalConfig(ConfigModel):
     max_photos: int = Field(3, ge=0, le=10)
     max_photo_bytes: int = Field(5 * 1024 * 1024, ge=10 * 1024)
     photo_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp", "image/gif")
@@ -48,7 +44,7 @@ class PortalConfig(_Model):
     window_seconds: int = Field(600, ge=10)
 
 
-class FaxConfig(_Model):
+class FaxConfig(ConfigModel):
     spool_dir: str | None = None  # None: <data_dir>/fax-spool
     max_bytes: int = Field(20 * 1024 * 1024, ge=10 * 1024)
     max_pages: int = Field(30, ge=1, le=500)
@@ -59,11 +55,11 @@ class FaxConfig(_Model):
     gateway_keys: tuple[str, ...] = ()
 
 
-class AppConfig(_Model):
+class AppConfig(ConfigModel):
     max_text_chars: int = Field(5000, ge=50, le=20000)
 
 
-class ChannelsConfig(_Model):
+class ChannelsConfig(ConfigModel):
     sms: SmsConfig = SmsConfig()
     wechat: WechatConfig = WechatConfig()
     portal: PortalConfig = PortalConfig()

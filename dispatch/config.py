@@ -29,17 +29,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from hotline.errors import ConfigError
-from hotline.settings import Settings, section_problems
+from hotline.settings import ConfigModel, Settings, section_problems
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EscalationSettings(_Section):
+class EscalationSettings(ConfigModel):
     supervision_office: str = "dcs"
     sign_reminder_at: float = Field(0.5, gt=0, lt=1)
     reply_reminder_at: float = Field(0.75, gt=0, lt=1)
@@ -49,7 +45,7 @@ class EscalationSettings(_Section):
     tick_seconds: float = Field(15, gt=0, le=3600)
 
 
-class DeliverySettings(_Section):
+class DeliverySettings(ConfigModel):
     queue: str = Field("hotline-outbox", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     timeout_seconds: float = Field(10, gt=0, le=120)
     lease_seconds: float = Field(60, gt=0, le=3600)
@@ -77,7 +73,7 @@ class DispatchConfig:
     delivery: DeliverySettings
 
 
-SECTIONS: dict[str, type[_Section]] = {"escalation": EscalationSettings, "delivery": DeliverySettings}
+SECTIONS: dict[str, type[ConfigModel]] = {"escalation": EscalationSettings, "delivery": DeliverySettings}
 
 
 def dispatch_config(settings: Settings) -> DispatchConfig:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from hotline.errors import ConfigError
-from hotline.settings import Settings, section_problems
+from hotline.settings import ConfigModel, Settings, section_problems
 
 
-class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CallbackPolicy(_M):
+class CallbackPolicy(ConfigModel):
     """回拨: which unanswered calls become callback tasks."""
 
     enabled: bool = True
@@ -20,7 +16,7 @@ class CallbackPolicy(_M):
     max_attempts: int = Field(default=3, ge=1, le=10)
 
 
-class SimulatorDefaults(_M):
+class SimulatorDefaults(ConfigModel):
     calls_per_minute: float = Field(default=1.5, ge=0, le=6000)
     answer_rate: float = Field(default=0.9, ge=0, le=1)
     repeat_callers: float = Field(default=0.2, ge=0, le=1, description="share of calls from a number seen before")
@@ -30,7 +26,7 @@ class SimulatorDefaults(_M):
     survey: bool = True
 
 
-class TelephonySettings(_M):
+class TelephonySettings(ConfigModel):
     queues: tuple[str, ...] = ("hotline-12345",)
     inbound_contexts: tuple[str, ...] = ("from-pstn",)
     department_context: str = "hotline-departments"  # transfers go to <phone>@this

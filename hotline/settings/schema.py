@@ -1,42 +1,33 @@
-"""Settings: `config/hotline.yaml` defaults, a `HOTLINE_CONFIG` overlay, `HOTLINE_*` variables.
+"""The shape of the settings: one pydantic model per YAML section, and `Settings`, which
+holds them with the reference data and checks what spans sections.
 
-Loaded and validated once at start-up. Every problem is reported with the file (or the
-variable) it came from, the key, and what to do about it; `hotline check-config` prints
-them. Mappings merge; lists (departments, routing, ...) in an overlay replace the default
-list whole. A string value `${NAME}` is replaced by the environment variable NAME, so a
-department's webhook secret can live outside the file.
+Sections that modules own (channels:, telephony:, escalation:, ...) are not modelled here:
+`Settings.extensions` carries them raw and each module validates its own.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from dispatch.sla import SlaPolicy, SlaRules
 from dispatch.workcalendar import WorkCalendar
-from hotline.errors import ConfigError
+from hotline.settings.reference import (
+    Category,
+    ConfigModel,
+    Department,
+    LegacyLine,
+    RoutingRule,
+    Subject,
+    Urgency,
+)
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PACKAGE_ROOT / "config" / "hotline.yaml"
 
-Level = Literal["county", "town", "village"]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HotlineSection(_Model):
+class HotlineSection(ConfigModel):
     name: str = "12345政务服务便民热线"
     name_en: str = "12345 Government Service Hotline"
     county: str = ""
@@ -54,18 +45,18 @@ class HotlineSection(_Model):
         return v
 
 
-class DatabaseSection(_Model):
+class DatabaseSection(ConfigModel):
     url: str | None = None  # None: SQLite file under data_dir
     schema_: str | None = Field(None, alias="schema", pattern=r"^[a-z_][a-z0-9_]*$")  # PostgreSQL search_path
     pool_size: int = Field(20, ge=1, le=200)  # connections per process; requests queue beyond it
     echo: bool = False
 
 
-class RedisSection(_Model):
+class RedisSection(ConfigModel):
     url: str | None = None
 
 
-class HttpSection(_Model):
+class HttpSection(ConfigModel):
     host: str = "0.0.0.0"
     port: int = Field(8080, ge=0, le=65535)
     public_url: str | None = None
@@ -73,21 +64,21 @@ class HttpSection(_Model):
     cors_origins: tuple[str, ...] = ()
 
 
-class AmiSection(_Model):
+class AmiSection(ConfigModel):
     host: str | None = None
     port: int = Field(5038, ge=1, le=65535)
     user: str = "hotline"
     secret: str | None = None
 
 
-class TwilioSection(_Model):
+class TwilioSection(ConfigModel):
     account_sid: str | None = None
     auth_token: str | None = None
     from_number: str | None = None
     api_base: str | None = None
 
 
-class WechatSection(_Model):
+class WechatSection(ConfigModel):
     token: str | None = None
     appid: str | None = None
     secret: str | None = None
@@ -95,21 +86,21 @@ class WechatSection(_Model):
     api_base: str | None = None
 
 
-class Open311Section(_Model):
+class Open311Section(ConfigModel):
     api_keys: tuple[str, ...] = ()
     jurisdiction_id: str = ""
 
 
-class SecuritySection(_Model):
+class SecuritySection(ConfigModel):
     secret_key: str | None = None
     session_hours: float = Field(12, gt=0)
 
 
-class DispatchSection(_Model):
+class DispatchSection(ConfigModel):
     auto: bool = False
 
 
-class CalendarSection(_Model):
+class CalendarSection(ConfigModel):
     extra_holidays: tuple[date, ...] = ()
     extra_workdays: tuple[date, ...] = ()
     working_hours: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)),
@@ -128,65 +119,7 @@ class CalendarSection(_Model):
         return v
 
 
-class Named(_Model):
-    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str
-    name_en: str = ""
-
-
-class Category(Named):
-    pass
-
-
-class Urgency(Named):
-    pass
-
-
-class Subject(Named):
-    keywords: tuple[str, ...] = ()
-    children: tuple[Subject, ...] = ()
-
-
-class Webhook(_Model):
-    url: str | None = None
-    secret: str | None = None
-
-
-class DepartmentContact(_Model):
-    name: str
-    role: str = ""
-    phone: str = ""
-
-
-class Department(Named):
-    level: Level
-    parent: str | None = None
-    phone: str | None = None  # extension for call transfers
-    duty_phone: str | None = None
-    webhook: Webhook = Webhook()
-    contacts: tuple[DepartmentContact, ...] = ()
-
-
-class LegacyLine(_Model):
-    number: str = Field(pattern=r"^\d{4,8}$")
-    name: str
-    name_en: str = ""
-    department: str
-    category: str | None = None
-
-
-class RoutingRule(_Model):
-    department: str
-    categories: tuple[str, ...] = ()
-    subjects: tuple[str, ...] = ()
-    service_codes: tuple[str, ...] = ()
-    areas: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    legacy_lines: tuple[str, ...] = ()
-    assisting: tuple[str, ...] = ()  # 协办 departments suggested with the lead
-
-
-class SlaPolicyIn(_Model):
+class SlaPolicyIn(ConfigModel):
     categories: tuple[str, ...] = ()  # empty: every category
     urgencies: tuple[str, ...] = ()  # empty: every urgency
     sign_within_hours: float = Field(gt=0)
@@ -201,14 +134,14 @@ class SlaPolicyIn(_Model):
         return self
 
 
-class SlaSection(_Model):
+class SlaSection(ConfigModel):
     return_within_working_days: int = Field(2, ge=1, le=10)
     extension_max_working_days: int = Field(10, ge=1, le=30)
     follow_up_after_working_days: int = Field(1, ge=1, le=10)
     policies: tuple[SlaPolicyIn, ...] = ()
 
 
-class Settings(_Model):
+class Settings(ConfigModel):
     """Everything the hotline is configured with. Built by `load_settings`."""
 
     hotline: HotlineSection = HotlineSection()
@@ -366,197 +299,3 @@ def cross_check(s: Settings) -> list[str]:
     if not s.urgencies:
         out.append("urgencies: the list is empty; define at least one urgency (一般)")
     return out
-
-
-# ---------------------------------------------------------------- loading
-
-# CONTRACT's variables and the key each one sets.
-ENV_KEYS: dict[str, tuple[str, ...]] = {
-    "HOTLINE_DATABASE_URL": ("database", "url"),
-    "HOTLINE_DATABASE_SCHEMA": ("database", "schema"),
-    "HOTLINE_REDIS_URL": ("redis", "url"),
-    "HOTLINE_HTTP_HOST": ("http", "host"),
-    "HOTLINE_HTTP_PORT": ("http", "port"),
-    "HOTLINE_PUBLIC_URL": ("http", "public_url"),
-    "HOTLINE_AMI_HOST": ("ami", "host"),
-    "HOTLINE_AMI_PORT": ("ami", "port"),
-    "HOTLINE_AMI_USER": ("ami", "user"),
-    "HOTLINE_AMI_SECRET": ("ami", "secret"),
-    "HOTLINE_TWILIO_ACCOUNT_SID": ("twilio", "account_sid"),
-    "HOTLINE_TWILIO_AUTH_TOKEN": ("twilio", "auth_token"),
-    "HOTLINE_TWILIO_FROM": ("twilio", "from_number"),
-    "HOTLINE_TWILIO_API_BASE": ("twilio", "api_base"),
-    "HOTLINE_WECHAT_TOKEN": ("wechat", "token"),
-    "HOTLINE_WECHAT_APPID": ("wechat", "appid"),
-    "HOTLINE_WECHAT_SECRET": ("wechat", "secret"),
-    "HOTLINE_WECHAT_AES_KEY": ("wechat", "aes_key"),
-    "HOTLINE_WECHAT_API_BASE": ("wechat", "api_base"),
-    "HOTLINE_OPEN311_API_KEYS": ("open311", "api_keys"),
-    "HOTLINE_SECRET_KEY": ("security", "secret_key"),
-    "HOTLINE_DISPATCH_AUTO": ("dispatch", "auto"),
-    "HOTLINE_DATA_DIR": ("hotline", "data_dir"),
-}
-_LIST_VARS = {"HOTLINE_OPEN311_API_KEYS"}
-_ENV_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a value came from, for error messages."""
-
-    files: tuple[Path, ...]
-    env: Mapping[str, str]
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([f"{path}: file not found; check HOTLINE_CONFIG"]) from None
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read ({exc.strerror})"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError([f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError([f"{path}: the top level must be a mapping of sections (hotline:, database:, ...)"])
-    return data
-
-
-def merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """Mappings merge key by key; any other value (lists included) replaces."""
-    out = dict(base)
-    for k, v in over.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            out[k] = merge(out[k], v)
-        else:
-            out[k] = v
-    return out
-
-
-def _expand(value: Any, env: Mapping[str, str], path: str, problems: list[str]) -> Any:
-    if isinstance(value, str):
-        def sub(m: re.Match[str]) -> str:
-            name = m.group(1)
-            if name not in env:
-                problems.append(f"{path}: refers to ${{{name}}} but that environment variable is not set")
-                return ""
-            return env[name]
-        return _ENV_REF.sub(sub, value)
-    if isinstance(value, dict):
-        return {k: _expand(v, env, f"{path}.{k}" if path else str(k), problems) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_expand(v, env, f"{path}[{i}]", problems) for i, v in enumerate(value)]
-    return value
-
-
-def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
-    for var, (section, key) in ENV_KEYS.items():
-        if var not in env:
-            continue
-        raw = env[var]
-        value: Any = [x.strip() for x in raw.split(",") if x.strip()] if var in _LIST_VARS else raw
-        if raw == "" and var not in _LIST_VARS:
-            value = None
-        data = merge(data, {section: {key: value}})
-    return data
-
-
-def _describe(loc: tuple[Any, ...], src: Source, data: Mapping[str, Any]) -> str:
-    key = ""
-    for part in loc:
-        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-    for var, (section, k) in ENV_KEYS.items():
-        if len(loc) >= 2 and loc[0] == section and loc[1] == k and var in src.env:
-            return f"environment variable {var}"
-    files = " + ".join(str(f) for f in src.files)
-    if loc and isinstance(loc[0], str) and len(loc) > 1 and isinstance(loc[1], int):
-        try:  # name the item by its code, so the reader finds it in a long list
-            code = data[loc[0]][loc[1]].get("code") or data[loc[0]][loc[1]].get("number")
-            if code:
-                key = key.replace(f"[{loc[1]}]", f"[{loc[1]}] ({code})", 1)
-        except (KeyError, IndexError, TypeError, AttributeError):
-            pass
-    return f"{files}: {key}"
-
-
-def load_settings(env: Mapping[str, str] | None = None, *, defaults: Path | None = None) -> Settings:
-    """Read, merge and validate; raise `ConfigError` listing every problem."""
-    env = dict(os.environ if env is None else env)
-    files = [defaults or Path(env.get("HOTLINE_CONFIG_DEFAULTS", DEFAULT_CONFIG))]
-    if env.get("HOTLINE_CONFIG"):
-        files.append(Path(env["HOTLINE_CONFIG"]))
-    data: dict[str, Any] = {}
-    for f in files:
-        data = merge(data, _read_yaml(f))
-    problems: list[str] = []
-    data = _expand(data, env, "", problems)
-    if problems:
-        raise ConfigError([f"{' + '.join(map(str, files))}: {p}" for p in problems])
-    data = _apply_env(data, env)
-    src = Source(tuple(files), env)
-    known = set(Settings.model_fields)
-    extensions = {k: data.pop(k) for k in list(data) if k not in known and k in EXTENSION_SECTIONS}
-    data.setdefault("extensions", {}).update(extensions)
-    data["sources"] = tuple(str(f) for f in files)
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, src, data)) from None
-
-
-# Top-level sections owned by other modules (validated there, carried here as raw data).
-EXTENSION_SECTIONS = {"channels", "telephony", "escalation", "delivery", "portal", "fax", "reports"}
-
-
-def _format_errors(exc: ValidationError, src: Source, data: Mapping[str, Any]) -> list[str]:
-    out: list[str] = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key; check the spelling (see config/hotline.yaml for the known keys)"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        if not loc:  # cross checks: already one line per problem, each naming its key
-            files = " + ".join(str(f) for f in src.files)
-            out.extend(f"{files}: {line}" for line in msg.splitlines())
-            continue
-        out.append(f"{_describe(loc, src, data)}: {msg}")
-    return out
-
-
-def section_problems(settings: Settings, section: str, exc: ValidationError, doc: str) -> list[str]:
-    """A module's own section (channels:, telephony:, ...) in the same words as the core:
-    the files, the key, and the fix."""
-    where = " + ".join(settings.sources) or "config"
-    out = []
-    for err in exc.errors():
-        key = ".".join([section, *(str(p) for p in err["loc"])])
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = f"unknown key; check the spelling (see {doc} for the known keys)"
-        out.append(f"{where}: {key}: {msg}")
-    return out
-
-
-def ensure_secret_key(settings: Settings) -> str:
-    """HOTLINE_SECRET_KEY, or one generated once and kept under the data dir."""
-    if settings.security.secret_key:
-        return settings.security.secret_key
-    path = settings.data_dir / "secret_key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
-    return key
