@@ -1,0 +1,172 @@
+"""The work-order commands (工单操作): one frozen dataclass per thing an agent, a department,
+a citizen or the system may do to an order. Everything a command needs arrives inside it
+(deadlines are computed by the caller: SLA is dispatch's), so the rules stay pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hotline.domain.state import Actor
+
+
+@dataclass(frozen=True)
+class Command:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Register(Command):
+    """受理: a draft (call in progress) becomes a registered order."""
+
+
+@dataclass(frozen=True)
+class UpdateDetails(Command):
+    changes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AppendContact(Command):
+    """A citizen's follow-up message added to the open order (补充)."""
+
+    contact_id: int = 0
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class ResolveDirectly(Command):
+    """直接办结: answered by the agent, e.g. from the knowledge base."""
+
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where one assignment goes and its deadlines (computed by the SLA policy)."""
+
+    department: str
+    sign_by: datetime | None = None
+    reply_by: datetime | None = None
+    return_by: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Dispatch(Command):
+    """派单 to a lead department (主办) and optional assisting ones (协办)."""
+
+    lead: Plan = field(default_factory=lambda: Plan(""))
+    assisting: tuple[Plan, ...] = ()
+    note: str = ""
+    reason: str = ""  # why this department: the routing rule or the agent's override
+
+
+@dataclass(frozen=True)
+class SignFor(Command):
+    """签收."""
+
+    department: str = ""
+
+
+@dataclass(frozen=True)
+class SubDispatch(Command):
+    """下派: a town hands the order on to one of its villages; the town stays accountable."""
+
+    department: str = ""
+    to: Plan = field(default_factory=lambda: Plan(""))
+    to_parent: str | None = None  # the target's parent in the directory
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AddProgress(Command):
+    department: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Reply(Command):
+    """办结回复."""
+
+    department: str = ""
+    result: str = ""
+    attachments: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReturnOrder(Command):
+    """退单: wrong department, with a reason, inside the return window."""
+
+    department: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewReturn(Command):
+    """The hotline reviews a return: accepted → re-dispatch; refused → back to the department."""
+
+    accept: bool = True
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RequestExtension(Command):
+    """延期申请, asked before the reply deadline."""
+
+    department: str = ""
+    working_days: int = 0
+    reason: str = ""
+    max_working_days: int = 10
+
+
+@dataclass(frozen=True)
+class DecideExtension(Command):
+    approve: bool = True
+    note: str = ""
+    new_reply_by: datetime | None = None  # computed from the pending days by the caller
+
+
+@dataclass(frozen=True)
+class FollowUp(Command):
+    """回访: the hotline calls the citizen back after the reply."""
+
+    note: str = ""
+    reached: bool = True
+    rating: int | None = None
+
+
+@dataclass(frozen=True)
+class Rate(Command):
+    """评价 on the 5-level scale (5 非常满意 … 1 非常不满意)."""
+
+    level: int = 0
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Reopen(Command):
+    """重办, usually after a dissatisfied rating."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Merge(Command):
+    """并单: this order duplicates `into` and ends here."""
+
+    into: str = ""
+
+
+@dataclass(frozen=True)
+class MarkInvalid(Command):
+    """无效/骚扰."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Close(Command):
+    """归档."""
+
+    note: str = ""
