@@ -12,16 +12,8 @@ import argparse
 import asyncio
 from typing import Any
 
-from hotline.errors import HotlineError
-from hotline.settings import Settings, load_settings
-
-
-class Fail(HotlineError):
-    """A one-line reason for the user (printed by `hotline.cli.main`), exit status 1."""
-
-
-def _settings() -> Settings:
-    return load_settings()
+from hotline.cli_support import Fail
+from hotline.settings import load_settings
 
 
 def add_commands(sub: Any) -> None:
@@ -58,7 +50,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
 
     from dispatch.worker import run_worker
 
-    s = _settings()
+    s = load_settings()
     if not s.redis.url:
         raise Fail("HOTLINE_REDIS_URL is not set: `hotline worker` takes its jobs from Redis "
                    "(without Redis, `hotline serve` delivers and fires timers itself)")
@@ -79,7 +71,7 @@ async def cmd_outbox_status(args: argparse.Namespace) -> int:
     from hotline.root import open_hotline
     from hotline.storage.models import OutboxMessage
 
-    async with open_hotline(_settings()) as h, h.sessions() as session:
+    async with open_hotline(load_settings()) as h, h.sessions() as session:
         rows = (await session.execute(select(OutboxMessage.kind, OutboxMessage.status, func.count())
                                       .group_by(OutboxMessage.kind, OutboxMessage.status)
                                       .order_by(OutboxMessage.kind, OutboxMessage.status))).all()
@@ -100,7 +92,7 @@ async def cmd_outbox_retry(args: argparse.Namespace) -> int:
     from hotline.root import open_hotline
     from hotline.storage.models import OutboxMessage
 
-    async with open_hotline(_settings()) as h:
+    async with open_hotline(load_settings()) as h:
         if args.id is not None:
             ids = [args.id]
         else:
@@ -122,7 +114,7 @@ async def cmd_outbox_retry(args: argparse.Namespace) -> int:
 async def cmd_route(args: argparse.Namespace) -> int:
     from dispatch.routing import Facts, Router
 
-    s = _settings()
+    s = load_settings()
     problems = []
     if args.category and args.category not in {c.code for c in s.categories}:
         problems.append(f"--category {args.category!r} is unknown")

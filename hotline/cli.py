@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
 import logging
-import signal
 import sys
 from collections import Counter
 from collections.abc import Callable, Coroutine
@@ -19,30 +17,13 @@ from typing import Any
 
 from dispatch.cli import add_commands as dispatch_commands
 from hotline import __version__
+from hotline.cli_support import Fail, db_error, stop_signal
 from hotline.errors import ConfigError, HotlineError
-from hotline.telephony.commands import add_commands as add_telephony_commands
+from hotline.settings import load_settings
+from hotline.telephony.cli import add_commands as add_telephony_commands
 
 log = logging.getLogger("hotline")
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
-
-
-class Fail(Exception):
-    """A one-line reason for the user, and exit status 1."""
-
-
-def _settings() -> Any:
-    from hotline.settings import load_settings
-
-    return load_settings()
-
-
-def _db_error(exc: BaseException, settings: Any) -> Fail:
-    from sqlalchemy.engine import make_url
-
-    url = make_url(settings.database_url).render_as_string(hide_password=True)
-    reason = getattr(exc, "orig", None) or exc
-    return Fail(f"cannot reach the database at {url}: {type(reason).__name__}: {str(reason).splitlines()[0] if str(reason) else ''}"
-                " (check HOTLINE_DATABASE_URL and that the server is running)")
 
 
 # ---------------------------------------------------------------- commands
@@ -50,7 +31,7 @@ def _db_error(exc: BaseException, settings: Any) -> Fail:
 async def cmd_check_config(args: argparse.Namespace) -> int:
     from hotline.root import check_module_settings
 
-    s = _settings()
+    s = load_settings()
     problems = check_module_settings(s)
     if problems:
         raise ConfigError(problems)
@@ -86,7 +67,7 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from hotline.storage.engine import create_engine, session_factory
     from hotline.storage.migrate import pending_revisions, upgrade
 
-    s = _settings()
+    s = load_settings()
     engine = create_engine(s.database_url, schema=s.database.schema_)
     try:
         todo = await pending_revisions(engine)
@@ -97,10 +78,10 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
             changed = await sync_departments(session, s)
         print(f"done; department directory: {changed} change(s)")
     except (OSError, ConnectionError) as exc:
-        raise _db_error(exc, s) from None
+        raise db_error(exc, s) from None
     except Exception as exc:
         if type(exc).__module__.startswith(("sqlalchemy", "asyncpg")):
-            raise _db_error(exc, s) from None
+            raise db_error(exc, s) from None
         raise
     finally:
         await engine.dispose()
@@ -119,7 +100,7 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
             password = getpass.getpass("密码 / password: ")
             if getpass.getpass("再输一次 / again: ") != password:
                 raise Fail("the two passwords differ")
-    async with open_hotline(_settings(), install_modules=False) as h:
+    async with open_hotline(load_settings(), install_modules=False) as h:
         async with h.sessions() as session, session.begin():
             user = await h.auth.add_user(session, username=args.username, password=password,
                                          role=UserRole(args.role), now=h.clock(),
@@ -131,7 +112,7 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
 async def cmd_apikey_create(args: argparse.Namespace) -> int:
     from hotline.root import open_hotline
 
-    async with open_hotline(_settings(), install_modules=False) as h:
+    async with open_hotline(load_settings(), install_modules=False) as h:
         async with h.sessions() as session, session.begin():
             key = await h.auth.issue_api_key(session, args.department, h.clock(), args.label or "")
     print("部门 API 密钥（只显示这一次）/ department API key, shown once:")
@@ -147,7 +128,7 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     from hotline.storage.migrate import pending, upgrade
     from hotline.web.app import create_app
 
-    s = _settings()
+    s = load_settings()
     if args.host or args.port is not None:
         s = s.model_copy(update={"http": s.http.model_copy(update={
             k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None})})
@@ -157,7 +138,7 @@ async def cmd_serve(args: argparse.Namespace) -> int:
                 await upgrade(h.engine)  # the embedded default migrates itself
             todo = await pending(h.engine)
         except (OSError, ConnectionError) as exc:
-            raise _db_error(exc, s) from None
+            raise db_error(exc, s) from None
         if todo:
             log.warning("database not migrated (%s): run `hotline db upgrade`; /readyz answers 503 until then",
                         ", ".join(sorted(todo)))
@@ -182,12 +163,7 @@ async def cmd_serve(args: argparse.Namespace) -> int:
         print(f"{s.hotline.name} — http://{shown}:{port}/  "
               f"(database: {'SQLite ' + s.database_url.split('///')[-1] if s.is_sqlite else 'PostgreSQL'}, "
               f"jobs: {'rq' if s.redis.url else 'in-process'})", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await stop_signal().wait()
         log.info("shutting down")
         await runner.cleanup()
     return 0

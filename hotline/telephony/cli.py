@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import os
-import signal
 from pathlib import Path
 from typing import Any
+
+from hotline.cli_support import Fail, stop_signal
+from hotline.settings import load_settings
 
 
 def add_commands(sub: Any) -> None:
@@ -35,14 +37,7 @@ def add_commands(sub: Any) -> None:
     c.set_defaults(func=cmd_dialplan_check)
 
 
-def _settings() -> Any:
-    from hotline.cli import _settings as load
-
-    return load()
-
-
 def _dir(args: argparse.Namespace) -> Path:
-    from hotline.cli import Fail
     from hotline.telephony.dialplan import DIALPLANS
 
     d = args.dir or DIALPLANS
@@ -55,18 +50,17 @@ async def cmd_dialplan_render(args: argparse.Namespace) -> int:
     from hotline.telephony.config import telephony_settings
     from hotline.telephony.dialplan import write
 
-    s = _settings()
+    s = load_settings()
     for path in write(s, telephony_settings(s), _dir(args)):
         print(f"wrote {path}")
     return 0
 
 
 async def cmd_dialplan_check(args: argparse.Namespace) -> int:
-    from hotline.cli import Fail
     from hotline.telephony.config import telephony_settings
     from hotline.telephony.dialplan import check
 
-    s = _settings()
+    s = load_settings()
     problems = check(s, telephony_settings(s), _dir(args))
     for p in problems:
         print(f"  - {p}")
@@ -78,12 +72,11 @@ async def cmd_dialplan_check(args: argparse.Namespace) -> int:
 
 
 async def cmd_pbx_sim(args: argparse.Namespace) -> int:
-    from hotline.cli import Fail
     from hotline.telephony.config import telephony_settings
     from hotline.telephony.sim import running_simulator
     from hotline.telephony.sim.traffic import Traffic
 
-    s = _settings()
+    s = load_settings()
     sim = telephony_settings(s).simulator
     user = args.user or s.ami.user
     secret = args.secret or s.ami.secret or os.environ.get("HOTLINE_AMI_SECRET")
@@ -111,11 +104,7 @@ async def cmd_pbx_sim(args: argparse.Namespace) -> int:
     try:
         print(f"PBX 模拟器 / simulator: AMI on {args.host}:{simulator.port} (user {user}), "
               f"{traffic.calls_per_minute:g} calls/min, agents {', '.join(agents)}", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+        stop = stop_signal()
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(30):
