@@ -125,7 +125,6 @@ async def main() -> None:
     from hotline.outbox import enqueue_many, message_values
     from hotline.root import open_hotline
     from hotline.settings import load_settings
-    from hotline.storage.migrate import upgrade
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--messages", type=int, default=2000)
@@ -171,8 +170,8 @@ async def main() -> None:
                 pass
 
             # ---- workers: outbox rows, pumps, rq jobs, recorded back in PostgreSQL
-            async with open_hotline(settings, install_modules=False) as h:
-                await upgrade(h.engine)
+            async with open_hotline(settings, modules=()) as h:
+                await h.schema.upgrade(h.engine)
             for i in range(args.workers):
                 workers.append(await asyncio.to_thread(
                     subprocess.Popen, [sys.executable, "-m", "hotline", "worker", "--no-timers", "--name",
@@ -181,7 +180,7 @@ async def main() -> None:
             await asyncio.to_thread(wait_for, lambda: sum(
                 1 for w in Worker.all(connection=redis) if w.name.startswith(queue)) >= args.workers)
             await asyncio.sleep(1)  # pumps polling, idle
-            async with open_hotline(settings, install_modules=False) as h:
+            async with open_hotline(settings, modules=()) as h:
                 now = datetime.now(UTC)
                 rows = [message_values(kind="webhook", target="scjgj", event="workorder.dispatched",
                                        payload=payload(i), now=now, ordering_key=f"webhook:scjgj:{i}")

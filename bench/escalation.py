@@ -35,10 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
-from dispatch.service import dispatch_of
+from dispatch.service import DispatchService
 from hotline.root import open_hotline
 from hotline.settings import load_settings
-from hotline.storage.migrate import upgrade
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 DUE_BASE = 500_000_000  # ids of the orders whose deadline passes during the ticks
@@ -137,8 +136,8 @@ async def main() -> None:
     try:
         async with open_hotline(settings, clock=lambda: now) as h:
             say(f"schema {schema}: migrating …")
-            await upgrade(h.engine)
-            escalation = dispatch_of(h).escalation
+            await h.schema.upgrade(h.engine)
+            escalation = h.module(DispatchService).escalation
             conn = await asyncpg.connect(raw_url, server_settings={"search_path": schema})
             try:
                 have = 0

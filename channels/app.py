@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from channels.errors import ChannelAuthError
 from channels.identity import APP_USER, last4_matches, phone_identity
-from channels.open311 import Open311, Open311Error
+from channels.open311 import OPEN311, Open311Error
 from channels.publicview import open_or_closed, public_history
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel
@@ -31,7 +31,7 @@ from hotline.web.context import HOTLINE, lang_of
 from hotline.web.serialize import status_name
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 routes = ApiRoutes()
 TAG = ["移动端 App"]
@@ -83,7 +83,7 @@ class StatusQuery(BaseModel):
 
 
 def _app_key(request: web.Request) -> str:
-    api: Open311 = request.app[HOTLINE].services["channels.open311"]
+    api = request.app[OPEN311]
     try:
         return api.key_id(request.headers.get("X-App-Key"))
     except Open311Error as exc:

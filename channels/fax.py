@@ -35,7 +35,7 @@ from hotline.errors import ValidationFailed
 from hotline.intake import IntakeResult
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)
 PATH = "/channels/fax"

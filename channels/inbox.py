@@ -30,7 +30,7 @@ from hotline.storage.queries import insert_for, resolve_citizen
 from hotline.workorders import Change
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)
 RATEABLE = (Status.REPLIED.value, Status.RESOLVED_DIRECTLY.value, Status.FOLLOW_UP.value)

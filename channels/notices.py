@@ -22,7 +22,7 @@ from hotline.storage.models import CitizenIdentity, WorkOrder
 from hotline.workorders import Change
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 INLINE_ACK = {Channel.SMS.value, Channel.WECHAT.value}
 

@@ -37,7 +37,7 @@ from hotline.settings import Settings
 from hotline.storage.models import Attachment, OrderEvent, WorkOrder
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)
 BASE = "/open311/v2"
@@ -252,6 +252,9 @@ class Open311:
 
     def _iso(self, t: datetime | None) -> str | None:
         return t.astimezone(self.tz).isoformat(timespec="seconds") if t else None
+
+
+OPEN311: web.AppKey[Open311] = web.AppKey("channels.open311", Open311)
 
 
 def _csv(value: str | None) -> list[str]:

@@ -48,7 +48,7 @@ from hotline.storage.queries import insert_for
 from hotline.web.context import HOTLINE
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)
 MAX_FORM = 64 * 1024

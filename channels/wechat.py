@@ -49,7 +49,7 @@ from hotline.outbox import DeliveryFailed
 from hotline.storage.models import OutboxMessage
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)
 PATH = "/channels/wechat"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 
 from dispatch.routing import Facts, Match, Router, facts_of
-from dispatch.service import dispatch_of
+from dispatch.service import DISPATCH
 from dispatch.timers import KINDS, LEVEL_NAMES
 from hotline.auth import Principal
 from hotline.domain.vocabulary import OPEN
@@ -97,7 +97,7 @@ async def routing_for_order(request: web.Request, principal: Principal) -> Routi
     principal.require_role(*STAFF)
     h = request.app[HOTLINE]
     order = await _order(request, request.match_info["number"])
-    return routing_out(dispatch_of(h).router, h.settings, facts_of(order), lang_of(request))
+    return routing_out(request.app[DISPATCH].router, h.settings, facts_of(order), lang_of(request))
 
 
 @routes.post("/api/v1/routing/suggest", summary="按诉求内容给出派单建议 / Routing for a contact being typed",
@@ -108,7 +108,7 @@ async def routing_suggest(request: web.Request, principal: Principal, body: Fact
     text = " ".join(x for x in (body.title, body.text, body.address) if x)
     facts = Facts(category=body.category, subject=body.subject, area=body.area, text=text,
                   legacy_line=body.legacy_line)
-    return routing_out(dispatch_of(h).router, h.settings, facts, lang_of(request))
+    return routing_out(request.app[DISPATCH].router, h.settings, facts, lang_of(request))
 
 
 # ---------------------------------------------------------------- 并单 candidates

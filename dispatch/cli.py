@@ -10,30 +10,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+from functools import partial
 
 from hotline.cli_support import Fail
-from hotline.settings import load_settings
+from hotline.module import Cli, Subcommands
 
 
-def add_commands(sub: Any) -> None:
+def add_commands(sub: Subcommands, cli: Cli) -> None:
     worker = sub.add_parser("worker", help="deliver the outbox and fire SLA timers (rq worker; needs HOTLINE_REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="deliver what is due now, then exit")
     worker.add_argument("--name", help="worker name shown by rq (default: host and pid)")
     worker.add_argument("--no-timers", action="store_true", help="deliver only; let other workers fire timers")
     worker.add_argument("--metrics-port", type=int, help="serve this worker's Prometheus metrics on this port")
-    worker.set_defaults(func=cmd_worker)
+    worker.set_defaults(func=partial(cmd_worker, cli))
 
     outbox = sub.add_parser("outbox", help="messages leaving the hotline (department webhooks, SMS, WeChat)")
     osub = outbox.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
     status = osub.add_parser("status", help="messages by kind and state, dead letters")
-    status.set_defaults(func=cmd_outbox_status)
+    status.set_defaults(func=partial(cmd_outbox_status, cli))
     retry = osub.add_parser("retry", help="send dead letters again (same delivery id)")
     which = retry.add_mutually_exclusive_group(required=True)
     which.add_argument("--id", type=int, help="one dead letter")
     which.add_argument("--target", help="every dead letter to this department / recipient")
     which.add_argument("--kind", help="every dead letter of this kind (webhook, sms, wechat)")
-    retry.set_defaults(func=cmd_outbox_retry)
+    retry.set_defaults(func=partial(cmd_outbox_retry, cli))
 
     route = sub.add_parser("route", help="which department the routing rules choose, and why")
     route.add_argument("text", help="the citizen's words (title, description, address)")
@@ -41,16 +41,16 @@ def add_commands(sub: Any) -> None:
     route.add_argument("--subject")
     route.add_argument("--area")
     route.add_argument("--legacy-line")
-    route.set_defaults(func=cmd_route)
+    route.set_defaults(func=partial(cmd_route, cli))
 
 
-async def cmd_worker(args: argparse.Namespace) -> int:
+async def cmd_worker(cli: Cli, args: argparse.Namespace) -> int:
     from redis import Redis
     from redis.exceptions import RedisError
 
     from dispatch.worker import run_worker
 
-    s = load_settings()
+    s = cli.settings()
     if not s.redis.url:
         raise Fail("HOTLINE_REDIS_URL is not set: `hotline worker` takes its jobs from Redis "
                    "(without Redis, `hotline serve` delivers and fires timers itself)")
@@ -61,17 +61,16 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     except (RedisError, ValueError) as exc:
         raise Fail(f"cannot reach Redis at {s.redis.url.split('@')[-1]}: {exc} (check HOTLINE_REDIS_URL)") from None
     # rq's worker loop is synchronous and wants the main thread (signals, job timeouts).
-    run_worker(s, burst=args.burst, name=args.name, timers=not args.no_timers, metrics_port=args.metrics_port)
+    run_worker(s, cli.open_hotline, burst=args.burst, name=args.name, timers=not args.no_timers, metrics_port=args.metrics_port)
     return 0
 
 
-async def cmd_outbox_status(args: argparse.Namespace) -> int:
+async def cmd_outbox_status(cli: Cli, args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
-    from hotline.root import open_hotline
     from hotline.storage.models import OutboxMessage
 
-    async with open_hotline(load_settings()) as h, h.sessions() as session:
+    async with cli.open_hotline(cli.settings()) as h, h.sessions() as session:
         rows = (await session.execute(select(OutboxMessage.kind, OutboxMessage.status, func.count())
                                       .group_by(OutboxMessage.kind, OutboxMessage.status)
                                       .order_by(OutboxMessage.kind, OutboxMessage.status))).all()
@@ -86,13 +85,12 @@ async def cmd_outbox_status(args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_outbox_retry(args: argparse.Namespace) -> int:
+async def cmd_outbox_retry(cli: Cli, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from hotline.root import open_hotline
     from hotline.storage.models import OutboxMessage
 
-    async with open_hotline(load_settings()) as h:
+    async with cli.open_hotline(cli.settings()) as h:
         if args.id is not None:
             ids = [args.id]
         else:
@@ -111,10 +109,10 @@ async def cmd_outbox_retry(args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_route(args: argparse.Namespace) -> int:
+async def cmd_route(cli: Cli, args: argparse.Namespace) -> int:
     from dispatch.routing import Facts, Router
 
-    s = load_settings()
+    s = cli.settings()
     problems = []
     if args.category and args.category not in {c.code for c in s.categories}:
         problems.append(f"--category {args.category!r} is unknown")

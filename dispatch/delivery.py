@@ -31,7 +31,7 @@ from rq import Callback, Queue, Retry
 from hotline.outbox import Outbox
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)
 NUDGE_KEY = "hotline:outbox:nudge"

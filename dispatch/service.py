@@ -1,21 +1,17 @@
-"""The dispatch module's services, built once by `dispatch.install` and kept in
-`hotline.services["dispatch"]` for the web handlers, the CLI and the worker."""
+"""The dispatch module's services, built once by `dispatch.module.install`: its handlers
+find them as `request.app[DISPATCH]`, the CLI and the worker as `running.module(DispatchService)`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+from aiohttp import web
 
 from dispatch.config import DispatchConfig
 from dispatch.escalation import Escalation
 from dispatch.notices import NoticeWriter
 from dispatch.routing import Router
 from dispatch.webhooks import WebhookSender
-
-if TYPE_CHECKING:
-    from hotline.root import Hotline
-
-KEY = "dispatch"
 
 
 @dataclass
@@ -27,8 +23,4 @@ class DispatchService:
     webhooks: WebhookSender
 
 
-def dispatch_of(h: Hotline) -> DispatchService:
-    service = h.services.get(KEY)
-    if not isinstance(service, DispatchService):
-        raise RuntimeError("the dispatch module is not installed (hotline.root.MODULES)")
-    return service
+DISPATCH: web.AppKey[DispatchService] = web.AppKey("dispatch", DispatchService)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from dispatch.api import RoutingOut, routing_out
 from dispatch.routing import facts_of
-from dispatch.service import dispatch_of
+from dispatch.service import DISPATCH
 from dispatch.sla import extended_reply_by
 from dispatch.timers import FOLLOW_UP_DUE
 from hotline import commands
@@ -190,7 +190,7 @@ async def supervisor_returns(request: web.Request, principal: Principal, query: 
     async with h.sessions() as session:
         rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
         events = await _latest_events(session, [o.id for o in rows], "returned")
-    router = dispatch_of(h).router
+    router = request.app[DISPATCH].router
     items = []
     for o in rows:
         returned = [a for a in o.assignments if a.status == AssignmentStatus.RETURNED.value]

@@ -19,24 +19,26 @@ from typing import TYPE_CHECKING, TypeVar
 from prometheus_client import CollectorRegistry
 
 from dispatch import delivery
-from dispatch.service import dispatch_of
+from dispatch.service import DispatchService
 from hotline.settings import Settings
 from hotline.tasks import supervised
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.module import OpenHotline, Running
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 class WorkerRuntime:
-    def __init__(self, settings: Settings, *, pump: bool = True, timers: bool = True) -> None:
+    def __init__(self, settings: Settings, open_hotline: OpenHotline, *, pump: bool = True,
+                 timers: bool = True) -> None:
         self.settings = settings
+        self.open_hotline = open_hotline
         self.pump = pump
         self.timers = timers
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._hotline: Hotline | None = None
+        self._hotline: Running | None = None
         self.pumper: delivery.Pump | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -64,13 +66,11 @@ class WorkerRuntime:
             self._ready.set()
 
     async def _serve(self) -> None:
-        from hotline.root import open_hotline
-
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        async with open_hotline(self.settings) as h:
+        async with self.open_hotline(self.settings) as h:
             self._hotline = h
-            svc = dispatch_of(h)
+            svc = h.module(DispatchService)
             loops: dict[str, Callable[[], Awaitable[None]]] = {}
             d = svc.config.delivery
             self.pumper = delivery.Pump(h.outbox, delivery.make_queue(self.settings.redis.url or "", d.queue),
@@ -90,7 +90,7 @@ class WorkerRuntime:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     # ------------------------------------------------------------ for jobs
-    def call(self, fn: Callable[[Hotline], Awaitable[T]], timeout: float | None = None) -> T:
+    def call(self, fn: Callable[[Running], Awaitable[T]], timeout: float | None = None) -> T:
         if self._loop is None or self._hotline is None:
             raise RuntimeError("worker runtime not started")
         h = self._hotline
@@ -111,12 +111,12 @@ class WorkerRuntime:
         return self.call(lambda h: pumper.pump_once())
 
 
-def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None, timers: bool = True,
-               metrics_port: int | None = None) -> bool:
+def run_worker(settings: Settings, open_hotline: OpenHotline, *, burst: bool = False, name: str | None = None,
+               timers: bool = True, metrics_port: int | None = None) -> bool:
     """The worker shell: start the runtime, bind the jobs to it, work the queue, stop."""
     from rq import SimpleWorker
 
-    runtime = WorkerRuntime(settings, timers=timers and not burst, pump=not burst)
+    runtime = WorkerRuntime(settings, open_hotline, timers=timers and not burst, pump=not burst)
     runtime.start()
     delivery.bind(runtime)
     try:
@@ -141,9 +141,9 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
             runtime.stop()
 
 
-async def _registry(h: Hotline) -> CollectorRegistry:
+async def _registry(h: Running) -> CollectorRegistry:
     return h.metrics.registry
 
 
-async def _queue_name(h: Hotline) -> str:
-    return dispatch_of(h).config.delivery.queue
+async def _queue_name(h: Running) -> str:
+    return h.module(DispatchService).config.delivery.queue

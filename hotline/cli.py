@@ -15,12 +15,11 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from dispatch.cli import add_commands as dispatch_commands
-from hotline import __version__
+from hotline import __version__, root
 from hotline.cli_support import Fail, db_error, stop_signal
 from hotline.errors import ConfigError, HotlineError
-from hotline.settings import load_settings
-from hotline.telephony.cli import add_commands as add_telephony_commands
+from hotline.module import Cli
+from hotline.root import load_settings, open_hotline
 
 log = logging.getLogger("hotline")
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -29,12 +28,8 @@ Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 # ---------------------------------------------------------------- commands
 
 async def cmd_check_config(args: argparse.Namespace) -> int:
-    from hotline.root import check_module_settings
-
     s = load_settings()
-    problems = check_module_settings(s)
-    if problems:
-        raise ConfigError(problems)
+    summaries = root.check(s)
     levels = Counter(d.level for d in s.departments)
     table = s.sla_rules()
     leaves = len(s.leaf_subjects())
@@ -48,6 +43,9 @@ async def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"  SLA policies: {len(s.sla.policies)} covering {len(table.policies)} category×urgency pairs; "
           f"return within {s.sla.return_within_working_days} working days, "
           f"extensions up to {s.sla.extension_max_working_days}")
+    for summary in summaries:
+        for line in summary.lines:
+            print(f"  {line}")
     print(f"  database: {'SQLite (embedded)' if s.is_sqlite else 'PostgreSQL'}; "
           f"jobs: {'rq on Redis' if s.redis.url else 'in-process'}; "
           f"AMI: {s.ami.host + ':' + str(s.ami.port) if s.ami.host else 'off (simulator with --demo)'}")
@@ -59,21 +57,24 @@ async def cmd_check_config(args: argparse.Namespace) -> int:
         if not cal.knows_year(y) and not any(d.year == y for d in s.calendar.extra_holidays):
             print(f"  warning: the holiday calendar has no notice for {y} yet; Monday–Friday is assumed "
                   f"until calendar.extra_holidays/extra_workdays list it")
+    for summary in summaries:
+        for warning in summary.warnings:
+            print(f"  warning: {warning}")
     return 0
 
 
 async def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from hotline.directory import sync_departments
     from hotline.storage.engine import create_engine, session_factory
-    from hotline.storage.migrate import pending_revisions, upgrade
 
     s = load_settings()
+    schema = root.schema()
     engine = create_engine(s.database_url, schema=s.database.schema_)
     try:
-        todo = await pending_revisions(engine)
+        todo = await schema.pending_revisions(engine)
         print(f"migrating {'SQLite' if s.is_sqlite else 'PostgreSQL'}: "
               f"{'up to date' if not todo else 'applying ' + ', '.join(todo)} …", flush=True)
-        await upgrade(engine)
+        await schema.upgrade(engine)
         async with session_factory(engine)() as session, session.begin():
             changed = await sync_departments(session, s)
         print(f"done; department directory: {changed} change(s)")
@@ -90,7 +91,6 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 async def cmd_user_add(args: argparse.Namespace) -> int:
     from hotline.domain.vocabulary import UserRole
-    from hotline.root import open_hotline
 
     password = args.password
     if password is None:
@@ -100,7 +100,7 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
             password = getpass.getpass("密码 / password: ")
             if getpass.getpass("再输一次 / again: ") != password:
                 raise Fail("the two passwords differ")
-    async with open_hotline(load_settings(), install_modules=False) as h:
+    async with open_hotline(load_settings(), modules=()) as h:
         async with h.sessions() as session, session.begin():
             user = await h.auth.add_user(session, username=args.username, password=password,
                                          role=UserRole(args.role), now=h.clock(),
@@ -110,9 +110,7 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 async def cmd_apikey_create(args: argparse.Namespace) -> int:
-    from hotline.root import open_hotline
-
-    async with open_hotline(load_settings(), install_modules=False) as h:
+    async with open_hotline(load_settings(), modules=()) as h:
         async with h.sessions() as session, session.begin():
             key = await h.auth.issue_api_key(session, args.department, h.clock(), args.label or "")
     print("部门 API 密钥（只显示这一次）/ department API key, shown once:")
@@ -124,8 +122,6 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from hotline.directory import sync_departments
-    from hotline.root import open_hotline
-    from hotline.storage.migrate import pending, upgrade
     from hotline.web.app import create_app
 
     s = load_settings()
@@ -135,8 +131,8 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     async with open_hotline(s, demo=args.demo) as h:
         try:
             if s.is_sqlite or args.demo:
-                await upgrade(h.engine)  # the embedded default migrates itself
-            todo = await pending(h.engine)
+                await h.schema.upgrade(h.engine)  # the embedded default migrates itself
+            todo = await h.schema.pending(h.engine)
         except (OSError, ConnectionError) as exc:
             raise db_error(exc, s) from None
         if todo:
@@ -212,16 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--label", help="what the key is for")
     create.set_defaults(func=cmd_apikey_create)
 
-    for install in EXTRA_COMMANDS:
-        install(sub)
+    cli = Cli(settings=load_settings, open_hotline=open_hotline)
+    for module in root.MODULES:  # worker, outbox, route, pbx-sim, dialplan ...
+        if module.commands is not None:
+            module.commands(sub, cli)
     return p
-
-
-# Later modules add their sub-commands here (pbx-sim, worker, dialplan, report, ...).
-EXTRA_COMMANDS: list[Callable[[Any], None]] = [
-    dispatch_commands,
-    add_telephony_commands,
-]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel, UserRole
+from hotline.ports import Hotline
 from hotline.storage.models import User, WorkOrder
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,7 @@ SAMPLES = [  # (channel, sender, text, category, subject, area)
 ]
 
 
-async def seed(h: object) -> None:
-    from hotline.root import Hotline
-
-    assert isinstance(h, Hotline)
+async def seed(h: Hotline) -> None:
     async with h.sessions() as session, session.begin():
         have = set((await session.execute(select(User.username))).scalars())
         for username, password, role, ext, name in DEMO_USERS:

@@ -1,88 +1,97 @@
-"""The composition root: builds every client once and hands it down.
+"""The composition root: the module list, and the wiring that builds every client once,
+installs the modules and closes it all.
 
-`open_hotline(settings)` yields a `Hotline` holding the engine, the services and the
-extension points the other modules plug into (effects, outbox senders, web routes,
-background tasks). Nothing else in the code base opens a connection or reads settings.
+`open_hotline(settings)` yields a `Running` hotline: the core's services and plug-in points
+(`hotline.ports.Hotline`, all a module ever sees) and what each module's `install`
+returned. Nothing else in the code base opens a connection; only this file and the
+`hotline` command (`hotline.cli`) name the modules.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-import channels
-from dispatch.install import install as install_dispatch
-from dispatch.sla import SlaRules
-from dispatch.workcalendar import WorkCalendar
-from hotline import telephony
-from hotline.auth import Auth
+from channels.module import MODULE as CHANNELS
+from dispatch.module import MODULE as DISPATCH
 from hotline.clock import Clock, utc_now
-from hotline.contact import Contact
-from hotline.domain.workorder import Event
-from hotline.intake import Intake
-from hotline.live import LiveBus, RedisLiveBus
-from hotline.metrics import Metrics
-from hotline.outbox import Outbox
-from hotline.settings import Settings, ensure_secret_key
-from hotline.storage.engine import SessionFactory, create_engine, session_factory
-from hotline.web.api import ApiRoutes
-from hotline.workorders import Effect, OrderFacts, WorkOrderService
+from hotline.errors import ConfigError
+from hotline.module import Module, Running, Summary
+from hotline.settings import Settings
+from hotline.settings import load_settings as load_core_settings
+from hotline.telephony.module import MODULE as TELEPHONY
+
+if TYPE_CHECKING:
+    from hotline.domain.workorder import Event
+    from hotline.storage.migrate import Schema
+    from hotline.workorders import OrderFacts
 
 log = logging.getLogger(__name__)
-BackgroundTask = Callable[[], Awaitable[None]]
-RouteInstaller = Callable[[web.Application], None]
+
+# The modules, in install order. A new feature: a package with a `module.py` declaring its
+# `Module`, and one line here (docs/architecture.md, "Adding a module").
+MODULES: tuple[Module[Any], ...] = (
+    CHANNELS,
+    DISPATCH,
+    TELEPHONY,
+)
 
 
-@dataclass
-class Hotline:
-    settings: Settings
-    engine: AsyncEngine
-    sessions: SessionFactory
-    clock: Clock
-    metrics: Metrics
-    live: LiveBus
-    auth: Auth
-    orders: WorkOrderService
-    intake: Intake
-    outbox: Outbox
-    calendar: WorkCalendar
-    sla: SlaRules
-    redis: Any | None = None  # redis.asyncio.Redis when HOTLINE_REDIS_URL is set
-    demo: bool = False  # `serve --demo`: the PBX simulator and sample data
-    # Extension points, filled by the modules' `install` functions below.
-    routes: list[RouteInstaller] = field(default_factory=list)  # non-JSON endpoints (TwiML, pages)
-    api_tables: list[ApiRoutes] = field(default_factory=list)  # JSON endpoints, also in OpenAPI
-    background: dict[str, BackgroundTask] = field(default_factory=dict)
-    services: dict[str, Any] = field(default_factory=dict)
-    # Resources modules open (HTTP sessions ...), closed when the hotline shuts down, newest first.
-    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+def schema(modules: Sequence[Module[Any]] = MODULES) -> Schema:
+    """The core's migrations and every module's branch."""
+    from hotline.storage.migrate import CORE_VERSIONS, Schema
 
-    def add_effect(self, effect: Effect) -> None:
-        """Runs inside the transaction of every work-order change."""
-        self.orders.effects.append(effect)
-
-    def add_on_created(self, effect: Effect, when: Callable[[Contact], bool] | None = None) -> None:
-        """Runs inside the intake transaction of every new order. `when` tells cheaply and
-        conservatively (False only if the effect would surely do nothing) whether it can
-        apply to a contact; when none can, intake needs no transaction of its own."""
-        self.intake.add_on_created(effect, when)
+    return Schema(locations=(CORE_VERSIONS, *(m.migrations for m in modules if m.migrations is not None)),
+                  models=("hotline.storage.models", *(name for m in modules for name in m.models)))
 
 
-async def _publish_change(h: Hotline, o: OrderFacts, event: Event) -> None:
+def load_settings(env: Mapping[str, str] | None = None, *, modules: Sequence[Module[Any]] = MODULES) -> Settings:
+    """The settings with every section checked, the core's and the modules' (what every
+    `hotline` command starts with); `ConfigError` lists every problem."""
+    settings = load_core_settings(env, sections={s for m in modules for s in m.sections})
+    check(settings, modules)
+    return settings
+
+
+def check(settings: Settings, modules: Sequence[Module[Any]] = MODULES) -> list[Summary]:
+    """Every module validates its own sections; `serve` and `worker` refuse to start on a
+    problem, `check-config` prints the summaries."""
+    problems: list[str] = []
+    summaries = []
+    for m in modules:
+        if m.check is None:
+            continue
+        try:
+            summaries.append(m.check(settings))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return summaries
+
+
+async def _publish_change(h: Running, o: OrderFacts, event: Event) -> None:
     h.metrics.transitions.labels(event.kind).inc()
     await h.live.publish("workorder", {"number": o.number, "status": o.status, "event": event.kind,
                                        "department": o.lead_department, "version": o.version})
 
 
 @contextlib.asynccontextmanager
-async def open_hotline(settings: Settings, *, clock: Clock = utc_now, install_modules: bool = True,
-                       demo: bool = False) -> AsyncIterator[Hotline]:
+async def open_hotline(settings: Settings, *, clock: Clock = utc_now, modules: Sequence[Module[Any]] = MODULES,
+                       demo: bool = False) -> AsyncIterator[Running]:
+    # The core's services are imported here, when a hotline opens: the `hotline` command
+    # starts (and checks the settings) without them.
+    from hotline.auth import Auth
+    from hotline.intake import Intake
+    from hotline.live import LiveBus, RedisLiveBus
+    from hotline.metrics import Metrics
+    from hotline.outbox import Outbox
+    from hotline.settings import ensure_secret_key
+    from hotline.storage.engine import create_engine, session_factory
+    from hotline.workorders import WorkOrderService
+
     engine = create_engine(settings.database_url, pool_size=settings.database.pool_size,
                            echo=settings.database.echo, schema=settings.database.schema_)
     redis = None
@@ -95,20 +104,19 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, install_mo
         metrics = Metrics()
         live: LiveBus = RedisLiveBus(redis) if redis is not None else LiveBus()
         orders = WorkOrderService(sessions, clock)
-        h = Hotline(
-            settings=settings, engine=engine, sessions=sessions, clock=clock, metrics=metrics, live=live,
+        h = Running(
+            settings=settings, clock=clock, engine=engine, sessions=sessions, schema=schema(modules),
+            metrics=metrics, live=live,
             auth=Auth(sessions, ensure_secret_key(settings), settings.security.session_hours),
-            orders=orders,
-            intake=Intake(settings, engine, sessions, clock, orders, metrics),
-            outbox=Outbox(sessions, clock),
-            calendar=settings.work_calendar(), sla=settings.sla_rules(), redis=redis, demo=demo,
+            orders=orders, intake=Intake(settings, engine, sessions, clock, orders, metrics),
+            outbox=Outbox(sessions, clock), calendar=settings.work_calendar(), sla=settings.sla_rules(),
+            redis=redis, demo=demo,
         )
         orders.on_committed.append(lambda order, event: _publish_change(h, order, event))
-        h.background["live"] = live.run
-        h.background["outbox"] = h.outbox.run
-        if install_modules:
-            for install in MODULES:
-                install(h)
+        h.add_task("live", live.run)
+        h.add_task("outbox", h.outbox.run)
+        for m in modules:
+            h.installed[m.name] = m.install(h)
         try:
             yield h
         finally:
@@ -121,28 +129,3 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, install_mo
         if redis is not None:
             await redis.aclose()
         await engine.dispose()
-
-
-# Each later module contributes one `install(hotline)` here: effects, senders, routes, tasks.
-MODULES: list[Callable[[Hotline], None]] = [
-    channels.install,
-    install_dispatch,
-    telephony.install,
-]
-
-
-def check_module_settings(settings: Settings) -> list[str]:
-    """Every problem in the modules' own sections (channels:, telephony:, escalation:,
-    delivery:); `serve` and `worker` refuse to start on them, `check-config` lists them."""
-    from channels.config import load_channels_config
-    from dispatch.config import dispatch_config
-    from hotline.errors import ConfigError
-    from hotline.telephony.config import telephony_settings
-
-    problems: list[str] = []
-    for check in (load_channels_config, dispatch_config, telephony_settings):
-        try:
-            check(settings)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    return problems

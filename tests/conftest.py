@@ -23,7 +23,8 @@ from urllib.parse import urlparse
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from hotline.root import Hotline, open_hotline
+from hotline.module import Running as Hotline
+from hotline.root import open_hotline
 from hotline.settings import Settings, load_settings
 
 PG_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -119,11 +120,10 @@ def settings(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
 
 async def migrated_hotline(settings: Settings, clock: Callable[[], datetime]) -> Any:
     from hotline.directory import sync_departments
-    from hotline.storage.migrate import upgrade
 
     cm = open_hotline(settings, clock=clock)
     h = await cm.__aenter__()
-    await upgrade(h.engine)
+    await h.schema.upgrade(h.engine)
     async with h.sessions() as session, session.begin():
         await sync_departments(session, settings)
     return cm, h

@@ -12,7 +12,7 @@ from hotline.errors import TransitionRejected
 from hotline.web.context import lang_of
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 
 def install(h: Hotline, portal: Portal) -> None:

@@ -40,7 +40,7 @@ from hotline.web.context import LANG_COOKIE, lang_of
 from hotline.web.serialize import status_name
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "hotline_portal_csrf"

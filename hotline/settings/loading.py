@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,8 +140,16 @@ def _describe(loc: tuple[Any, ...], src: Source, data: Mapping[str, Any]) -> str
     return f"{files}: {key}"
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, defaults: Path | None = None) -> Settings:
-    """Read, merge and validate; raise `ConfigError` listing every problem."""
+def load_settings(env: Mapping[str, str] | None = None, *, defaults: Path | None = None,
+                  sections: Collection[str] | None = None) -> Settings:
+    """Read, merge and validate the core's sections; raise `ConfigError` listing every problem.
+
+    `sections` are the top-level sections the modules own, carried raw in
+    `Settings.extensions` for them to validate; any other unknown key is a mistake. The
+    composition root passes them (`hotline.root.load_settings` also runs the modules'
+    checks); None takes every unknown top-level key as a module's, for callers that
+    validate no module section.
+    """
     env = dict(os.environ if env is None else env)
     files = [defaults or Path(env.get("HOTLINE_CONFIG_DEFAULTS", DEFAULT_CONFIG))]
     if env.get("HOTLINE_CONFIG"):
@@ -156,17 +164,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, defaults: Path | None
     data = _apply_env(data, env)
     src = Source(tuple(files), env)
     known = set(Settings.model_fields)
-    extensions = {k: data.pop(k) for k in list(data) if k not in known and k in EXTENSION_SECTIONS}
+    extensions = {k: data.pop(k) for k in list(data) if k not in known and (sections is None or k in sections)}
     data.setdefault("extensions", {}).update(extensions)
     data["sources"] = tuple(str(f) for f in files)
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, src, data)) from None
-
-
-# Top-level sections owned by other modules (validated there, carried here as raw data).
-EXTENSION_SECTIONS = {"channels", "telephony", "escalation", "delivery", "portal", "fax", "reports"}
 
 
 def _format_errors(exc: ValidationError, src: Source, data: Mapping[str, Any]) -> list[str]:

@@ -18,7 +18,7 @@ from hotline.auth import Principal
 from hotline.domain.vocabulary import UserRole
 from hotline.errors import Conflict, HotlineError, NotFound, Unavailable, ValidationFailed
 from hotline.telephony.models import OPEN_TASK, CallbackTask, CallRecord
-from hotline.telephony.service import Telephony
+from hotline.telephony.service import TELEPHONY, Telephony
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE
 
@@ -109,7 +109,7 @@ class ListQuery(BaseModel):
 
 
 def _tel(request: web.Request) -> Telephony:
-    return request.app[HOTLINE].services["telephony"]
+    return request.app[TELEPHONY]
 
 
 def _extension(principal: Principal, body: Body) -> str:

@@ -6,14 +6,14 @@ import argparse
 import asyncio
 import contextlib
 import os
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from hotline.cli_support import Fail, stop_signal
-from hotline.settings import load_settings
+from hotline.module import Cli, Subcommands
 
 
-def add_commands(sub: Any) -> None:
+def add_commands(sub: Subcommands, cli: Cli) -> None:
     sim = sub.add_parser("pbx-sim", help="run the PBX simulator: an AMI server making realistic 12345 calls")
     sim.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     sim.add_argument("--port", type=int, default=None,
@@ -25,16 +25,16 @@ def add_commands(sub: Any) -> None:
     sim.add_argument("--speed", type=float, default=1.0, help="clock speed-up for training and load tests")
     sim.add_argument("--agents", default="8001,8002", help="static queue members (extensions), comma-separated")
     sim.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable session")
-    sim.set_defaults(func=cmd_pbx_sim)
+    sim.set_defaults(func=partial(cmd_pbx_sim, cli))
 
     dp = sub.add_parser("dialplan", help="render or check the Asterisk configuration from config/")
     dsub = dp.add_subparsers(dest="dialplan_command", metavar="ACTION", required=True)
     r = dsub.add_parser("render", help="write hotline-generated.conf and hotline-queues.conf")
     r.add_argument("--dir", type=Path, default=None, help="dialplans directory (default: the repository's)")
-    r.set_defaults(func=cmd_dialplan_render)
+    r.set_defaults(func=partial(cmd_dialplan_render, cli))
     c = dsub.add_parser("check", help="validate contexts, Goto targets, queues, legacy lines, transfers")
     c.add_argument("--dir", type=Path, default=None, help="dialplans directory (default: the repository's)")
-    c.set_defaults(func=cmd_dialplan_check)
+    c.set_defaults(func=partial(cmd_dialplan_check, cli))
 
 
 def _dir(args: argparse.Namespace) -> Path:
@@ -46,21 +46,21 @@ def _dir(args: argparse.Namespace) -> Path:
     return d
 
 
-async def cmd_dialplan_render(args: argparse.Namespace) -> int:
+async def cmd_dialplan_render(cli: Cli, args: argparse.Namespace) -> int:
     from hotline.telephony.config import telephony_settings
     from hotline.telephony.dialplan import write
 
-    s = load_settings()
+    s = cli.settings()
     for path in write(s, telephony_settings(s), _dir(args)):
         print(f"wrote {path}")
     return 0
 
 
-async def cmd_dialplan_check(args: argparse.Namespace) -> int:
+async def cmd_dialplan_check(cli: Cli, args: argparse.Namespace) -> int:
     from hotline.telephony.config import telephony_settings
     from hotline.telephony.dialplan import check
 
-    s = load_settings()
+    s = cli.settings()
     problems = check(s, telephony_settings(s), _dir(args))
     for p in problems:
         print(f"  - {p}")
@@ -71,12 +71,12 @@ async def cmd_dialplan_check(args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_pbx_sim(args: argparse.Namespace) -> int:
+async def cmd_pbx_sim(cli: Cli, args: argparse.Namespace) -> int:
     from hotline.telephony.config import telephony_settings
     from hotline.telephony.sim import running_simulator
     from hotline.telephony.sim.traffic import Traffic
 
-    s = load_settings()
+    s = cli.settings()
     sim = telephony_settings(s).simulator
     user = args.user or s.ami.user
     secret = args.secret or s.ami.secret or os.environ.get("HOTLINE_AMI_SECRET")

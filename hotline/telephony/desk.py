@@ -26,7 +26,7 @@ from hotline.telephony.config import TelephonySettings
 from hotline.telephony.models import OPEN_TASK, CallbackTask, CallRecord
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)
 PHONE = re.compile(r"^\+?\d{5,20}$")

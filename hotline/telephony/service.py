@@ -16,6 +16,8 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
+
 from hotline.telephony.actions import Switchboard
 from hotline.telephony.config import TelephonySettings
 from hotline.telephony.consumer import AmiConsumer
@@ -25,7 +27,7 @@ from hotline.telephony.link import AmiLink
 from hotline.telephony.tracker import Tracker, TrackerConfig
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)
 BOARD_KEY = "hotline:telephony:board"
@@ -127,3 +129,6 @@ class Telephony:
                 with contextlib.suppress(Exception):
                     await lock.release()
             log.warning("telephony: gave up the AMI consumer for %s:%d; standing by", host, port)
+
+
+TELEPHONY: web.AppKey[Telephony] = web.AppKey("telephony", Telephony)

@@ -17,17 +17,16 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from hotline.auth import Principal
 from hotline.errors import HotlineError, Unauthorized, Unavailable
 from hotline.ratelimit import RateLimiter
-from hotline.storage.migrate import pending
 from hotline.storage.orders import count_overdue
 from hotline.tasks import supervised
 from hotline.web import auth_views, department, orders, pages, reference
 from hotline.web.api import ApiRoutes, AuthKind, dumps
-from hotline.web.auth_views import SESSION_COOKIE
+from hotline.web.auth_views import LOGIN_LIMITER, SESSION_COOKIE
 from hotline.web.context import HOTLINE, lang_of
 from hotline.web.openapi import build as build_openapi
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 log = logging.getLogger("hotline.web")
 access_log = logging.getLogger("hotline.access")
@@ -134,7 +133,7 @@ async def readyz(request: web.Request) -> web.Response:
     try:
         async with h.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-        missing = await pending(h.engine)
+        missing = await h.schema.pending(h.engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
         return web.json_response({"status": "not_ready", "reason": f"database unreachable: {type(exc).__name__}"},
                                  status=503)
@@ -209,7 +208,7 @@ def create_app(h: Hotline, *, run_background: bool = True) -> web.Application:
     app = web.Application(client_max_size=h.settings.http.max_body_bytes,
                           middlewares=[access_middleware, errors_middleware])
     app[HOTLINE] = h
-    h.services.setdefault("login_limiter", RateLimiter(10, 300))
+    app[LOGIN_LIMITER] = RateLimiter(10, 300)  # per process: slows guessing from one client down
     tables: list[ApiRoutes] = [*CORE_TABLES, *h.api_tables]
     for table in tables:
         table.install(app, authenticate)

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from hotline.auth import Principal, sha256_hex
 from hotline.errors import HotlineError
+from hotline.ratelimit import RateLimiter
 from hotline.web import schemas as s
 from hotline.web.api import ApiRoutes, dumps
 from hotline.web.context import HOTLINE
@@ -13,13 +14,14 @@ from hotline.web.context import HOTLINE
 routes = ApiRoutes()
 TAG = ["登录 Auth"]
 SESSION_COOKIE = "hotline_session"
+LOGIN_LIMITER: web.AppKey[RateLimiter] = web.AppKey("login_limiter", RateLimiter)
 
 
 @routes.post("/api/v1/auth/login", summary="登录 / Log in", auth="none", body=s.LoginIn, response=s.LoginOut,
              tags=TAG, extra_responses={429: "尝试过多 / too many attempts"})
 async def login(request: web.Request, body: s.LoginIn) -> web.StreamResponse:
     h = request.app[HOTLINE]
-    limiter = h.services["login_limiter"]
+    limiter = request.app[LOGIN_LIMITER]
     key = f"{request.remote}|{body.username}"
     if limiter.blocked(key):
         raise HotlineError("登录失败次数过多，请 5 分钟后再试", code="too_many_attempts", status=429,

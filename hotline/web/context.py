@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 HOTLINE: web.AppKey[Hotline] = web.AppKey("hotline")
 LANG_COOKIE = "hotline_lang"

@@ -8,26 +8,26 @@ from pathlib import Path
 
 from aiohttp import web
 
+from hotline.ports import Link
 from hotline.web.context import HOTLINE, lang_of
 
 STATIC = Path(__file__).resolve().parent / "static"
 
-LINKS = [  # (path, 中文, English, who it is for)
-    ("/portal/", "网上诉求：提交、查询、评价", "Citizens' portal: submit, look up, rate", "citizens"),
-    ("/department", "承办单位办理页面", "Department page (for offices without a system)", "departments"),
-    ("/api/docs", "接口文档（OpenAPI）", "API documentation (OpenAPI)", "integrators"),
-    ("/open311/v2/services.json", "Open311 GeoReport v2 服务目录", "Open311 GeoReport v2 service list", "apps"),
-    ("/readyz", "就绪检查", "Readiness", "operators"),
-    ("/metrics", "Prometheus 指标", "Prometheus metrics", "operators"),
-]
+# The core's own entries; each module adds its pages (`Hotline.add_link`), ranked among these.
+LINKS = (
+    Link("/api/docs", "接口文档（OpenAPI）", "API documentation (OpenAPI)", "integrators", 30),
+    Link("/readyz", "就绪检查", "Readiness", "operators", 80),
+    Link("/metrics", "Prometheus 指标", "Prometheus metrics", "operators", 90),
+)
 
 
 async def index(request: web.Request) -> web.Response:
     h = request.app[HOTLINE]
     en = lang_of(request) == "en"
     name = h.settings.hotline.name_en if en else h.settings.hotline.name
-    items = "\n".join(f'<li><a href="{p}">{html.escape(e if en else z)}</a> <code>{p}</code></li>'
-                      for p, z, e, _ in LINKS)
+    links = sorted([*LINKS, *h.links], key=lambda link: link.rank)
+    items = "\n".join(f'<li><a href="{x.path}">{html.escape(x.en if en else x.zh)}</a> <code>{x.path}</code></li>'
+                      for x in links)
     intro = ("One number for every request to the county government: calls, SMS, WeChat, web, app and fax "
              "become electronic work orders, dispatched to the right department and followed up."
              if en else "拨打 12345 或通过短信、微信、网站、APP、传真提出诉求，热线统一受理为电子工单，"

@@ -16,7 +16,7 @@ from hotline.web import schemas as s
 from hotline.workorders import Change, event_row
 
 if TYPE_CHECKING:
-    from hotline.root import Hotline
+    from hotline.ports import Hotline
 
 HIDDEN = "（保密）"
 

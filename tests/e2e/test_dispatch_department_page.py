@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from hotline.root import Hotline
+from hotline.module import Running as Hotline
 from hotline.storage.models import Attachment, OrderEvent, WorkOrder
 
 pytestmark = pytest.mark.e2e

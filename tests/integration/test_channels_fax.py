@@ -10,6 +10,7 @@ from aiohttp import FormData
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
+from channels.module import Channels
 from hotline.storage.models import Attachment, OutboxMessage, WorkOrder
 from tests import channels_support as support
 
@@ -87,7 +88,7 @@ async def test_unreadable_fax_is_422_and_quarantined(hotline, client):
 
 
 async def test_limits_and_bad_requests(hotline, client):
-    cfg = hotline.services["channels.fax"].cfg
+    cfg = hotline.module(Channels).fax.cfg
     status, problem = await upload(client, tiff(cfg.max_pages + 1), "long.tif")
     assert status == 422 and "超过上限" in problem["detail"]
     async with client.post("/channels/fax", json={"file": "x"}) as r:
@@ -99,7 +100,7 @@ async def test_limits_and_bad_requests(hotline, client):
 
 
 async def test_spool_folder_from_receivefax(hotline):
-    channel = hotline.services["channels.fax"]
+    channel = hotline.module(Channels).fax
     spool = channel.spool
     spool.mkdir(parents=True)
     (spool / "1700000001.5.tif").write_bytes(tiff(4))

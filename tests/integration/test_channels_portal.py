@@ -11,6 +11,7 @@ from aiohttp import FormData
 from PIL import Image
 from sqlalchemy import func, select
 
+from channels.module import Channels
 from hotline.storage.models import WorkOrder
 from tests import channels_support as support
 
@@ -75,7 +76,7 @@ async def test_csrf_photo_checks_and_double_submit(hotline, client):
 
 async def test_rate_limits_and_lookup(hotline, client):
     token = await csrf(client)
-    portal = hotline.services["channels.portal"]
+    portal = hotline.module(Channels).portal
     for i in range(portal.cfg.submissions_per_client):
         async with client.post("/portal/submit", data=form(token, str(uuid.uuid4())), allow_redirects=False) as r:
             assert r.status == 303, i

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from hotline.module import Running as Hotline
 from hotline.outbox import DEAD, DELIVERED, DELIVERING, PENDING, STALE
-from hotline.root import Hotline
 from hotline.settings import Settings
 from hotline.storage.models import OutboxMessage
 from tests.conftest import FakeClock, department_api, login_as

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from dispatch import delivery
 from dispatch.worker import WorkerRuntime
 from hotline.outbox import DELIVERED, PENDING, enqueue
+from hotline.root import open_hotline
 from hotline.storage.models import OutboxMessage
 from tests.integration.dispatch_support import FAST, Receiver, dispatch_settings
 
@@ -32,11 +33,8 @@ def _settings(tmp_path: Path, redis_url: str, receiver_port: int, queue: str):  
 
 async def _migrate(settings) -> None:  # type: ignore[no-untyped-def]
     from hotline.directory import sync_departments
-    from hotline.root import open_hotline
-    from hotline.storage.migrate import upgrade
-
-    async with open_hotline(settings, install_modules=False) as h:
-        await upgrade(h.engine)
+    async with open_hotline(settings, modules=()) as h:
+        await h.schema.upgrade(h.engine)
         async with h.sessions() as session, session.begin():
             await sync_departments(session, settings)
 
@@ -60,7 +58,7 @@ def test_pump_jobs_and_failure_callback_on_real_redis(tmp_path, redis_url):
     receiver = Receiver()
     settings = _settings(tmp_path, redis_url, receiver.bind(), queue)
     asyncio.run(_migrate(settings))
-    runtime = WorkerRuntime(settings, pump=False, timers=False)
+    runtime = WorkerRuntime(settings, open_hotline, pump=False, timers=False)
     runtime.start()
     delivery.bind(runtime)
     try:
@@ -127,8 +125,6 @@ async def test_worker_command_burst(tmp_path, redis_url):
         queue = f"hotline-test-{uuid.uuid4().hex[:8]}"
         settings = _settings(tmp_path, redis_url, receiver.port, queue)
         await _migrate(settings)
-        from hotline.root import open_hotline
-
         async with open_hotline(settings) as h:
             await _add_messages(h, 4)
         env = {**os.environ, **_env(tmp_path, redis_url)}

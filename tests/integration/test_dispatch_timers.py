@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from dispatch.service import dispatch_of
-from hotline.root import Hotline
+from dispatch.service import DispatchService
+from hotline.module import Running as Hotline
 from hotline.settings import Settings
 from hotline.storage.models import OutboxMessage, Timer
 from tests.conftest import FakeClock, department_api, login_as, migrated_hotline
@@ -41,7 +41,7 @@ def settings(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
 
 async def tick_at(h: Hotline, clock: FakeClock, when: datetime) -> list[str]:
     clock.now = when
-    return [f.kind for f in await dispatch_of(h).escalation.tick()]
+    return [f.kind for f in await h.module(DispatchService).escalation.tick()]
 
 
 async def notices(h: Hotline) -> list[tuple[str, str, str]]:
@@ -168,7 +168,7 @@ async def test_concurrent_ticks_fire_each_timer_once(hotline, client, clock, set
     others = [await migrated_hotline(settings, clock) for _ in range(3)]
     try:
         clock.now = bj(2026, 10, 8, 11, 1)  # every sign_reminder and sign_overdue is due
-        ticks = [dispatch_of(h).escalation.tick(limit=7) for _ in range(4) for _, h in others]
+        ticks = [h.module(DispatchService).escalation.tick(limit=7) for _ in range(4) for _, h in others]
         fired = [f for batch in await asyncio.gather(*ticks) for f in batch]
     finally:
         for cm, _ in others:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from hotline.storage.models import WorkOrder
 from hotline.telephony.link import PbxError
 from hotline.telephony.models import CallbackTask, CallRecord
+from hotline.telephony.service import Telephony
 from hotline.telephony.sim import running_simulator
 from hotline.telephony.sim.pbx import Pbx
 from hotline.telephony.sim.server import AmiServer
@@ -35,7 +36,7 @@ async def until(check, limit=30.0, step=0.05):
 
 @contextlib.asynccontextmanager
 async def telephony_on(hotline, port):
-    tel = hotline.services["telephony"]
+    tel = hotline.module(Telephony)
     task = asyncio.create_task(tel._serve("127.0.0.1", port, "hotline", SECRET))
     try:
         await until(lambda: tel.leading and tel.consumer.resyncs > 0)
@@ -116,7 +117,7 @@ async def test_agent_buttons_go_through_ami(hotline, client):
     pbx = Pbx(speed=20, members=[])
     server = AmiServer(pbx, user="hotline", secret=SECRET)
     port = await server.start()
-    tel = hotline.services["telephony"]
+    tel = hotline.module(Telephony)
     tel.switchboard.config = tel.config = tel.config.model_copy(update={"agent_interface": "Local/{extension}@agents/n"})
     status, body = await agent.post("/api/v1/telephony/agent/login", json={})
     assert status == 503 and body["code"] == "pbx_unavailable"
@@ -185,7 +186,7 @@ async def test_callback_task_is_called_back_and_closed(hotline, client):
     pbx.members[0].paused = True  # nobody answers: the caller gives up
     server = AmiServer(pbx, user="hotline", secret=SECRET)
     port = await server.start()
-    tel = hotline.services["telephony"]
+    tel = hotline.module(Telephony)
     tel.switchboard.config = tel.config.model_copy(update={"agent_interface": "Local/{extension}@agents/n"})
     try:
         async with telephony_on(hotline, port):
@@ -227,19 +228,19 @@ async def test_one_consumer_per_asterisk_and_take_over(tmp_path, redis_url, cloc
     s = make_settings(tmp_path, env={"HOTLINE_REDIS_URL": redis_url})
     cm1, h1 = await migrated_hotline(s, clock)
     cm2, h2 = await migrated_hotline(s.model_copy(), clock)
-    t1 = asyncio.create_task(h1.services["telephony"]._serve("127.0.0.1", port, "hotline", SECRET))
-    await until(lambda: h1.services["telephony"].leading)
-    t2 = asyncio.create_task(h2.services["telephony"]._serve("127.0.0.1", port, "hotline", SECRET))
+    t1 = asyncio.create_task(h1.module(Telephony)._serve("127.0.0.1", port, "hotline", SECRET))
+    await until(lambda: h1.module(Telephony).leading)
+    t2 = asyncio.create_task(h2.module(Telephony)._serve("127.0.0.1", port, "hotline", SECRET))
     try:
         await until(lambda: sum(1 for x in server.sessions if x.logged_in) == 2)  # leader + stand-by
         assert sum(1 for x in server.sessions if x.logged_in and x.events) == 1
-        assert not h2.services["telephony"].leading
+        assert not h2.module(Telephony).leading
         # The stand-by node shows the consuming node's board, shared through Redis.
-        await until(h2.services["telephony"].shared_board)
-        assert {a["extension"] for a in (await h2.services["telephony"].shared_board())["agents"]} == {"8001", "8002"}
+        await until(h2.module(Telephony).shared_board)
+        assert {a["extension"] for a in (await h2.module(Telephony).shared_board())["agents"]} == {"8001", "8002"}
         t1.cancel()
         await asyncio.gather(t1, return_exceptions=True)
-        await until(lambda: h2.services["telephony"].leading and h2.services["telephony"].consumer.resyncs > 0,
+        await until(lambda: h2.module(Telephony).leading and h2.module(Telephony).consumer.resyncs > 0,
                     limit=30)
         assert sum(1 for x in server.sessions if x.logged_in and x.events) == 1
     finally:
@@ -254,7 +255,7 @@ async def test_wrong_secret_is_refused_and_said_so(hotline, caplog):
     pbx = Pbx(speed=20)
     server = AmiServer(pbx, user="hotline", secret="the-right-one", login_fail_delay=0.05)
     port = await server.start()
-    tel = hotline.services["telephony"]
+    tel = hotline.module(Telephony)
     task = asyncio.create_task(tel._serve("127.0.0.1", port, "hotline", SECRET))
     try:
         await until(lambda: "login refused (Authentication failed)" in caplog.text)
@@ -318,16 +319,16 @@ async def test_postgresql_advisory_lock_take_over(tmp_path, pg_schema, clock):
     s = make_settings(tmp_path, database="pg", schema=pg_schema)
     cm1, h1 = await migrated_hotline(s, clock)
     cm2, h2 = await migrated_hotline(s, clock)
-    t1 = asyncio.create_task(h1.services["telephony"]._serve("127.0.0.1", port, "hotline", SECRET))
-    await until(lambda: h1.services["telephony"].leading)
-    t2 = asyncio.create_task(h2.services["telephony"]._serve("127.0.0.1", port, "hotline", SECRET))
+    t1 = asyncio.create_task(h1.module(Telephony)._serve("127.0.0.1", port, "hotline", SECRET))
+    await until(lambda: h1.module(Telephony).leading)
+    t2 = asyncio.create_task(h2.module(Telephony)._serve("127.0.0.1", port, "hotline", SECRET))
     try:
         await until(lambda: sum(1 for x in server.sessions if x.logged_in) == 2)
         assert sum(1 for x in server.sessions if x.logged_in and x.events) == 1
-        assert not h2.services["telephony"].leading
+        assert not h2.module(Telephony).leading
         t1.cancel()  # the holder goes away: its session, and the lock with it
         await asyncio.gather(t1, return_exceptions=True)
-        await until(lambda: h2.services["telephony"].leading and h2.services["telephony"].consumer.resyncs > 0)
+        await until(lambda: h2.module(Telephony).leading and h2.module(Telephony).consumer.resyncs > 0)
         assert sum(1 for x in server.sessions if x.logged_in and x.events) == 1
     finally:
         t2.cancel()

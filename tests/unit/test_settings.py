@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from hotline.errors import ConfigError
+from hotline.root import MODULES
 from hotline.settings import DEFAULT_CONFIG, load_settings
+
+SECTIONS = {s for m in MODULES for s in m.sections}  # the modules' sections: any other unknown key is a mistake
 
 
 def load(tmp_path: Path, overlay: str | None = None, **env: str):
@@ -17,7 +20,7 @@ def load(tmp_path: Path, overlay: str | None = None, **env: str):
     if overlay is not None:
         (tmp_path / "extra.yaml").write_text(overlay, encoding="utf-8")
         e["HOTLINE_CONFIG"] = str(tmp_path / "extra.yaml")
-    return load_settings({**e, **env})
+    return load_settings({**e, **env}, sections=SECTIONS)
 
 
 def problems(tmp_path: Path, overlay: str | None = None, **env: str) -> list[str]:

@@ -1,13 +1,15 @@
-"""Alembic environment: runs on the connection `hotline.storage.migrate` hands in."""
+"""Alembic environment: runs on the connection `hotline.storage.migrate.Schema` hands in.
+
+The metadata holds every table: the composition root imported each module's models
+before building the `Schema` (`Module.models`).
+"""
 
 from __future__ import annotations
 
 from alembic import context
 
 from hotline.storage.models import Base
-from hotline.storage.registry import import_all_models
 
-import_all_models()
 target_metadata = Base.metadata
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -1,0 +1,85 @@
+"""The written channels as one module: SMS, WeChat, the web portal, the app and Open311, fax.
+
+Each adapter verifies its request, hands the contact to intake and acknowledges only
+after the commit; the citizen's later notices are outbox messages that the SMS and
+WeChat adapters deliver (`channels.notices`). `install` imports the adapters when a
+hotline opens, so that the `hotline` command starts without them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from channels.config import ChannelsConfig, load_channels_config
+from hotline.module import Module, Summary
+from hotline.ports import Hotline, Link
+from hotline.settings import Settings
+
+if TYPE_CHECKING:
+    from channels.fax import FaxChannel
+    from channels.notices import Notices
+    from channels.open311 import Open311
+    from channels.portal.views import Portal
+    from channels.sms import SmsChannel
+    from channels.wechat import WechatChannel
+
+
+@dataclass(frozen=True)
+class Channels:
+    """What `install` built (`running.module(Channels)` in the CLI and tests)."""
+
+    config: ChannelsConfig
+    sms: SmsChannel
+    wechat: WechatChannel
+    open311: Open311
+    fax: FaxChannel
+    portal: Portal
+    notices: Notices
+
+
+def install(h: Hotline) -> Channels:
+    from channels import app, citizens, fax, open311, sms, wechat
+    from channels.notices import Notices
+    from channels.portal import routes as portal_routes
+    from channels.portal.views import Portal
+
+    cfg = load_channels_config(h.settings)
+
+    sms_channel = sms.SmsChannel(h, cfg.sms)
+    sms.install_routes(h, sms_channel)
+    h.add_sender("sms", sms_channel)
+
+    wechat_channel = wechat.WechatChannel(h, cfg.wechat)
+    wechat.install_routes(h, wechat_channel)
+    h.add_sender("wechat", wechat_channel)
+
+    open311_api = open311.Open311(h)
+    open311.install_routes(h, open311_api)
+    h.share(open311.OPEN311, open311_api)  # the app API checks the same client keys
+    h.add_api(app.routes, citizens.routes)
+
+    fax_channel = fax.FaxChannel(h, cfg.fax, cfg.spool_dir(h.settings))
+    fax.install(h, fax_channel)
+
+    portal = Portal(h, cfg.portal)
+    portal_routes.install(h, portal)
+
+    h.add_link(Link("/portal/", "网上诉求：提交、查询、评价", "Citizens' portal: submit, look up, rate", "citizens", 10))
+    h.add_link(Link("/open311/v2/services.json", "Open311 GeoReport v2 服务目录", "Open311 GeoReport v2 service list",
+                    "apps", 40))
+
+    notices = Notices(h, sms=sms_channel.can_send, wechat=wechat_channel.can_send)
+    h.add_on_created(notices.on_created, when=notices.may_acknowledge)
+    h.add_effect(notices.on_change)
+    return Channels(cfg, sms_channel, wechat_channel, open311_api, fax_channel, portal, notices)
+
+
+def check(settings: Settings) -> Summary:
+    load_channels_config(settings)
+    return Summary()
+
+
+MODULE = Module(name="channels", package="channels", install=install, sections=("channels",), check=check,
+                models=("channels.models",), migrations=Path(__file__).resolve().parent / "migrations")

@@ -1,0 +1,98 @@
+"""Dispatch as one module: routing, SLA timers and escalation, department webhooks, the
+department API and page, supervisors' desk. `install` plugs it in: effects, the webhook
+sender, the API tables and the page, the loops.
+
+Without Redis the web process delivers the outbox and ticks the timers itself. With
+`HOTLINE_REDIS_URL` it does neither: `hotline worker` processes do, and the web process
+only wakes them when it commits new messages. `install` imports the module's parts when a
+hotline opens, so that the `hotline` command starts without them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dispatch.cli import add_commands
+from dispatch.config import dispatch_config
+from hotline.module import Module, Summary
+from hotline.ports import Hotline, Link
+from hotline.settings import Settings
+
+if TYPE_CHECKING:
+    from dispatch.service import DispatchService
+
+
+def install(h: Hotline) -> DispatchService:
+    from dispatch import api, dead_letters, department_api, department_page, supervisor
+    from dispatch.autodispatch import AutoDispatch
+    from dispatch.delivery import redis_nudger
+    from dispatch.escalation import Escalation
+    from dispatch.notices import NoticeWriter, department_notices
+    from dispatch.routing import Router
+    from dispatch.service import DISPATCH, DispatchService
+    from dispatch.webhooks import KIND, WebhookSender
+    from hotline.outbox import RetryPolicy
+    from hotline.storage.models import OutboxMessage
+    from hotline.workorders import Change
+
+    cfg = dispatch_config(h.settings)
+    d = cfg.delivery
+    h.outbox.policy = RetryPolicy(lease_seconds=d.lease_seconds, max_attempts=d.max_attempts,
+                                  base_delay_seconds=d.base_delay_seconds, max_delay_seconds=d.max_delay_seconds,
+                                  send_timeout_seconds=d.timeout_seconds)
+    webhooks = WebhookSender(lambda: h.settings, h.clock, timeout=d.timeout_seconds)
+    h.add_sender(KIND, webhooks)
+
+    def count(message: OutboxMessage, result: str) -> None:
+        if message.kind == KIND:
+            h.metrics.webhook_deliveries.labels(result).inc()
+
+    h.outbox.on_result.append(count)
+    writer = NoticeWriter(h.settings)
+    escalation = Escalation(h.sessions, h.clock, h.calendar, h.sla, cfg.escalation, writer, h.metrics,
+                            h.live.publish, h.outbox.nudge)
+    router = Router.from_settings(h.settings)
+    service = DispatchService(cfg, router, escalation, writer, webhooks)
+    h.share(DISPATCH, service)
+
+    async def announce(change: Change) -> None:
+        rows = list(change.order.assignments)
+        wrote = False
+        for n in department_notices(change.before, change.after, change.event):
+            row = rows[n.assignment] if n.assignment is not None and n.assignment < len(rows) else None
+            wrote |= writer.write(change.session, change.order, row, n.department, n.event, n.data,
+                                  change.now) is not None
+        if wrote:
+            change.after_commit.append(h.outbox.nudge)
+
+    h.add_effect(escalation.sync_timers)
+    h.add_effect(announce)
+    auto = AutoDispatch(h.settings, h.calendar, h.sla, router, h.orders)
+    h.add_on_created(auto, when=auto.may_dispatch)
+
+    h.add_api(api.routes, supervisor.routes, dead_letters.routes, department_api.routes)
+    h.add_routes(department_page.install)
+    h.add_link(Link("/department", "承办单位办理页面", "Department page (for offices without a system)",
+                    "departments", 20))
+
+    h.add_closer(webhooks.close)
+
+    if h.redis is not None:
+        # `hotline worker` delivers and ticks; this process only wakes the workers.
+        h.background.pop("outbox", None)
+        h.outbox.notifiers.append(redis_nudger(h.redis))
+    else:
+        h.add_task("outbox", lambda: h.outbox.run(d.poll_seconds))
+        h.add_task("timers", escalation.run)
+    return service
+
+
+def check(settings: Settings) -> Summary:
+    dispatch_config(settings)
+    return Summary()
+
+
+MODULE = Module(name="dispatch", package="dispatch", install=install, sections=("escalation", "delivery"),
+                check=check, models=("dispatch.models",), migrations=Path(__file__).resolve().parent / "migrations",
+                commands=add_commands)
