@@ -156,7 +156,7 @@ async def main() -> None:
         n = args.messages
         async with aiohttp.ClientSession() as http:
             # ---- baseline: the same POSTs, straight from this process, one after another
-            sender = WebhookSender(lambda: settings, lambda: datetime.now(UTC))
+            sender = WebhookSender(lambda: settings, lambda: datetime.now(UTC), http)
             messages = [SimpleNamespace(delivery_id=str(uuid.uuid4()), event="workorder.dispatched", target="scjgj",
                                         payload=payload(i)) for i in range(n)]
             await sender.send(messages[0])  # connect once, as a long-running sender would have
@@ -164,7 +164,6 @@ async def main() -> None:
             for m in messages:
                 await sender.send(m)  # type: ignore[arg-type]
             baseline = n / (time.perf_counter() - t)
-            await sender.close()
             say(f"baseline: {n} POSTs from one process in {n / baseline:.2f} s → {baseline:.0f}/s")
             async with http.post(base + "/reset"):
                 pass

@@ -32,9 +32,10 @@ from channels.identity import phone_identity
 from hotline.contact import Contact
 from hotline.domain.vocabulary import Channel
 from hotline.errors import ValidationFailed
-from hotline.intake import IntakeResult
+from hotline.intake import Intake, IntakeResult
 
 if TYPE_CHECKING:
+    from hotline.clock import Clock
     from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,12 @@ class FaxIn:
 
 
 class FaxChannel:
-    def __init__(self, h: Hotline, cfg: FaxConfig, spool: Path) -> None:
-        self.h = h
+    def __init__(self, cfg: FaxConfig, spool: Path, *, data_dir: Path, clock: Clock, intake: Intake) -> None:
         self.cfg = cfg
         self.spool = spool
-        self.quarantine_dir = h.settings.data_dir / "fax-quarantine"
+        self.data_dir = data_dir
+        self.quarantine_dir = data_dir / "fax-quarantine"
+        self.clock, self.intake = clock, intake
 
     # ------------------------------------------------------------ verify + parse (gateway)
     def verify(self, request: web.Request) -> None:
@@ -100,7 +102,7 @@ class FaxChannel:
     # ------------------------------------------------------------ intake
     async def receive(self, fax: FaxIn) -> tuple[IntakeResult, FaxDocument]:
         """Read, store and register one fax; `Unreadable` after quarantining it."""
-        now = self.h.clock()
+        now = self.clock()
         try:
             doc = await asyncio.to_thread(read_fax, fax.data, self.cfg.max_pages)
         except Unreadable as exc:
@@ -111,7 +113,7 @@ class FaxChannel:
                         exc, where)
             raise
         external = f"fax:{fax.fax_id}" if fax.fax_id else "sha256:" + hashlib.sha256(fax.data).hexdigest()
-        data_dir = self.h.settings.data_dir
+        data_dir = self.data_dir
         original = await files.store(data_dir, fax.data, kind="fax", content_type=doc.content_type,
                                      filename=fax.filename or f"fax{'.pdf' if doc.content_type.endswith('pdf') else '.tif'}",
                                      now=now)
@@ -124,7 +126,7 @@ class FaxChannel:
                           sender=phone_identity(fax.sender), attachments=(original, preview),
                           raw={"from": fax.sender, "pages": doc.pages, "pages_declared": fax.pages,
                                "fax_id": fax.fax_id, "source": fax.source})
-        return await self.h.intake.receive(contact), doc
+        return await self.intake.receive(contact), doc
 
     # ------------------------------------------------------------ the spool folder
     async def watch_spool(self) -> None:
@@ -143,7 +145,7 @@ class FaxChannel:
         if not self.spool.is_dir():
             return 0
         taken = 0
-        now = self.h.clock().timestamp()
+        now = self.clock().timestamp()
         for path in sorted(p for p in self.spool.iterdir() if p.suffix.lower() in FAX_SUFFIXES):
             meta_path = next((path.with_suffix(s) for s in META_SUFFIXES if path.with_suffix(s).exists()), None)
             if meta_path is None and now - path.stat().st_mtime < self.cfg.orphan_after_seconds:
@@ -156,7 +158,7 @@ class FaxChannel:
                 if len(data) > self.cfg.max_bytes:
                     await asyncio.to_thread(files.quarantine, self.quarantine_dir, data, filename=path.name,
                                             reason=f"超过上限 {self.cfg.max_bytes} 字节", meta=meta,
-                                            now=self.h.clock())
+                                            now=self.clock())
                 else:
                     result, _ = await self.receive(fax)
                     log.info("fax: spool %s → order %s", path.name, result.number)

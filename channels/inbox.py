@@ -30,7 +30,12 @@ from hotline.storage.queries import insert_for, resolve_citizen
 from hotline.workorders import Change
 
 if TYPE_CHECKING:
-    from hotline.ports import Hotline
+    from hotline.clock import Clock
+    from hotline.intake import Intake
+    from hotline.metrics import Metrics
+    from hotline.settings import Settings
+    from hotline.storage.engine import SessionFactory
+    from hotline.workorders import WorkOrderService
 
 log = logging.getLogger(__name__)
 RATEABLE = (Status.REPLIED.value, Status.RESOLVED_DIRECTLY.value, Status.FOLLOW_UP.value)
@@ -68,13 +73,16 @@ Run = Callable[[AsyncSession, int | None, datetime], Awaitable[tuple[str, Change
 
 
 class Inbox:
-    def __init__(self, h: Hotline, follow_up_window: timedelta) -> None:
-        self.h = h
+    def __init__(self, settings: Settings, follow_up_window: timedelta, *, sessions: SessionFactory, clock: Clock,
+                 metrics: Metrics, intake: Intake, orders: WorkOrderService) -> None:
+        self.settings = settings
         self.window = follow_up_window
+        self.sessions, self.clock, self.metrics = sessions, clock, metrics
+        self._intake, self.orders = intake, orders
 
     @property
     def _name(self) -> str:
-        return self.h.settings.hotline.name
+        return self.settings.hotline.name
 
     async def handle(self, msg: Inbound, intent: Intent) -> Answer:
         if intent.kind == "query":
@@ -93,7 +101,7 @@ class Inbox:
                           text=text, sender=msg.sender, attachments=msg.attachments, address=msg.address,
                           latitude=msg.latitude, longitude=msg.longitude, follow_up=follow_up,
                           follow_up_of=follow_up_of, raw=msg.raw)
-        result = await self.h.intake.receive(contact)
+        result = await self._intake.receive(contact)
         if result.appended:
             return Answer(texts.appended(self._name, result.number), result.number)
         return Answer(texts.accepted(self._name, result.number), result.number, created=result.created,
@@ -102,7 +110,7 @@ class Inbox:
     async def _recent_open_order(self, msg: Inbound) -> str | None:
         """The open order this sender wrote about on this channel within the window, if any."""
         since = msg.received_at - self.window
-        async with self.h.sessions() as session:
+        async with self.sessions() as session:
             row = (await session.execute(
                 select(WorkOrder.number)
                 .join(ContactRow, ContactRow.work_order_id == WorkOrder.id)
@@ -116,11 +124,10 @@ class Inbox:
         return await self._command(msg, kind, run)
 
     async def _command(self, msg: Inbound, kind: str, run: Run) -> Answer:
-        h = self.h
-        h.metrics.contacts.labels(msg.channel.value).inc()
-        now = h.clock()
+        self.metrics.contacts.labels(msg.channel.value).inc()
+        now = self.clock()
         try:
-            async with h.sessions() as session, session.begin():
+            async with self.sessions() as session, session.begin():
                 citizen_id = await resolve_citizen(session, [msg.sender], None, now)
                 contact_id = (await session.execute(
                     insert_for(session, ContactRow).values(
@@ -135,12 +142,12 @@ class Inbox:
                 await session.execute(update(ContactRow).where(ContactRow.id == contact_id).values(
                     work_order_id=order_id, raw={**msg.raw, "command": kind, "reply": reply}))
         except _Repeat:
-            async with h.sessions() as session:
+            async with self.sessions() as session:
                 raw = (await session.execute(select(ContactRow.raw).where(
                     ContactRow.channel == msg.channel.value, ContactRow.external_id == msg.external_id))).scalar_one()
             return Answer(str((raw or {}).get("reply") or texts.no_orders()), repeated=True)
         if change is not None:
-            await h.orders.committed(change)
+            await self.orders.committed(change)
         return Answer(reply, change.order.number if change else None)
 
     async def _query(self, session: AsyncSession, citizen_id: int | None,
@@ -153,7 +160,7 @@ class Inbox:
         orders = list((await session.execute(q.order_by(WorkOrder.id.desc()).limit(5))).scalars())
         if not orders:
             return texts.no_orders(), None, None
-        names = {d.code: d.name for d in self.h.settings.departments}
+        names = {d.code: d.name for d in self.settings.departments}
         lines = [texts.status_line(o.number, o.status, names.get(o.lead_department or "")) for o in orders]
         return "\n".join(lines), None, orders[0].id if number else None
 
@@ -174,5 +181,5 @@ class Inbox:
         order = await load_for_update(session, number)
         assert intent.level is not None
         actor = wo.Actor(ActorKind.CITIZEN, msg.sender.value, None)
-        change = await self.h.orders.apply_loaded(session, order, wo.Rate(actor, intent.level, ""), now)
+        change = await self.orders.apply_loaded(session, order, wo.Rate(actor, intent.level, ""), now)
         return texts.rated(number, intent.level), change, order.id

@@ -9,6 +9,7 @@ hotline opens, so that the `hotline` command starts without them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,36 +42,44 @@ class Channels:
 
 def install(h: Hotline) -> Channels:
     from channels import app, citizens, fax, open311, sms, wechat
+    from channels.inbox import Inbox
     from channels.notices import Notices
     from channels.portal import routes as portal_routes
     from channels.portal.views import Portal
 
     cfg = load_channels_config(h.settings)
+    s = h.settings
 
-    sms_channel = sms.SmsChannel(h, cfg.sms)
+    def inbox(window_minutes: int) -> Inbox:
+        return Inbox(s, timedelta(minutes=window_minutes), sessions=h.sessions, clock=h.clock, metrics=h.metrics,
+                     intake=h.intake, orders=h.orders)
+
+    sms_channel = sms.SmsChannel(cfg.sms, s, sessions=h.sessions, clock=h.clock,
+                                 inbox=inbox(cfg.sms.follow_up_window_minutes), http=h.http)
     sms.install_routes(h, sms_channel)
     h.add_sender("sms", sms_channel)
 
-    wechat_channel = wechat.WechatChannel(h, cfg.wechat)
+    wechat_channel = wechat.WechatChannel(cfg.wechat, s, clock=h.clock, inbox=inbox(cfg.wechat.follow_up_window_minutes),
+                                          token_store=h.redis_sync)
     wechat.install_routes(h, wechat_channel)
     h.add_sender("wechat", wechat_channel)
 
-    open311_api = open311.Open311(h)
+    open311_api = open311.Open311(s, sessions=h.sessions, clock=h.clock, intake=h.intake)
     open311.install_routes(h, open311_api)
     h.share(open311.OPEN311, open311_api)  # the app API checks the same client keys
     h.add_api(app.routes, citizens.routes)
 
-    fax_channel = fax.FaxChannel(h, cfg.fax, cfg.spool_dir(h.settings))
+    fax_channel = fax.FaxChannel(cfg.fax, cfg.spool_dir(s), data_dir=s.data_dir, clock=h.clock, intake=h.intake)
     fax.install(h, fax_channel)
 
-    portal = Portal(h, cfg.portal)
+    portal = Portal(cfg.portal, s, sessions=h.sessions, clock=h.clock, intake=h.intake, orders=h.orders)
     portal_routes.install(h, portal)
 
     h.add_link(Link("/portal/", "网上诉求：提交、查询、评价", "Citizens' portal: submit, look up, rate", "citizens", 10))
     h.add_link(Link("/open311/v2/services.json", "Open311 GeoReport v2 服务目录", "Open311 GeoReport v2 service list",
                     "apps", 40))
 
-    notices = Notices(h, sms=sms_channel.can_send, wechat=wechat_channel.can_send)
+    notices = Notices(s, h.outbox.nudge, sms=sms_channel.can_send, wechat=wechat_channel.can_send)
     h.add_on_created(notices.on_created, when=notices.may_acknowledge)
     h.add_effect(notices.on_change)
     return Channels(cfg, sms_channel, wechat_channel, open311_api, fax_channel, portal, notices)

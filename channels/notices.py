@@ -22,7 +22,9 @@ from hotline.storage.models import CitizenIdentity, WorkOrder
 from hotline.workorders import Change
 
 if TYPE_CHECKING:
-    from hotline.ports import Hotline
+    from collections.abc import Awaitable, Callable
+
+    from hotline.settings import Settings
 
 INLINE_ACK = {Channel.SMS.value, Channel.WECHAT.value}
 
@@ -34,8 +36,9 @@ class Route:
 
 
 class Notices:
-    def __init__(self, h: Hotline, *, sms: bool, wechat: bool) -> None:
-        self.h = h
+    def __init__(self, settings: Settings, nudge: Callable[[], Awaitable[None]], *, sms: bool, wechat: bool) -> None:
+        self.settings = settings
+        self.nudge = nudge  # wakes the outbox's senders once the change is committed
         self.sms = sms
         self.wechat = wechat
 
@@ -55,7 +58,7 @@ class Notices:
         if ev.kind == "registered" and o.channel not in INLINE_ACK:  # a call's draft, now 受理
             await self._notify(change, "accepted", texts.accepted(self._name, o.number))
         elif ev.kind == "dispatched":
-            dept = self.h.settings.department(str(ev.data.get("lead")))
+            dept = self.settings.department(str(ev.data.get("lead")))
             await self._notify(change, "dispatched",
                                texts.dispatched(self._name, o.number, dept.name if dept else "承办单位"))
         elif (ev.kind == "replied" and ev.to_status is Status.REPLIED) or ev.kind == "resolved_directly":
@@ -65,7 +68,7 @@ class Notices:
 
     @property
     def _name(self) -> str:
-        return self.h.settings.hotline.name
+        return self.settings.hotline.name
 
     async def route(self, change: Change) -> Route | None:
         o: WorkOrder = change.order
@@ -89,4 +92,4 @@ class Notices:
         enqueue(change.session, kind=route.kind, target=route.target, event=event,
                 payload={"number": o.number, "text": text}, now=change.now, work_order_id=o.id)
         # Deliver soon after the commit (here, or by the rq workers), not at the next poll.
-        change.after_commit.append(self.h.outbox.nudge)
+        change.after_commit.append(self.nudge)

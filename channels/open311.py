@@ -20,7 +20,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -37,7 +36,10 @@ from hotline.settings import Settings
 from hotline.storage.models import Attachment, OrderEvent, WorkOrder
 
 if TYPE_CHECKING:
+    from hotline.clock import Clock
+    from hotline.intake import Intake
     from hotline.ports import Hotline
+    from hotline.storage.engine import SessionFactory
 
 log = logging.getLogger(__name__)
 BASE = "/open311/v2"
@@ -98,14 +100,11 @@ def error(fmt: str, status: int, description: str) -> web.Response:
 # ---------------------------------------------------------------- the API
 
 class Open311:
-    def __init__(self, h: Hotline) -> None:
-        self.h = h
-        self.keys = h.settings.open311.api_keys
-        self.tz = ZoneInfo(h.settings.hotline.timezone)
-
-    @property
-    def settings(self) -> Settings:
-        return self.h.settings
+    def __init__(self, settings: Settings, *, sessions: SessionFactory, clock: Clock, intake: Intake) -> None:
+        self.settings = settings
+        self.sessions, self.clock, self.intake = sessions, clock, intake
+        self.keys = settings.open311.api_keys
+        self.tz = settings.tz
 
     def _check_jurisdiction(self, params: Any) -> None:
         wanted = params.get("jurisdiction_id")
@@ -183,7 +182,7 @@ class Open311:
         attachments = (files.remote(media, kind="photo", content_type="image/jpeg", filename="media_url"),) \
             if media.startswith(("https://", "http://")) and len(media) <= 1000 else ()
         external = f"open311:{key}:{idempotency_key}" if idempotency_key else f"open311:{uuid.uuid4()}"
-        contact = Contact(channel=Channel.APP, external_id=external[:200], received_at=self.h.clock(),
+        contact = Contact(channel=Channel.APP, external_id=external[:200], received_at=self.clock(),
                           text=description or leaves[code].name, sender=identities[0] if identities else None,
                           other_identities=tuple(identities[1:]), sender_name=name,
                           title=f"{leaves[code].name}：{description[:30]}" if description else leaves[code].name,
@@ -191,7 +190,7 @@ class Open311:
                           confidential=confidential, attachments=attachments,
                           raw={"open311": {k: params.get(k) for k in ("service_code", "device_id", "account_id")
                                            if params.get(k)}, "api_key": key})
-        result = await self.h.intake.receive(contact)
+        result = await self.intake.receive(contact)
         return [{"service_request_id": result.number, "service_notice": "已受理，请留意短信通知",
                  "account_id": params.get("account_id") or None}]
 
@@ -202,7 +201,7 @@ class Open311:
         if ids:  # "overrides all other parameters", as the spec says
             q = q.where(WorkOrder.number.in_(ids[:MAX_RESULTS]))
         else:
-            now = self.h.clock()
+            now = self.clock()
             start, end = _when(params.get("start_date"), "start_date"), _when(params.get("end_date"), "end_date")
             if start is None and end is None:
                 start = now - DEFAULT_SPAN
@@ -221,7 +220,7 @@ class Open311:
                 q = q.where(WorkOrder.status.not_in(closed))
             elif statuses == {"closed"}:
                 q = q.where(WorkOrder.status.in_(closed))
-        async with self.h.sessions() as session:
+        async with self.sessions() as session:
             orders = list((await session.execute(q.order_by(WorkOrder.id.desc()).limit(MAX_RESULTS))).scalars())
             ids_ = [o.id for o in orders]
             events: dict[int, list[OrderEvent]] = {i: [] for i in ids_}

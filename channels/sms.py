@@ -19,7 +19,6 @@ same number. Outbound notices leave through the outbox via the Twilio REST clien
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -48,7 +47,10 @@ from hotline.storage.queries import insert_for
 from hotline.web.context import HOTLINE
 
 if TYPE_CHECKING:
+    from hotline.clock import Clock
     from hotline.ports import Hotline
+    from hotline.settings import Settings
+    from hotline.storage.engine import SessionFactory
 
 log = logging.getLogger(__name__)
 MAX_FORM = 64 * 1024
@@ -61,16 +63,19 @@ UNSUBSCRIBED = 21610
 class SmsChannel:
     """verify → parse → (intake) → acknowledge; and `send` for later notices."""
 
-    def __init__(self, h: Hotline, cfg: SmsConfig) -> None:
-        self.h = h
+    def __init__(self, cfg: SmsConfig, settings: Settings, *, sessions: SessionFactory, clock: Clock, inbox: Inbox,
+                 http: aiohttp.ClientSession) -> None:
         self.cfg = cfg
-        tw = h.settings.twilio
+        self.settings = settings
+        self.sessions, self.clock, self.inbox = sessions, clock, inbox
+        self._http = http
+        tw = settings.twilio
         self.validator = RequestValidator(tw.auth_token) if tw.auth_token else None
-        self.inbox = Inbox(h, timedelta(minutes=cfg.follow_up_window_minutes))
+        self._twilio: Client | None = None
 
     @property
     def can_send(self) -> bool:
-        tw = self.h.settings.twilio
+        tw = self.settings.twilio
         return bool(tw.account_sid and tw.auth_token and tw.from_number)
 
     # ------------------------------------------------------------ inbound
@@ -79,7 +84,7 @@ class SmsChannel:
             raise ChannelNotConfigured("短信渠道未配置（HOTLINE_TWILIO_AUTH_TOKEN）")
         form = await read_form(request, MAX_FORM)
         signature = request.headers.get("X-Twilio-Signature", "")
-        url = external_url(request, self.h.settings.http.public_url)
+        url = external_url(request, self.settings.http.public_url)
         if not signature or not self.validator.validate(url, form, signature):
             log.warning("sms: bad X-Twilio-Signature from %s for %s", request.remote, url)
             raise ChannelAuthError("X-Twilio-Signature 校验失败")
@@ -103,7 +108,7 @@ class SmsChannel:
                 media.append(files.remote(url, kind="photo" if ctype.startswith("image/") else "document",
                                           content_type=ctype[:100], filename=f"mms-{sid}-{i}"))
         raw = {k: form.get(k) for k in ("MessageSid", "From", "To", "NumMedia", "OptOutType") if form.get(k)}
-        return Inbound(Channel.SMS, sid, sender, self.h.clock(), body, tuple(media), raw=raw)
+        return Inbound(Channel.SMS, sid, sender, self.clock(), body, tuple(media), raw=raw)
 
     async def receive(self, msg: Inbound, opt_out_type: str | None) -> Answer:
         intent = classify(msg.text)
@@ -123,9 +128,9 @@ class SmsChannel:
             await session.execute(insert_for(session, SmsOptOut).values(
                 phone=phone, keyword=msg.text.strip()[:32] or "STOP", opted_out_at=now)
                 .on_conflict_do_nothing(index_elements=["phone"]))
-            return texts.opted_out(self.h.settings.hotline.name), None, None
+            return texts.opted_out(self.settings.hotline.name), None, None
         await session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
-        return texts.opted_in(self.h.settings.hotline.name), None, None
+        return texts.opted_in(self.settings.hotline.name), None, None
 
     @staticmethod
     def acknowledge(answer: Answer) -> web.Response:
@@ -137,9 +142,9 @@ class SmsChannel:
         sid, status = form.get("MessageSid") or "", (form.get("MessageStatus") or form.get("SmsStatus") or "")
         if not sid or not status:
             raise BadPayload("缺少 MessageSid 或 MessageStatus")
-        async with self.h.sessions() as session, session.begin():
+        async with self.sessions() as session, session.begin():
             res = await session.execute(update(SmsMessage).where(SmsMessage.message_sid == sid).values(
-                status=status[:32], error_code=(form.get("ErrorCode") or None), updated_at=self.h.clock()))
+                status=status[:32], error_code=(form.get("ErrorCode") or None), updated_at=self.clock()))
         if not res.rowcount:  # type: ignore[attr-defined]
             log.info("sms: status %s for unknown message %s", status, sid)
         elif status in ("failed", "undelivered"):
@@ -147,21 +152,22 @@ class SmsChannel:
 
     # ------------------------------------------------------------ outbound (outbox sender)
     def _client(self) -> Client:
-        tw = self.h.settings.twilio
-        # No pooled session: a short-lived one per message, so nothing outlives the send.
-        client = Client(tw.account_sid, tw.auth_token,
-                        http_client=AsyncTwilioHttpClient(pool_connections=False, timeout=15))
-        if tw.api_base:
-            client.api.base_url = tw.api_base.rstrip("/")
-        return client
+        if self._twilio is None:
+            tw = self.settings.twilio
+            http_client = AsyncTwilioHttpClient(pool_connections=False, timeout=15)
+            http_client.session = self._http  # the root's HTTP client, closed by the root
+            self._twilio = Client(tw.account_sid, tw.auth_token, http_client=http_client)
+            if tw.api_base:
+                self._twilio.api.base_url = tw.api_base.rstrip("/")
+        return self._twilio
 
     async def send(self, message: OutboxMessage) -> None:
         if not self.can_send:
             raise DeliveryFailed("Twilio is not configured (HOTLINE_TWILIO_ACCOUNT_SID/AUTH_TOKEN/FROM)",
                                  retry_after=600)
         phone = normalise_phone(message.target) or message.target
-        now = self.h.clock()
-        async with self.h.sessions() as session:
+        now = self.clock()
+        async with self.sessions() as session:
             done = (await session.execute(select(SmsMessage.message_sid).where(
                 SmsMessage.delivery_id == message.delivery_id))).first()
             opted_out = await session.get(SmsOptOut, phone)
@@ -170,15 +176,15 @@ class SmsChannel:
         if opted_out is not None:
             await self._record(message, phone, None, "skipped_opt_out", now)
             return
-        public = self.h.settings.http.public_url
-        tw = self.h.settings.twilio
+        public = self.settings.http.public_url
+        tw = self.settings.twilio
         try:
             sent = await self._client().messages.create_async(
                 to=to_e164(phone), from_=tw.from_number, body=str(message.payload.get("text", "")),
                 status_callback=public.rstrip("/") + STATUS_PATH if public else None)
         except TwilioRestException as exc:
             if exc.code == UNSUBSCRIBED:
-                async with self.h.sessions() as session, session.begin():
+                async with self.sessions() as session, session.begin():
                     await session.execute(insert_for(session, SmsOptOut).values(
                         phone=phone, keyword="twilio:21610", opted_out_at=now)
                         .on_conflict_do_nothing(index_elements=["phone"]))
@@ -189,7 +195,7 @@ class SmsChannel:
         await self._record(message, phone, sent.sid, sent.status or "queued", now)
 
     async def _record(self, message: OutboxMessage, phone: str, sid: str | None, status: str, now: object) -> None:
-        async with self.h.sessions() as session, session.begin():
+        async with self.sessions() as session, session.begin():
             await session.execute(insert_for(session, SmsMessage).values(
                 delivery_id=message.delivery_id, message_sid=sid, to=phone, status=str(status)[:32],
                 created_at=now, updated_at=now).on_conflict_do_nothing(index_elements=["delivery_id"]))

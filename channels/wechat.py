@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -49,7 +48,11 @@ from hotline.outbox import DeliveryFailed
 from hotline.storage.models import OutboxMessage
 
 if TYPE_CHECKING:
+    from redis import Redis as SyncRedis
+
+    from hotline.clock import Clock
     from hotline.ports import Hotline
+    from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
 PATH = "/channels/wechat"
@@ -83,20 +86,24 @@ class _ApiClient(WeChatClient):
 
 
 class WechatChannel:
-    def __init__(self, h: Hotline, cfg: WechatConfig) -> None:
-        self.h = h
+    def __init__(self, cfg: WechatConfig, settings: Settings, *, clock: Clock, inbox: Inbox,
+                 token_store: SyncRedis | None) -> None:
         self.cfg = cfg
-        w = h.settings.wechat
+        self.settings = settings
+        self.clock, self.inbox = clock, inbox
+        # With Redis the access token is shared by every web node and worker: fetching a
+        # token elsewhere would otherwise invalidate ours.
+        self._token_store = token_store
+        w = settings.wechat
         self.token = w.token
         self.crypto = WeChatCrypto(w.token, w.aes_key, w.appid) if (w.token and w.aes_key and w.appid) else None
-        self.inbox = Inbox(h, timedelta(minutes=cfg.follow_up_window_minutes))
         self._client: _ApiClient | None = None
         self._client_lock = threading.Lock()
         self._send_lock = asyncio.Lock()
 
     @property
     def can_send(self) -> bool:
-        w = self.h.settings.wechat
+        w = self.settings.wechat
         return bool(w.appid and w.secret)
 
     # ------------------------------------------------------------ verify
@@ -110,7 +117,7 @@ class WechatChannel:
         except InvalidSignatureException:
             log.warning("wechat: bad signature from %s", request.remote)
             raise ChannelAuthError("微信签名校验失败") from None
-        if not ts.isdigit() or abs(int(ts) - self.h.clock().timestamp()) > MAX_CLOCK_SKEW:
+        if not ts.isdigit() or abs(int(ts) - self.clock().timestamp()) > MAX_CLOCK_SKEW:
             raise ChannelAuthError("timestamp 过期或无效（重放的请求）", code="stale_timestamp")
 
     def server_check(self, request: web.Request) -> str:
@@ -154,11 +161,11 @@ class WechatChannel:
     def _inbound(self, msg: Any, text: str, **kw: Any) -> Inbound:
         external = str(msg.id) if msg.id else f"{msg.source}:{msg.time}:{msg.type}"
         raw = {"MsgType": msg.type, "MsgId": str(msg.id or ""), "CreateTime": msg.time}
-        return Inbound(Channel.WECHAT, external, Identity(WECHAT, msg.source), self.h.clock(), text, raw=raw, **kw)
+        return Inbound(Channel.WECHAT, external, Identity(WECHAT, msg.source), self.clock(), text, raw=raw, **kw)
 
     async def receive(self, msg: Any) -> Answer | None:
         """None: nothing to say (WeChat then wants the plain answer "success")."""
-        name = self.h.settings.hotline.name
+        name = self.settings.hotline.name
         kind = msg.type
         if kind == "text":
             intent = classify(msg.content or "")
@@ -206,23 +213,19 @@ class WechatChannel:
         if encrypted:
             assert self.crypto is not None
             xml = self.crypto.encrypt_message(xml, request.query.get("nonce", ""),
-                                              str(int(self.h.clock().timestamp())))
+                                              str(int(self.clock().timestamp())))
         return web.Response(text=xml, content_type="application/xml", charset="utf-8")
 
     # ------------------------------------------------------------ outbound (outbox sender)
     def _api(self) -> _ApiClient:
         with self._client_lock:
             if self._client is None:
-                w = self.h.settings.wechat
+                w = self.settings.wechat
                 storage = None
-                if self.h.settings.redis.url:
-                    import redis
+                if self._token_store is not None:
                     from wechatpy.session.redisstorage import RedisStorage
 
-                    # Shared by every web node and worker: fetching a token elsewhere
-                    # would otherwise invalidate ours.
-                    storage = RedisStorage(redis.Redis.from_url(self.h.settings.redis.url),
-                                           prefix="hotline:wechat")
+                    storage = RedisStorage(self._token_store, prefix="hotline:wechat")
                 base = (w.api_base or "https://api.weixin.qq.com/cgi-bin/").rstrip("/") + "/"
                 assert w.appid and w.secret
                 self._client = _ApiClient(w.appid, w.secret, base, storage)

@@ -45,10 +45,9 @@ def add_commands(sub: Subcommands, cli: Cli) -> None:
 
 
 async def cmd_worker(cli: Cli, args: argparse.Namespace) -> int:
-    from redis import Redis
-    from redis.exceptions import RedisError
+    from redis.connection import parse_url
 
-    from dispatch.worker import run_worker
+    from dispatch.worker import run_worker, unreachable
 
     s = cli.settings()
     if not s.redis.url:
@@ -57,11 +56,12 @@ async def cmd_worker(cli: Cli, args: argparse.Namespace) -> int:
     if args.metrics_port is not None and not 0 < args.metrics_port < 65536:
         raise Fail(f"--metrics-port {args.metrics_port} is not a port number")
     try:
-        Redis.from_url(s.redis.url, socket_connect_timeout=3).ping()
-    except (RedisError, ValueError) as exc:
-        raise Fail(f"cannot reach Redis at {s.redis.url.split('@')[-1]}: {exc} (check HOTLINE_REDIS_URL)") from None
+        parse_url(s.redis.url)  # a malformed URL is told here; an unreachable Redis when the worker starts
+    except ValueError as exc:
+        raise unreachable(s.redis.url, exc) from None
     # rq's worker loop is synchronous and wants the main thread (signals, job timeouts).
-    run_worker(s, cli.open_hotline, burst=args.burst, name=args.name, timers=not args.no_timers, metrics_port=args.metrics_port)
+    run_worker(s, cli.open_hotline, burst=args.burst, name=args.name, timers=not args.no_timers,
+               metrics_port=args.metrics_port)
     return 0
 
 

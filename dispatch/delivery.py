@@ -15,22 +15,26 @@ failing outright (e.g. the database unreachable while recording), and its failur
 callback gives the lease back early.
 
 Job functions are importable and take ids; they run on the worker's event loop (see
-`dispatch.worker`), bound here with `bind`.
+`dispatch.worker`): the worker shell works its queue inside `jobs_run_on(runtime)`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from redis import Redis
 from rq import Callback, Queue, Retry
 
 from hotline.outbox import Outbox
 
 if TYPE_CHECKING:
+    from redis import Redis
+    from redis.asyncio import Redis as AsyncRedis
+
     from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)
@@ -38,7 +42,7 @@ NUDGE_KEY = "hotline:outbox:nudge"
 T = TypeVar("T")
 
 
-def redis_nudger(redis: Any) -> Callable[[], Awaitable[None]]:
+def redis_nudger(redis: AsyncRedis) -> Callable[[], Awaitable[None]]:
     """Wake one idle pump at once (they also poll, so a lost nudge costs one interval)."""
     async def nudge() -> None:
         pipe = redis.pipeline()
@@ -56,19 +60,26 @@ class Runtime(Protocol):
     def call(self, fn: Callable[[Hotline], Awaitable[T]], timeout: float | None = None) -> T: ...
 
 
-_runtime: Runtime | None = None
+# rq calls jobs by name, so a job finds its worker's runtime here: set for the time a
+# worker (or a test) works the queue, by `jobs_run_on`, and unset again after it.
+_RUNTIME: ContextVar[Runtime] = ContextVar("hotline_outbox_runtime")
 
 
-def bind(runtime: Runtime | None) -> None:
-    """Set by `hotline worker` before it takes jobs (and by tests)."""
-    global _runtime
-    _runtime = runtime
+@contextlib.contextmanager
+def jobs_run_on(runtime: Runtime) -> Iterator[None]:
+    """Outbox jobs run in this block (the worker shell's `work`) use `runtime`."""
+    token = _RUNTIME.set(runtime)
+    try:
+        yield
+    finally:
+        _RUNTIME.reset(token)
 
 
 def _current() -> Runtime:
-    if _runtime is None:
-        raise RuntimeError("outbox jobs run inside `hotline worker` (dispatch.delivery.bind was not called)")
-    return _runtime
+    try:
+        return _RUNTIME.get()
+    except LookupError:
+        raise RuntimeError("outbox jobs run inside `hotline worker` (dispatch.delivery.jobs_run_on)") from None
 
 
 def deliver(leases: list[tuple[int, int]]) -> list[str]:
@@ -106,7 +117,7 @@ class Pump:
     """Claims due outbox messages and hands each to an rq job, keeping the queue short:
     a message waiting in Redis longer than its lease would be claimed (and sent) twice."""
 
-    def __init__(self, outbox: Outbox, queue: Queue, *, redis: Any, max_queued: int, batch: int,
+    def __init__(self, outbox: Outbox, queue: Queue, *, redis: AsyncRedis, max_queued: int, batch: int,
                  poll_seconds: float, job_timeout: float) -> None:
         self.outbox = outbox
         self.queue = queue
@@ -160,6 +171,6 @@ class Pump:
                 await asyncio.sleep(self.poll_seconds)
 
 
-def make_queue(redis_url: str, name: str) -> Queue:
-    """The rq queue, on its own (synchronous) connection, as rq wants it."""
-    return Queue(name, connection=Redis.from_url(redis_url))
+def make_queue(redis: Redis, name: str) -> Queue:
+    """The rq queue on the root's synchronous client (rq's connection is synchronous)."""
+    return Queue(name, connection=redis)

@@ -41,7 +41,7 @@ def install(h: Hotline) -> DispatchService:
     h.outbox.policy = RetryPolicy(lease_seconds=d.lease_seconds, max_attempts=d.max_attempts,
                                   base_delay_seconds=d.base_delay_seconds, max_delay_seconds=d.max_delay_seconds,
                                   send_timeout_seconds=d.timeout_seconds)
-    webhooks = WebhookSender(lambda: h.settings, h.clock, timeout=d.timeout_seconds)
+    webhooks = WebhookSender(lambda: h.settings, h.clock, h.http, timeout=d.timeout_seconds)
     h.add_sender(KIND, webhooks)
 
     def count(message: OutboxMessage, result: str) -> None:
@@ -75,8 +75,6 @@ def install(h: Hotline) -> DispatchService:
     h.add_routes(department_page.install)
     h.add_link(Link("/department", "承办单位办理页面", "Department page (for offices without a system)",
                     "departments", 20))
-
-    h.add_closer(webhooks.close)
 
     if h.redis is not None:
         # `hotline worker` delivers and ticks; this process only wakes the workers.

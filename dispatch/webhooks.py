@@ -29,7 +29,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from typing import Any
 
 import aiohttp
 
@@ -73,24 +72,14 @@ def _retry_after(value: str | None) -> float | None:
 
 
 class WebhookSender:
-    """The outbox strategy for department webhooks. One HTTP session per event loop."""
+    """The outbox strategy for department webhooks, on the process's HTTP client."""
 
-    def __init__(self, settings_of: Callable[[], Settings], clock: Clock, *, timeout: float = 10.0) -> None:
+    def __init__(self, settings_of: Callable[[], Settings], clock: Clock, http: aiohttp.ClientSession, *,
+                 timeout: float = 10.0) -> None:
         self._settings_of = settings_of
         self._clock = clock
+        self._http = http
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout, headers={"User-Agent": USER_AGENT},
-                                                  connector=aiohttp.TCPConnector(limit=100))
-        return self._session
-
-    async def close(self, *_: Any) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
 
     async def send(self, message: OutboxMessage) -> None:
         dept = self._settings_of().department(message.target)
@@ -100,12 +89,13 @@ class WebhookSender:
                                  retryable=False)
         body = body_of(message)
         ts = str(int(self._clock().timestamp()))
-        headers = {"Content-Type": "application/json; charset=utf-8", "X-Hotline-Event": message.event,
+        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
+                   "X-Hotline-Event": message.event,
                    "X-Hotline-Delivery": message.delivery_id, "X-Hotline-Timestamp": ts,
                    "X-Hotline-Signature": sign(dept.webhook.secret, ts, body)}
         try:
-            async with self._http().post(dept.webhook.url, data=body, headers=headers,
-                                         allow_redirects=False) as resp:
+            async with self._http.post(dept.webhook.url, data=body, headers=headers, timeout=self._timeout,
+                                       allow_redirects=False) as resp:
                 await resp.content.read(4096)  # drain a little, keep the connection reusable
                 status = resp.status
                 retry_after = _retry_after(resp.headers.get("Retry-After"))

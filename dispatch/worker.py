@@ -17,9 +17,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from prometheus_client import CollectorRegistry
+from redis.exceptions import RedisError
+from rq import Queue
 
 from dispatch import delivery
 from dispatch.service import DispatchService
+from hotline.cli_support import Fail
 from hotline.settings import Settings
 from hotline.tasks import supervised
 
@@ -70,10 +73,15 @@ class WorkerRuntime:
         self._stop = asyncio.Event()
         async with self.open_hotline(self.settings) as h:
             self._hotline = h
+            assert h.redis is not None and h.redis_sync is not None, "the worker needs HOTLINE_REDIS_URL"
+            try:
+                await asyncio.to_thread(h.redis_sync.ping)
+            except RedisError as exc:
+                raise unreachable(self.settings.redis.url or "", exc) from None
             svc = h.module(DispatchService)
             loops: dict[str, Callable[[], Awaitable[None]]] = {}
             d = svc.config.delivery
-            self.pumper = delivery.Pump(h.outbox, delivery.make_queue(self.settings.redis.url or "", d.queue),
+            self.pumper = delivery.Pump(h.outbox, delivery.make_queue(h.redis_sync, d.queue),
                                         redis=h.redis, max_queued=d.max_queued, batch=d.batch,
                                         poll_seconds=d.poll_seconds, job_timeout=d.lease_seconds)
             if self.pump:
@@ -118,25 +126,23 @@ def run_worker(settings: Settings, open_hotline: OpenHotline, *, burst: bool = F
 
     runtime = WorkerRuntime(settings, open_hotline, timers=timers and not burst, pump=not burst)
     runtime.start()
-    delivery.bind(runtime)
     try:
         if metrics_port is not None:
             from prometheus_client import start_http_server
 
             start_http_server(metrics_port, registry=runtime.call(_registry))
-        queue_name = runtime.call(_queue_name)
-        queue = delivery.make_queue(settings.redis.url or "", queue_name)
+        queue = runtime.call(_queue)
         worker = SimpleWorker([queue], connection=queue.connection, name=name)
-        log.info("worker %s: queue %s, timers %s", worker.name, queue_name, "on" if timers else "off")
-        if not burst:
-            return bool(worker.work(logging_level="WARNING"))
-        # --burst: deliver what is due now, then exit (cron jobs, tests).
-        worked = False
-        while runtime.pump_once() != 0:  # some claimed, or the queue full: work it, then look again
-            worked |= bool(worker.work(burst=True, logging_level="WARNING"))
-        return worked
+        log.info("worker %s: queue %s, timers %s", worker.name, queue.name, "on" if timers else "off")
+        with delivery.jobs_run_on(runtime):
+            if not burst:
+                return bool(worker.work(logging_level="WARNING"))
+            # --burst: deliver what is due now, then exit (cron jobs, tests).
+            worked = False
+            while runtime.pump_once() != 0:  # some claimed, or the queue full: work it, then look again
+                worked |= bool(worker.work(burst=True, logging_level="WARNING"))
+            return worked
     finally:
-        delivery.bind(None)
         with contextlib.suppress(Exception):
             runtime.stop()
 
@@ -145,5 +151,11 @@ async def _registry(h: Running) -> CollectorRegistry:
     return h.metrics.registry
 
 
-async def _queue_name(h: Running) -> str:
-    return h.module(DispatchService).config.delivery.queue
+async def _queue(h: Running) -> Queue:
+    """The rq queue, on the root's synchronous Redis client (shared with the pump's thread)."""
+    assert h.redis_sync is not None
+    return delivery.make_queue(h.redis_sync, h.module(DispatchService).config.delivery.queue)
+
+
+def unreachable(url: str, exc: BaseException) -> Fail:
+    return Fail(f"cannot reach Redis at {url.split('@')[-1]}: {exc} (check HOTLINE_REDIS_URL)")

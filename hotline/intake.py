@@ -85,7 +85,7 @@ class Intake:
         # optional cheap test of whether it can apply to a contact at all: when none can, a
         # new order needs no transaction of its own on PostgreSQL.
         self.on_created: list[OnCreated] = []
-        self._tz = settings.work_calendar().tz
+        self._tz = settings.tz
 
     # ------------------------------------------------------------ public
     def add_on_created(self, effect: Effect, when: Callable[[Contact], bool] | None = None) -> None:

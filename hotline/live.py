@@ -11,7 +11,10 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 CHANNEL = "hotline:live"
@@ -47,7 +50,7 @@ class LiveBus:
 
 
 class RedisLiveBus(LiveBus):
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Redis) -> None:
         super().__init__()
         self._redis = redis
 

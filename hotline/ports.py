@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    import aiohttp
     from aiohttp import web
+    from redis import Redis as SyncRedis
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -66,7 +68,9 @@ class Hotline:
     outbox: Outbox
     calendar: WorkCalendar  # dispatch's: moves there with the SLA rules
     sla: SlaRules
-    redis: Redis | None = None  # the asyncio client, when HOTLINE_REDIS_URL is set
+    http: aiohttp.ClientSession  # the process's one HTTP client: webhooks, vendor APIs
+    redis: Redis | None = None  # HOTLINE_REDIS_URL set: the asyncio client ...
+    redis_sync: SyncRedis | None = None  # ... and the synchronous one that rq and wechatpy's token store need
     demo: bool = False  # `serve --demo`: the PBX simulator and sample data
     # What the modules register (read by the web shell and the root).
     api_tables: list[ApiRoutes] = field(default_factory=list)

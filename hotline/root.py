@@ -79,6 +79,33 @@ async def _publish_change(h: Running, o: OrderFacts, event: Event) -> None:
 
 
 @contextlib.asynccontextmanager
+async def _clients(settings: Settings) -> AsyncIterator[tuple[Any, Any, Any, Any]]:
+    """The process's network clients, each built once here and closed here, last."""
+    import aiohttp
+
+    from hotline.storage.engine import create_engine
+
+    async with contextlib.AsyncExitStack() as stack:
+        engine = create_engine(settings.database_url, pool_size=settings.database.pool_size,
+                               echo=settings.database.echo, schema=settings.database.schema_)
+        stack.push_async_callback(engine.dispose)
+        # One HTTP client for webhooks and vendor APIs: connections are pooled across them.
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+        stack.push_async_callback(http.close)
+        redis = redis_sync = None
+        if settings.redis.url:
+            import redis as sync_redis
+            import redis.asyncio as aioredis
+
+            redis = aioredis.from_url(settings.redis.url)
+            stack.push_async_callback(redis.aclose)
+            # rq and wechatpy's token store are synchronous; a connect gives up after 3 s.
+            redis_sync = sync_redis.Redis.from_url(settings.redis.url, socket_connect_timeout=3)
+            stack.callback(redis_sync.close)
+        yield engine, http, redis, redis_sync
+
+
+@contextlib.asynccontextmanager
 async def open_hotline(settings: Settings, *, clock: Clock = utc_now, modules: Sequence[Module[Any]] = MODULES,
                        demo: bool = False) -> AsyncIterator[Running]:
     # The core's services are imported here, when a hotline opens: the `hotline` command
@@ -89,17 +116,10 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, modules: S
     from hotline.metrics import Metrics
     from hotline.outbox import Outbox
     from hotline.settings import ensure_secret_key
-    from hotline.storage.engine import create_engine, session_factory
+    from hotline.storage.engine import session_factory
     from hotline.workorders import WorkOrderService
 
-    engine = create_engine(settings.database_url, pool_size=settings.database.pool_size,
-                           echo=settings.database.echo, schema=settings.database.schema_)
-    redis = None
-    if settings.redis.url:
-        import redis.asyncio as aioredis
-
-        redis = aioredis.from_url(settings.redis.url)
-    try:
+    async with _clients(settings) as (engine, http, redis, redis_sync):
         sessions = session_factory(engine)
         metrics = Metrics()
         live: LiveBus = RedisLiveBus(redis) if redis is not None else LiveBus()
@@ -110,7 +130,7 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, modules: S
             auth=Auth(sessions, ensure_secret_key(settings), settings.security.session_hours),
             orders=orders, intake=Intake(settings, engine, sessions, clock, orders, metrics),
             outbox=Outbox(sessions, clock), calendar=settings.work_calendar(), sla=settings.sla_rules(),
-            redis=redis, demo=demo,
+            http=http, redis=redis, redis_sync=redis_sync, demo=demo,
         )
         orders.on_committed.append(lambda order, event: _publish_change(h, order, event))
         h.add_task("live", live.run)
@@ -125,7 +145,3 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, modules: S
                     await close()
                 except Exception:  # closing one must not keep the others open
                     log.exception("closing %r failed", close)
-    finally:
-        if redis is not None:
-            await redis.aclose()
-        await engine.dispose()

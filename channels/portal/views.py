@@ -40,7 +40,11 @@ from hotline.web.context import LANG_COOKIE, lang_of
 from hotline.web.serialize import status_name
 
 if TYPE_CHECKING:
-    from hotline.ports import Hotline
+    from hotline.clock import Clock
+    from hotline.intake import Intake
+    from hotline.settings import Settings
+    from hotline.storage.engine import SessionFactory
+    from hotline.workorders import WorkOrderService
 
 HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "hotline_portal_csrf"
@@ -56,12 +60,14 @@ class Submission:
 
 
 class Portal:
-    def __init__(self, h: Hotline, cfg: PortalConfig) -> None:
-        self.h = h
+    def __init__(self, cfg: PortalConfig, settings: Settings, *, sessions: SessionFactory, clock: Clock,
+                 intake: Intake, orders: WorkOrderService) -> None:
+        self.settings = settings
+        self.sessions, self.clock, self.intake, self.orders = sessions, clock, intake, orders
         self.cfg = cfg
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                       autoescape=jinja2.select_autoescape(["html"]), enable_async=False)
-        self.secret = ensure_secret_key(h.settings).encode()
+        self.secret = ensure_secret_key(settings).encode()
         self.submit_limit = RateLimiter(cfg.submissions_per_client, cfg.window_seconds)
         self.lookup_limit = RateLimiter(cfg.lookups_per_client, cfg.window_seconds)
 
@@ -72,7 +78,7 @@ class Portal:
     def page(self, request: web.Request, template: str, *, status: int = 200, **ctx: Any) -> web.Response:
         lang = lang_of(request)
         token = self._csrf_for(request)
-        s = self.h.settings
+        s = self.settings
         html = self.env.get_template(template).render(
             lang=lang, t=self._words(lang), csrf=token, hotline_name=s.hotline.name_en if lang == "en" else s.hotline.name,
             hotline_number=s.hotline.number, lang_href=self._lang_href(request, str(ctx.get("tab", "submit")), lang), **ctx)
@@ -97,7 +103,7 @@ class Portal:
 
     def _form_ctx(self, request: web.Request, form: dict[str, str] | None = None) -> dict[str, Any]:
         lang = lang_of(request)
-        s = self.h.settings
+        s = self.settings
         towns = [d for d in s.departments if d.level == "town"]
         villages = [d for d in s.departments if d.level == "village"]
         t = self._words(lang)
@@ -164,7 +170,7 @@ class Portal:
 
     def validate(self, sub: Submission, lang: str) -> None:
         t = self._words(lang)
-        s = self.h.settings
+        s = self.settings
         f = sub.fields
         text = f.get("text", "").strip()
         if not text or len(text) > self.cfg.max_text_chars:
@@ -181,13 +187,12 @@ class Portal:
                 sub.errors.append(t["err_photo_type"].format(name=name))
 
     async def submit(self, request: web.Request, sub: Submission) -> str:
-        h = self.h
         f = sub.fields
-        now = h.clock()
+        now = self.clock()
         attachments: list[AttachmentIn] = []
         for name, data in sub.photos:
             ctype = files.sniff_image(data) or "application/octet-stream"
-            attachments.append(await files.store(h.settings.data_dir, data, kind="photo", content_type=ctype,
+            attachments.append(await files.store(self.settings.data_dir, data, kind="photo", content_type=ctype,
                                                  filename=name, now=now))
         try:
             submission = str(uuid.UUID(f.get("submission_id", "")))
@@ -200,13 +205,13 @@ class Portal:
                           address=(f.get("address") or "").strip()[:300] or None,
                           confidential=f.get("confidential") == "1", attachments=tuple(attachments),
                           raw={"client": client_key(request), "user_agent": request.headers.get("User-Agent", "")[:200]})
-        result = await h.intake.receive(contact)
+        result = await self.intake.receive(contact)
         return result.number
 
     # ------------------------------------------------------------ status + rating
     async def order_view(self, request: web.Request, number: str, last4: str) -> dict[str, Any] | None:
         lang = lang_of(request)
-        async with self.h.sessions() as session:
+        async with self.sessions() as session:
             try:
                 hist = await order_history(session, number)
             except NotFound:
@@ -215,11 +220,11 @@ class Portal:
         if not last4_matches(o.contact_phone, last4):
             return None
         en = lang == "en"
-        tz = self.h.calendar.tz
+        tz = self.settings.tz
         return {"number": o.number, "status_name": status_name(o.status, lang),
-                "department": dept_name(self.h.settings, o.lead_department, lang),
+                "department": dept_name(self.settings, o.lead_department, lang),
                 "history": [{"at": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "note": n}
-                            for e, n in public_history(self.h.settings, hist.events, lang)],
+                            for e, n in public_history(self.settings, hist.events, lang)],
                 "rating": o.rating, "rating_name": SATISFACTION[o.rating][1 if en else 0] if o.rating else None,
                 "can_rate": o.status in RATEABLE and o.rating is None}
 
@@ -228,7 +233,7 @@ class Portal:
 
         async def build(session: Any, order: Any, state: wo.OrderState) -> wo.Command:
             return wo.Rate(actor, level, comment[:500])
-        await self.h.orders.execute(number, build)
+        await self.orders.execute(number, build)
 
     def levels(self, lang: str) -> list[tuple[int, str]]:
         return [(k, v[1] if lang == "en" else v[0]) for k, v in sorted(SATISFACTION.items(), reverse=True)]

@@ -179,6 +179,11 @@ class Settings(ConfigModel):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'hotline.db').as_posix()}"
 
     @property
+    def tz(self) -> ZoneInfo:
+        """The hotline's time zone: local days, working hours, what citizens read."""
+        return ZoneInfo(self.hotline.timezone)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

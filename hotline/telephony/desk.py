@@ -26,7 +26,11 @@ from hotline.telephony.config import TelephonySettings
 from hotline.telephony.models import OPEN_TASK, CallbackTask, CallRecord
 
 if TYPE_CHECKING:
-    from hotline.ports import Hotline
+    from hotline.clock import Clock
+    from hotline.intake import Intake
+    from hotline.live import LiveBus
+    from hotline.settings import Settings
+    from hotline.storage.engine import SessionFactory
 
 log = logging.getLogger(__name__)
 PHONE = re.compile(r"^\+?\d{5,20}$")
@@ -37,9 +41,11 @@ def _at(value: str | None) -> datetime | None:
 
 
 class CallDesk:
-    def __init__(self, h: Hotline, config: TelephonySettings) -> None:
-        self.h = h
+    def __init__(self, config: TelephonySettings, settings: Settings, *, sessions: SessionFactory, clock: Clock,
+                 live: LiveBus, intake: Intake) -> None:
         self.config = config
+        self.settings = settings
+        self.sessions, self.clock, self.live, self.intake = sessions, clock, live, intake
         self._agents: dict[str, int | None] = {}
 
     async def handle(self, kind: str, call: dict[str, Any]) -> None:
@@ -54,7 +60,7 @@ class CallDesk:
         if not extension:
             return None
         if self._agents.get(extension) is None:  # only hits are kept: a new agent is found next time
-            async with self.h.sessions() as session:
+            async with self.sessions() as session:
                 self._agents[extension] = (await session.execute(
                     select(User.id).where(User.extension == extension, User.active.is_(True))
                     .order_by(User.id))).scalars().first()
@@ -62,7 +68,7 @@ class CallDesk:
 
     async def identify(self, call: dict[str, Any]) -> None:
         """A caller known from earlier contacts: show the agent who it is before answering."""
-        async with self.h.sessions() as session:
+        async with self.sessions() as session:
             citizen = await find_citizen(session, [Identity("phone", call["caller"])])
             if citizen is None:
                 return
@@ -72,7 +78,7 @@ class CallDesk:
             name = (await session.execute(select(Citizen.name).where(Citizen.id == citizen))).scalar() or (
                 await session.execute(select(WorkOrder.contact_name).where(
                     WorkOrder.citizen_id == citizen, WorkOrder.contact_name.is_not(None)).limit(1))).scalar()
-        await self.h.live.publish("call", {"event": "identified", "linkedid": call["linkedid"],
+        await self.live.publish("call", {"event": "identified", "linkedid": call["linkedid"],
                                            "caller": call["caller"], "citizen_id": citizen, "name": name,
                                            "open_orders": sum(1 for r in rows if r.status in OPEN),
                                            "recent_orders": [{"number": r.number, "status": r.status,
@@ -86,18 +92,18 @@ class CallDesk:
         attachments = (AttachmentIn("recording", PurePath(recording).name, "audio/wav", 0, recording),) \
             if recording else ()
         legacy = call.get("legacy_line") if call.get("legacy_line") and \
-            self.h.settings.legacy_line(call["legacy_line"]) else None
-        line = self.h.settings.legacy_line(legacy) if legacy else None
+            self.settings.legacy_line(call["legacy_line"]) else None
+        line = self.settings.legacy_line(legacy) if legacy else None
         title = f"来电（{line.name}）" if line else "来电"
         contact = Contact(channel=Channel.PHONE, external_id=call["linkedid"], call_id=call["linkedid"],
-                          received_at=_at(call["started_at"]) or self.h.clock(), draft=True,
+                          received_at=_at(call["started_at"]) or self.clock(), draft=True,
                           sender=Identity("phone", call["caller"]), legacy_line=legacy, title=title,
                           attachments=attachments,
                           raw={k: call.get(k) for k in ("linkedid", "line", "queue", "agent_extension",
                                                         "answered_at", "wait_seconds", "direction",
                                                         "callback_task")})
-        result = await self.h.intake.receive(contact, agent_id=await self.agent_id(call.get("agent_extension")))
-        await self.h.live.publish("call", {"event": "draft_opened", "linkedid": call["linkedid"],
+        result = await self.intake.receive(contact, agent_id=await self.agent_id(call.get("agent_extension")))
+        await self.live.publish("call", {"event": "draft_opened", "linkedid": call["linkedid"],
                                            "number": result.number, "agent_extension": call.get("agent_extension"),
                                            "caller": call["caller"], "repeated": result.repeated})
 
@@ -105,11 +111,11 @@ class CallDesk:
         outcome = Outcome(call["outcome"]) if call.get("outcome") else None
         if outcome is None:
             return
-        now = self.h.clock()
+        now = self.clock()
         self._news: list[dict[str, Any]] = []  # published once committed, never before
         agent = await self.agent_id(call.get("agent_extension"))
         task_id = int(call["callback_task"]) if str(call.get("callback_task") or "").isdigit() else None
-        async with self.h.sessions() as session, session.begin():
+        async with self.sessions() as session, session.begin():
             order_id = (await session.execute(select(ContactRow.work_order_id).where(
                 ContactRow.channel == Channel.PHONE.value, ContactRow.external_id == call["linkedid"]))).scalar()
             values = dict(
@@ -134,8 +140,8 @@ class CallDesk:
             ins = insert_for(session, CallRecord).values(**values)
             await session.execute(ins.on_conflict_do_nothing(index_elements=["linkedid"]))
         for news in self._news:
-            await self.h.live.publish("callback", news)
-        await self.h.live.publish("call", {"event": "recorded", "linkedid": call["linkedid"],
+            await self.live.publish("callback", news)
+        await self.live.publish("call", {"event": "recorded", "linkedid": call["linkedid"],
                                            "outcome": outcome.value, "work_order_id": order_id})
 
     async def _missed(self, session: Any, call: dict[str, Any], outcome: Outcome, now: datetime) -> int | None:

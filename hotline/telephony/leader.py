@@ -18,10 +18,13 @@ import contextlib
 import hashlib
 import logging
 import uuid
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class NoLock:
 
 
 class RedisLock:
-    def __init__(self, redis: Any, key: str, *, ttl: float = 15.0, poll: float = 2.0) -> None:
+    def __init__(self, redis: Redis, key: str, *, ttl: float = 15.0, poll: float = 2.0) -> None:
         self.redis, self.key, self.ttl, self.poll = redis, key, ttl, poll
         self.token = uuid.uuid4().hex
 

@@ -19,13 +19,16 @@ if TYPE_CHECKING:
 
 def install(h: Hotline) -> Telephony:
     from hotline.telephony import api
+    from hotline.telephony.desk import CallDesk
     from hotline.telephony.service import TELEPHONY, Telephony
 
     config = telephony_settings(h.settings)
     if h.demo and not h.settings.ami.host:
         # The simulator's members are Local channels, like the lab the traces come from.
         config = config.model_copy(update={"agent_interface": "Local/{extension}@agents/n"})
-    telephony = Telephony(h, config)
+    desk = CallDesk(config, h.settings, sessions=h.sessions, clock=h.clock, live=h.live, intake=h.intake)
+    telephony = Telephony(config, h.settings, engine=h.engine, redis=h.redis, clock=h.clock, metrics=h.metrics,
+                          live=h.live, desk=desk)
     h.share(TELEPHONY, telephony)
     h.add_api(api.routes)
     if h.settings.ami.host or h.demo:

@@ -27,7 +27,13 @@ from hotline.telephony.link import AmiLink
 from hotline.telephony.tracker import Tracker, TrackerConfig
 
 if TYPE_CHECKING:
-    from hotline.ports import Hotline
+    from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from hotline.clock import Clock
+    from hotline.live import LiveBus
+    from hotline.metrics import Metrics
+    from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
 BOARD_KEY = "hotline:telephony:board"
@@ -35,10 +41,13 @@ DEMO_MEMBERS = [("Local/8001@agents/n", "话务员 张敏"), ("Local/8002@agents
 
 
 class Telephony:
-    def __init__(self, h: Hotline, config: TelephonySettings) -> None:
-        self.h, self.config = h, config
+    def __init__(self, config: TelephonySettings, settings: Settings, *, engine: AsyncEngine, redis: Redis | None,
+                 clock: Clock, metrics: Metrics, live: LiveBus, desk: CallDesk) -> None:
+        self.config, self.settings = config, settings
+        self.engine, self.redis = engine, redis
+        self.clock, self.metrics, self.live = clock, metrics, live
         self.switchboard = Switchboard(config)
-        self.desk = CallDesk(h, config)
+        self.desk = desk
         self.consumer: AmiConsumer | None = None
         self.simulator: Any = None
         self.leading = False
@@ -56,27 +65,27 @@ class Telephony:
 
     def lock(self, where: str) -> Leadership:
         # Several hotlines may share one database (a schema each): each elects its own consumer.
-        schema = self.h.settings.database.schema_
+        schema = self.settings.database.schema_
         where = f"{schema}:{where}" if schema else where
-        if self.h.redis is not None:
-            return RedisLock(self.h.redis, f"hotline:ami-consumer:{where}")
-        if self.h.engine.dialect.name == "postgresql":
-            return PgAdvisoryLock(self.h.engine, f"hotline:ami-consumer:{where}")
+        if self.redis is not None:
+            return RedisLock(self.redis, f"hotline:ami-consumer:{where}")
+        if self.engine.dialect.name == "postgresql":
+            return PgAdvisoryLock(self.engine, f"hotline:ami-consumer:{where}")
         return NoLock()
 
     async def _share_board(self, board: dict[str, Any]) -> None:
-        assert self.h.redis is not None
-        await self.h.redis.set(self.board_key, json.dumps(board, ensure_ascii=False, default=str), ex=10)
+        assert self.redis is not None
+        await self.redis.set(self.board_key, json.dumps(board, ensure_ascii=False, default=str), ex=10)
 
     async def shared_board(self) -> dict[str, Any] | None:
         """The consuming node's board as it shared it (stand-by nodes with Redis)."""
-        if self.h.redis is None:
+        if self.redis is None:
             return None
-        raw = await self.h.redis.get(self.board_key)
+        raw = await self.redis.get(self.board_key)
         return json.loads(raw) if raw else None
 
     async def run(self) -> None:
-        ami = self.h.settings.ami
+        ami = self.settings.ami
         if ami.host:
             await self._serve(ami.host, ami.port, ami.user, ami.secret or "")
             return
@@ -88,7 +97,7 @@ class Telephony:
         traffic = Traffic(calls_per_minute=sim.calls_per_minute, repeat_callers=sim.repeat_callers,
                           legacy_share=sim.legacy_share, mean_talk=sim.mean_talk_seconds,
                           mean_patience=sim.mean_patience_seconds,
-                          legacy_lines=tuple(x.number for x in self.h.settings.legacy_lines[:5]) or ("12315",))
+                          legacy_lines=tuple(x.number for x in self.settings.legacy_lines[:5]) or ("12315",))
         async with running_simulator(user=ami.user, secret=secret, traffic=traffic, survey=sim.survey,
                                      members=DEMO_MEMBERS, answer_rate=sim.answer_rate) as simulator:
             self.simulator = simulator
@@ -110,9 +119,9 @@ class Telephony:
                 await asyncio.gather(waiting, return_exceptions=True)
                 await standby.close()
             log.info("telephony: this process is now the AMI consumer for %s:%d", host, port)
-            self.consumer = AmiConsumer(args, Tracker(self.tracker_config()), clock=self.h.clock,
-                                        metrics=self.h.metrics, live=self.h.live, desk=self.desk.handle,
-                                        share_board=self._share_board if self.h.redis is not None else None)
+            self.consumer = AmiConsumer(args, Tracker(self.tracker_config()), clock=self.clock,
+                                        metrics=self.metrics, live=self.live, desk=self.desk.handle,
+                                        share_board=self._share_board if self.redis is not None else None)
             self.switchboard.link = self.consumer.link
             self.leading = True
             running = asyncio.create_task(self.consumer.run(), name="ami:consumer")

@@ -46,7 +46,7 @@ async def my_order(request: web.Request, principal: Principal) -> s.OrderDetail:
     h = request.app[HOTLINE]
     async with h.sessions() as session:
         hist = await order_history(session, request.match_info["number"], department=principal.department)
-    return detail(hist, h, lang_of(request), for_department=principal.department)
+    return detail(hist, h.settings, h.clock(), lang_of(request), for_department=principal.department)
 
 
 def _own(principal: Principal, body: s.DepartmentActionIn) -> str:

@@ -78,7 +78,7 @@ async def get_workorder(request: web.Request, principal: Principal) -> s.OrderDe
     h = request.app[HOTLINE]
     async with h.sessions() as session:
         hist = await order_history(session, request.match_info["number"])
-    return detail(hist, h, lang_of(request), for_department=None)
+    return detail(hist, h.settings, h.clock(), lang_of(request), for_department=None)
 
 
 # ---------------------------------------------------------------- transitions

@@ -16,7 +16,7 @@ from hotline.web import schemas as s
 from hotline.workorders import Change, event_row
 
 if TYPE_CHECKING:
-    from hotline.ports import Hotline
+    from hotline.settings import Settings
 
 HIDDEN = "（保密）"
 
@@ -45,11 +45,12 @@ def event_out(e: OrderEvent, *, hide_citizen: bool) -> s.EventOut:
                       actor_name=HIDDEN if citizen else e.actor_name, at=e.at, data=e.data)
 
 
-def detail(hist: OrderHistory, h: Hotline, lang: Literal["zh", "en"], *, for_department: str | None) -> s.OrderDetail:
+def detail(hist: OrderHistory, settings: Settings, now: datetime, lang: Literal["zh", "en"], *,
+           for_department: str | None) -> s.OrderDetail:
     o = hist.order
     hide = for_department is not None and o.confidential
-    names = {d.code: (d.name_en if lang == "en" and d.name_en else d.name) for d in h.settings.departments}
-    base = summary(o, h.clock(), lang).model_dump()
+    names = {d.code: (d.name_en if lang == "en" and d.name_en else d.name) for d in settings.departments}
+    base = summary(o, now, lang).model_dump()
     citizen = None if hide else s.CitizenOut(id=o.citizen_id, name=o.contact_name, phone=o.contact_phone)
     return s.OrderDetail(
         **base, description=o.description, address=o.address, latitude=o.latitude, longitude=o.longitude,

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from redis import Redis
 from rq import Callback, Queue, Retry, SimpleWorker
 from sqlalchemy import select
 
@@ -60,17 +61,17 @@ def test_pump_jobs_and_failure_callback_on_real_redis(tmp_path, redis_url):
     asyncio.run(_migrate(settings))
     runtime = WorkerRuntime(settings, open_hotline, pump=False, timers=False)
     runtime.start()
-    delivery.bind(runtime)
     try:
         runtime.call(lambda h: receiver.start())
         runtime.call(lambda h: _add_messages(h, 6))
-        q = delivery.make_queue(redis_url, queue)
+        q = delivery.make_queue(Redis.from_url(redis_url), queue)
         # Per ordering key one at a time: two keys, so two messages per round, in one job.
         rounds = 0
         while runtime.pump_once():
             rounds += 1
             assert q.count == 1
-            SimpleWorker([q], connection=q.connection).work(burst=True)
+            with delivery.jobs_run_on(runtime):
+                SimpleWorker([q], connection=q.connection).work(burst=True)
         assert rounds == 3
         assert set(runtime.call(_statuses).values()) == {DELIVERED}
         got = receiver.accepted()
@@ -86,19 +87,19 @@ def test_pump_jobs_and_failure_callback_on_real_redis(tmp_path, redis_url):
         failing = Queue(queue, connection=q.connection)
         job = failing.enqueue(_explode, [(claimed.id, claimed.attempts)], retry=Retry(max=1),
                               on_failure=Callback(delivery.delivery_failed))
-        SimpleWorker([failing], connection=q.connection).work(burst=True)
+        with delivery.jobs_run_on(runtime):
+            SimpleWorker([failing], connection=q.connection).work(burst=True)
         job.refresh()
         assert job.get_status() == "failed" and job.retries_left == 0  # run twice: once more by Retry
         row = runtime.call(lambda h: _row(h, extra))
         assert row.status == PENDING and "delivery job failed: RuntimeError" in (row.last_error or "")
         # a callback for a lease that is no longer current changes nothing
-        delivery.delivery_failed(SimpleNamespace(args=([(extra, claimed.attempts + 5)],), retries_left=0), None,
-                                 RuntimeError,
-                                 RuntimeError("late"), None)
+        with delivery.jobs_run_on(runtime):
+            delivery.delivery_failed(SimpleNamespace(args=([(extra, claimed.attempts + 5)],), retries_left=0), None,
+                                     RuntimeError, RuntimeError("late"), None)
         assert "late" not in (runtime.call(lambda h: _row(h, extra)).last_error or "")
         runtime.call(lambda h: receiver.stop())
     finally:
-        delivery.bind(None)
         runtime.stop()
 
 
