@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 
+from dispatch import commands
 from dispatch.routing import Router, facts_of
 from dispatch.sla import SlaRules
 from dispatch.workcalendar import WorkCalendar
-from hotline import commands
 from hotline.contact import Contact
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import Channel, Status

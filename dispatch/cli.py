@@ -110,6 +110,7 @@ async def cmd_outbox_retry(cli: Cli, args: argparse.Namespace) -> int:
 
 
 async def cmd_route(cli: Cli, args: argparse.Namespace) -> int:
+    from dispatch.config import dispatch_config
     from dispatch.routing import Facts, Router
 
     s = cli.settings()
@@ -122,7 +123,7 @@ async def cmd_route(cli: Cli, args: argparse.Namespace) -> int:
         problems.append(f"--area {args.area!r} is not a town or village code")
     if problems:
         raise Fail("; ".join(problems))
-    router = Router.from_settings(s)
+    router = Router.from_settings(s, dispatch_config(s).routing)
     facts = Facts(category=args.category, subject=args.subject, area=args.area, text=args.text,
                   legacy_line=args.legacy_line)
     found = await asyncio.to_thread(router.candidates, facts)

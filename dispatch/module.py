@@ -10,6 +10,7 @@ hotline opens, so that the `hotline` command starts without them.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,9 +25,12 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> DispatchService:
-    from dispatch import api, dead_letters, department_api, department_page, supervisor
+    from dispatch import actions, api, dead_letters, supervisor
     from dispatch.autodispatch import AutoDispatch
     from dispatch.delivery import redis_nudger
+    from dispatch.department import api as department_api
+    from dispatch.department import files as department_files
+    from dispatch.department import page as department_page
     from dispatch.escalation import Escalation
     from dispatch.notices import NoticeWriter, department_notices
     from dispatch.routing import Router
@@ -50,10 +54,10 @@ def install(h: Hotline) -> DispatchService:
 
     h.outbox.on_result.append(count)
     writer = NoticeWriter(h.settings)
-    escalation = Escalation(h.sessions, h.clock, h.calendar, h.sla, cfg.escalation, writer, h.metrics,
+    escalation = Escalation(h.sessions, h.clock, cfg.calendar, cfg.rules, cfg.escalation, writer, h.metrics,
                             h.live.publish, h.outbox.nudge)
-    router = Router.from_settings(h.settings)
-    service = DispatchService(cfg, router, escalation, writer, webhooks)
+    router = Router.from_settings(h.settings, cfg.routing)
+    service = DispatchService(h.settings, cfg, router, escalation, writer, webhooks, h.orders)
     h.share(DISPATCH, service)
 
     async def announce(change: Change) -> None:
@@ -68,10 +72,11 @@ def install(h: Hotline) -> DispatchService:
 
     h.add_effect(escalation.sync_timers)
     h.add_effect(announce)
-    auto = AutoDispatch(h.settings, h.calendar, h.sla, router, h.orders)
+    auto = AutoDispatch(h.settings, cfg.calendar, cfg.rules, router, h.orders)
     h.add_on_created(auto, when=auto.may_dispatch)
 
-    h.add_api(api.routes, supervisor.routes, dead_letters.routes, department_api.routes)
+    h.add_api(actions.routes, api.routes, supervisor.routes, dead_letters.routes, department_api.routes,
+              department_files.routes)
     h.add_routes(department_page.install)
     h.add_link(Link("/department", "承办单位办理页面", "Department page (for offices without a system)",
                     "departments", 20))
@@ -87,10 +92,22 @@ def install(h: Hotline) -> DispatchService:
 
 
 def check(settings: Settings) -> Summary:
-    dispatch_config(settings)
-    return Summary()
+    """The sections, and what `check-config` says about routing, the SLA rules and the calendar."""
+    cfg = dispatch_config(settings)
+    sla = cfg.sla
+    lines = (f"routing rules: {len(cfg.routing)}",
+             f"SLA policies: {len(sla.policies)} covering {len(cfg.rules.policies)} category×urgency pairs; "
+             f"return within {sla.return_within_working_days} working days, "
+             f"extensions up to {sla.extension_max_working_days}")
+    year = date.today().year
+    warnings = tuple(f"the holiday calendar has no notice for {y} yet; Monday–Friday is assumed until "
+                     "calendar.extra_holidays/extra_workdays list it"
+                     for y in (year, year + 1)
+                     if not cfg.calendar.knows_year(y) and not any(d.year == y for d in cfg.calendar_section.extra_holidays))
+    return Summary(lines, warnings)
 
 
-MODULE = Module(name="dispatch", package="dispatch", install=install, sections=("escalation", "delivery"),
+MODULE = Module(name="dispatch", package="dispatch", install=install,
+                sections=("routing", "sla", "calendar", "escalation", "delivery"),
                 check=check, models=("dispatch.models",), migrations=Path(__file__).resolve().parent / "migrations",
                 commands=add_commands)

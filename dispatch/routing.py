@@ -5,7 +5,7 @@ Inside one condition any listed value is enough; a rule with no condition matche
 order (a catch-all at the end). The answer carries the reason, worded for the agent who
 confirms or overrides it:
 
->>> from hotline.settings import RoutingRule
+>>> from dispatch.config import RoutingRule
 >>> router = Router([RoutingRule(department="scjgj", legacy_lines=("12315",)),
 ...                  RoutingRule(department="cgj", keywords=("占道经营",))],
 ...                 names={"scjgj": ("市场监管局", "Market regulation"), "cgj": ("城管局", "Urban management")})
@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from hotline.settings import RoutingRule, Settings
+from dispatch.config import RoutingRule
+from hotline.settings import Settings
 
 # condition → (Chinese label, English label)
 _LABELS = {"legacy_lines": ("原热线", "legacy line"), "categories": ("类型", "category"),
@@ -62,7 +63,8 @@ class Router:
         self.names = dict(names or {})  # any code → (zh, en)
 
     @classmethod
-    def from_settings(cls, s: Settings) -> Router:
+    def from_settings(cls, s: Settings, rules: Sequence[RoutingRule]) -> Router:
+        """The rules (dispatch's `routing:` section), worded with the names of the reference data."""
         names: dict[str, tuple[str, str]] = {}
         for c in s.categories:
             names[f"category:{c.code}"] = (c.name, c.name_en or c.name)
@@ -74,7 +76,7 @@ class Router:
             names[f"line:{line.number}"] = (f"{line.number} {line.name}", f"{line.number} {line.name_en or line.name}")
         for d in s.departments:
             names[d.code] = (d.name, d.name_en or d.name)
-        return cls(s.routing, subject_groups={leaf.code: g.code for g, leaf in s.leaf_subjects()},
+        return cls(rules, subject_groups={leaf.code: g.code for g, leaf in s.leaf_subjects()},
                    area_parents={d.code: d.parent for d in s.departments if d.level == "village" and d.parent},
                    names=names)
 

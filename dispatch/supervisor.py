@@ -22,9 +22,7 @@ from dispatch.routing import facts_of
 from dispatch.service import DISPATCH
 from dispatch.sla import extended_reply_by
 from dispatch.timers import FOLLOW_UP_DUE
-from hotline import commands
 from hotline.auth import Principal
-from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import ACTIVE_ASSIGNMENT, IN_DEPARTMENT, AssignmentStatus, Status, UserRole
 from hotline.storage.models import Assignment, OrderEvent, Timer, WorkOrder
 from hotline.storage.orders import decode_cursor, encode_cursor, overdue_clause
@@ -33,7 +31,6 @@ from hotline.web.context import HOTLINE, lang_of
 from hotline.web.orders import SUPERVISORS
 from hotline.web.schemas import ActionOut, VersionedIn
 from hotline.web.serialize import action_out, status_name
-from hotline.workorders import load_for_update
 
 routes = ApiRoutes()
 TAG = ["督办 Supervision"]
@@ -220,18 +217,9 @@ class RedispatchOut(BaseModel):
              response=RedispatchOut, tags=TAG, extra_responses={404: "工单不存在", 409: "状态不允许或版本冲突"})
 async def supervisor_redispatch(request: web.Request, principal: Principal, body: RedispatchIn) -> RedispatchOut:
     principal.require_role(*SUPERVISORS)
-    h = request.app[HOTLINE]
-    now = h.clock()
-    async with h.sessions() as session, session.begin():
-        order = await load_for_update(session, request.match_info["number"])
-        review = await h.orders.apply_loaded(session, order, wo.ReviewReturn(principal.actor, True, body.note), now,
-                                             expected_version=body.expected_version)
-        ctx = commands.Context(h.settings, h.calendar, h.sla, now)
-        cmd = commands.dispatch(ctx, order, principal.actor, body.lead, body.assisting, body.note,
-                                body.reason or "退单审核后改派")
-        second = await h.orders.apply_loaded(session, order, cmd, now)
-    await h.orders.committed(review)
-    await h.orders.committed(second)
+    review, second = await request.app[DISPATCH].accept_return_and_redispatch(
+        request.match_info["number"], principal.actor, lead=body.lead, assisting=body.assisting, note=body.note,
+        reason=body.reason, expected_version=body.expected_version)
     return RedispatchOut(review=action_out(review), dispatch=action_out(second))
 
 
@@ -265,6 +253,7 @@ async def supervisor_extensions(request: web.Request, principal: Principal, quer
     async with h.sessions() as session:
         rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
         events = await _latest_events(session, [o.id for o in rows], "extension_requested")
+    calendar = request.app[DISPATCH].config.calendar
     items = []
     for o in rows:
         e = events.get(o.id)
@@ -272,7 +261,7 @@ async def supervisor_extensions(request: web.Request, principal: Principal, quer
         items.append(ExtensionItem(
             number=o.number, title=o.title, version=o.version, department=o.lead_department, working_days=days,
             reason=e.data.get("reason") if e else None, requested_at=e.at if e else None, reply_by=o.reply_by,
-            reply_by_if_approved=extended_reply_by(h.calendar, o.reply_by, days) if o.reply_by and days else None))
+            reply_by_if_approved=extended_reply_by(calendar, o.reply_by, days) if o.reply_by and days else None))
     return ExtensionPage(items=items, next_cursor=cursor)
 
 
@@ -301,9 +290,10 @@ async def supervisor_follow_ups(request: web.Request, principal: Principal, quer
     q = select(WorkOrder).where(WorkOrder.status == Status.REPLIED.value)
     async with h.sessions() as session:
         rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
+    config = request.app[DISPATCH].config
     items = []
     for o in rows:
-        due = (h.calendar.start_of_working_day_after(o.replied_at, h.sla.follow_up_after_working_days)
+        due = (config.calendar.start_of_working_day_after(o.replied_at, config.rules.follow_up_after_working_days)
                if o.replied_at else None)
         items.append(FollowUpItem(number=o.number, title=o.title, lead_department=o.lead_department,
                                   replied_at=o.replied_at, due_at=due, due=due is not None and due <= now))

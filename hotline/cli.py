@@ -31,7 +31,6 @@ async def cmd_check_config(args: argparse.Namespace) -> int:
     s = load_settings()
     summaries = root.check(s)
     levels = Counter(d.level for d in s.departments)
-    table = s.sla_rules()
     leaves = len(s.leaf_subjects())
     print(f"配置正确 / configuration OK: {s.hotline.name}")
     print(f"  departments: {len(s.departments)} (county {levels['county']}, town {levels['town']}, "
@@ -39,24 +38,12 @@ async def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"  legacy lines: {len(s.legacy_lines)} ({', '.join(line.number for line in s.legacy_lines)})")
     print(f"  categories: {len(s.categories)}; urgencies: {len(s.urgencies)}; "
           f"subjects: {len(s.subjects)} groups, {leaves} leaves")
-    print(f"  routing rules: {len(s.routing)}")
-    print(f"  SLA policies: {len(s.sla.policies)} covering {len(table.policies)} category×urgency pairs; "
-          f"return within {s.sla.return_within_working_days} working days, "
-          f"extensions up to {s.sla.extension_max_working_days}")
     for summary in summaries:
         for line in summary.lines:
             print(f"  {line}")
     print(f"  database: {'SQLite (embedded)' if s.is_sqlite else 'PostgreSQL'}; "
           f"jobs: {'rq on Redis' if s.redis.url else 'in-process'}; "
           f"AMI: {s.ami.host + ':' + str(s.ami.port) if s.ami.host else 'off (simulator with --demo)'}")
-    cal = s.work_calendar()
-    import datetime as _dt
-
-    year = _dt.date.today().year
-    for y in (year, year + 1):
-        if not cal.knows_year(y) and not any(d.year == y for d in s.calendar.extra_holidays):
-            print(f"  warning: the holiday calendar has no notice for {y} yet; Monday–Friday is assumed "
-                  f"until calendar.extra_holidays/extra_workdays list it")
     for summary in summaries:
         for warning in summary.warnings:
             print(f"  warning: {warning}")

@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from dispatch.sla import SlaRules
-    from dispatch.workcalendar import WorkCalendar
     from hotline.auth import Auth
     from hotline.clock import Clock
     from hotline.contact import Contact
@@ -66,8 +64,6 @@ class Hotline:
     orders: WorkOrderService
     intake: Intake
     outbox: Outbox
-    calendar: WorkCalendar  # dispatch's: moves there with the SLA rules
-    sla: SlaRules
     http: aiohttp.ClientSession  # the process's one HTTP client: webhooks, vendor APIs
     redis: Redis | None = None  # HOTLINE_REDIS_URL set: the asyncio client ...
     redis_sync: SyncRedis | None = None  # ... and the synchronous one that rq and wechatpy's token store need

@@ -129,8 +129,7 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, modules: S
             metrics=metrics, live=live,
             auth=Auth(sessions, ensure_secret_key(settings), settings.security.session_hours),
             orders=orders, intake=Intake(settings, engine, sessions, clock, orders, metrics),
-            outbox=Outbox(sessions, clock), calendar=settings.work_calendar(), sla=settings.sla_rules(),
-            http=http, redis=redis, redis_sync=redis_sync, demo=demo,
+            outbox=Outbox(sessions, clock), http=http, redis=redis, redis_sync=redis_sync, demo=demo,
         )
         orders.on_committed.append(lambda order, event: _publish_change(h, order, event))
         h.add_task("live", live.run)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from hotline.clock import Clock
-from hotline.commands import apply_details
+from hotline.details import apply_details
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import AssignmentRole, AssignmentStatus, Status
 from hotline.errors import NotFound, TransitionRejected
@@ -201,13 +201,26 @@ class WorkOrderService:
                       department: str | None = None) -> Change:
         """One use case in its own transaction: lock the order, build the command from it
         (deadlines, directory checks), apply, commit, then announce."""
+        (change,) = await self.execute_steps(number, [build], expected_version=expected_version,
+                                             department=department)
+        return change
+
+    async def execute_steps(self, number: str, builds: Sequence[Builder], *, expected_version: int | None = None,
+                            department: str | None = None) -> list[Change]:
+        """Several commands on one order in one transaction, each built from the state the one
+        before left (e.g. accept a return, then dispatch elsewhere): all of them or none.
+        `expected_version` guards the first."""
         now = self.clock()
+        changes: list[Change] = []
         async with self.sessions() as session, session.begin():
             order = await load_for_update(session, number, department=department)
-            command = await build(session, order, state_of(order))
-            change = await self.apply_loaded(session, order, command, now, expected_version=expected_version)
-        await self.committed(change)
-        return change
+            for build in builds:
+                command = await build(session, order, state_of(order))
+                changes.append(await self.apply_loaded(session, order, command, now,
+                                                       expected_version=None if changes else expected_version))
+        for change in changes:
+            await self.committed(change)
+        return changes
 
     async def committed(self, change: Change) -> None:
         """Call after the commit: tell the world (live bus, metrics), never before."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,10 +122,16 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
-def _describe(loc: tuple[Any, ...], src: Source, data: Mapping[str, Any]) -> str:
+def key_of(loc: Sequence[Any]) -> str:
+    """A pydantic error location as the operator finds it in YAML: `routing[0].areas`."""
     key = ""
     for part in loc:
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key
+
+
+def _describe(loc: tuple[Any, ...], src: Source, data: Mapping[str, Any]) -> str:
+    key = key_of(loc)
     for var, (section, k) in ENV_KEYS.items():
         if len(loc) >= 2 and loc[0] == section and loc[1] == k and var in src.env:
             return f"environment variable {var}"
@@ -196,7 +202,7 @@ def section_problems(settings: Settings, section: str, exc: ValidationError, doc
     where = " + ".join(settings.sources) or "config"
     out = []
     for err in exc.errors():
-        key = ".".join([section, *(str(p) for p in err["loc"])])
+        key = key_of([section, *err["loc"]])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = f"unknown key; check the spelling (see {doc} for the known keys)"

@@ -1,11 +1,12 @@
 """Reference data (目录与字典): departments of the three tiers, categories, urgencies, the
-subject taxonomy, the merged legacy lines and the routing rules, as config describes them.
+subject taxonomy and the merged legacy lines, as config describes them.
 
 Codes are what the rest of the hotline stores and branches on; names are what people read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,12 +67,44 @@ class LegacyLine(ConfigModel):
     category: str | None = None
 
 
-class RoutingRule(ConfigModel):
-    department: str
-    categories: tuple[str, ...] = ()
-    subjects: tuple[str, ...] = ()
-    service_codes: tuple[str, ...] = ()
-    areas: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    legacy_lines: tuple[str, ...] = ()
-    assisting: tuple[str, ...] = ()  # 协办 departments suggested with the lead
+def _dupes(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return sorted({x for x in items if x in seen or seen.add(x)})  # type: ignore[func-returns-value]
+
+
+def reference_problems(departments: Sequence[Department], categories: Sequence[Category],
+                       urgencies: Sequence[Urgency], subjects: Sequence[Subject],
+                       legacy_lines: Sequence[LegacyLine]) -> list[str]:
+    """The reference data checked against itself; each message names the key and the fix."""
+    out: list[str] = []
+    depts = {d.code: d for d in departments}
+    cats = {c.code for c in categories}
+    leaves = [leaf.code for g in subjects for leaf in g.children]
+    for dup in _dupes([d.code for d in departments]):
+        out.append(f"departments: code {dup!r} is used twice; department codes must be unique")
+    for dup in _dupes([d.phone for d in departments if d.phone]):
+        out.append(f"departments: transfer extension {dup!r} is used twice; give each department its own phone")
+    for dup in _dupes([g.code for g in subjects] + leaves):
+        out.append(f"subjects: code {dup!r} is used twice; subject codes are unique across the tree")
+    for i, d in enumerate(departments):
+        key = f"departments[{i}] ({d.code})"
+        if d.level == "village":
+            parent = depts.get(d.parent or "")
+            if parent is None or parent.level != "town":
+                out.append(f"{key}.parent: a village/community needs the code of its town/street as parent, got {d.parent!r}")
+        elif d.parent is not None and d.parent not in depts:
+            out.append(f"{key}.parent: {d.parent!r} is not a department code")
+        if d.webhook.url and not d.webhook.secret:
+            out.append(f"{key}.webhook.secret: a webhook URL needs a secret to sign with; set it (e.g. '${{HOTLINE_SECRET_{d.code.upper()}}}')")
+    for i, line in enumerate(legacy_lines):
+        if line.department not in depts:
+            out.append(f"legacy_lines[{i}] ({line.number}).department: {line.department!r} is not a department code")
+        if line.category and line.category not in cats:
+            out.append(f"legacy_lines[{i}] ({line.number}).category: {line.category!r} is not a category code")
+    for dup in _dupes([line.number for line in legacy_lines]):
+        out.append(f"legacy_lines: number {dup} is listed twice")
+    if not categories:
+        out.append("categories: the list is empty; define at least the categories 咨询/求助/投诉/...")
+    if not urgencies:
+        out.append("urgencies: the list is empty; define at least one urgency (一般)")
+    return out

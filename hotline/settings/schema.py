@@ -7,23 +7,20 @@ Sections that modules own (channels:, telephony:, escalation:, ...) are not mode
 
 from __future__ import annotations
 
-from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from dispatch.sla import SlaPolicy, SlaRules
-from dispatch.workcalendar import WorkCalendar
 from hotline.settings.reference import (
     Category,
     ConfigModel,
     Department,
     LegacyLine,
-    RoutingRule,
     Subject,
     Urgency,
+    reference_problems,
 )
 
 
@@ -100,47 +97,6 @@ class DispatchSection(ConfigModel):
     auto: bool = False
 
 
-class CalendarSection(ConfigModel):
-    extra_holidays: tuple[date, ...] = ()
-    extra_workdays: tuple[date, ...] = ()
-    working_hours: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)),
-                                                    (time(13, 30), time(17, 30)))
-
-    @field_validator("working_hours")
-    @classmethod
-    def _hours(cls, v: tuple[tuple[time, time], ...]) -> tuple[tuple[time, time], ...]:
-        if not v:
-            raise ValueError("at least one working period is needed, e.g. [['08:30', '17:30']]")
-        last = time(0, 0)
-        for begin, end in v:
-            if not last <= begin < end:
-                raise ValueError("periods must be [start, end] pairs in increasing order")
-            last = end
-        return v
-
-
-class SlaPolicyIn(ConfigModel):
-    categories: tuple[str, ...] = ()  # empty: every category
-    urgencies: tuple[str, ...] = ()  # empty: every urgency
-    sign_within_hours: float = Field(gt=0)
-    reply_within_working_days: int | None = Field(None, ge=1, le=60)
-    reply_within_hours: float | None = Field(None, gt=0)
-    clock: Literal["working", "calendar"] = "working"
-
-    @model_validator(mode="after")
-    def _one_reply_limit(self) -> SlaPolicyIn:
-        if (self.reply_within_working_days is None) == (self.reply_within_hours is None):
-            raise ValueError("give exactly one of reply_within_working_days or reply_within_hours")
-        return self
-
-
-class SlaSection(ConfigModel):
-    return_within_working_days: int = Field(2, ge=1, le=10)
-    extension_max_working_days: int = Field(10, ge=1, le=30)
-    follow_up_after_working_days: int = Field(1, ge=1, le=10)
-    policies: tuple[SlaPolicyIn, ...] = ()
-
-
 class Settings(ConfigModel):
     """Everything the hotline is configured with. Built by `load_settings`."""
 
@@ -154,16 +110,13 @@ class Settings(ConfigModel):
     open311: Open311Section = Open311Section()
     security: SecuritySection = SecuritySection()
     dispatch: DispatchSection = DispatchSection()
-    calendar: CalendarSection = CalendarSection()
     categories: tuple[Category, ...] = ()
     urgencies: tuple[Urgency, ...] = ()
     subjects: tuple[Subject, ...] = ()
     departments: tuple[Department, ...] = ()
     legacy_lines: tuple[LegacyLine, ...] = ()
-    routing: tuple[RoutingRule, ...] = ()
-    sla: SlaSection = SlaSection()
-    # Sections that later modules own (channels, telephony, ...) keep their own models;
-    # they read their raw mapping from here and validate it themselves.
+    # The sections the modules own (routing, sla, channels, telephony, ...), raw: each
+    # module validates its own (`Module.check`).
     extensions: dict[str, Any] = Field(default_factory=dict)
     sources: tuple[str, ...] = ()  # the files read, for messages (set by load_settings)
 
@@ -206,101 +159,11 @@ class Settings(ConfigModel):
     def legacy_line(self, number: str) -> LegacyLine | None:
         return next((line for line in self.legacy_lines if line.number == number), None)
 
-    def work_calendar(self) -> WorkCalendar:
-        return WorkCalendar(tz=ZoneInfo(self.hotline.timezone),
-                            extra_holidays=frozenset(self.calendar.extra_holidays),
-                            extra_workdays=frozenset(self.calendar.extra_workdays),
-                            hours=self.calendar.working_hours)
-
-    def sla_rules(self) -> SlaRules:
-        table: dict[tuple[str, str], SlaPolicy] = {}
-        for p in self.sla.policies:  # first match wins, as in routing
-            for cat in p.categories or tuple(c.code for c in self.categories):
-                for urg in p.urgencies or tuple(u.code for u in self.urgencies):
-                    table.setdefault((cat, urg), SlaPolicy(p.sign_within_hours,
-                                                           p.reply_within_working_days,
-                                                           p.reply_within_hours, p.clock))
-        return SlaRules(table, self.sla.return_within_working_days,
-                        self.sla.extension_max_working_days, self.sla.follow_up_after_working_days)
-
     # ------------------------------------------------------------ cross checks
     @model_validator(mode="after")
     def _cross_check(self) -> Settings:
-        problems = cross_check(self)
+        problems = reference_problems(self.departments, self.categories, self.urgencies, self.subjects,
+                                      self.legacy_lines)
         if problems:
             raise ValueError("\n".join(problems))
         return self
-
-
-def _dupes(items: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return sorted({x for x in items if x in seen or seen.add(x)})  # type: ignore[func-returns-value]
-
-
-def cross_check(s: Settings) -> list[str]:
-    """Checks that span sections; each message names the key and the fix."""
-    out: list[str] = []
-    depts = {d.code: d for d in s.departments}
-    cats = {c.code for c in s.categories}
-    urgs = {u.code for u in s.urgencies}
-    subjects = s.subject_codes()
-    leaves = {leaf.code for _, leaf in s.leaf_subjects()}
-    areas = s.area_codes()
-    for dup in _dupes([d.code for d in s.departments]):
-        out.append(f"departments: code {dup!r} is used twice; department codes must be unique")
-    for dup in _dupes([d.phone for d in s.departments if d.phone]):
-        out.append(f"departments: transfer extension {dup!r} is used twice; give each department its own phone")
-    for dup in _dupes([g.code for g in s.subjects] + [leaf.code for _, leaf in s.leaf_subjects()]):
-        out.append(f"subjects: code {dup!r} is used twice; subject codes are unique across the tree")
-    for i, d in enumerate(s.departments):
-        key = f"departments[{i}] ({d.code})"
-        if d.level == "village":
-            parent = depts.get(d.parent or "")
-            if parent is None or parent.level != "town":
-                out.append(f"{key}.parent: a village/community needs the code of its town/street as parent, got {d.parent!r}")
-        elif d.parent is not None and d.parent not in depts:
-            out.append(f"{key}.parent: {d.parent!r} is not a department code")
-        if d.webhook.url and not d.webhook.secret:
-            out.append(f"{key}.webhook.secret: a webhook URL needs a secret to sign with; set it (e.g. '${{HOTLINE_SECRET_{d.code.upper()}}}')")
-    for i, line in enumerate(s.legacy_lines):
-        if line.department not in depts:
-            out.append(f"legacy_lines[{i}] ({line.number}).department: {line.department!r} is not a department code")
-        if line.category and line.category not in cats:
-            out.append(f"legacy_lines[{i}] ({line.number}).category: {line.category!r} is not a category code")
-    for dup in _dupes([line.number for line in s.legacy_lines]):
-        out.append(f"legacy_lines: number {dup} is listed twice")
-    lines = {line.number for line in s.legacy_lines}
-    for i, r in enumerate(s.routing):
-        key = f"routing[{i}]"
-        if r.department not in depts:
-            out.append(f"{key}.department: {r.department!r} is not a department code")
-        for a in r.assisting:
-            if a not in depts or a == r.department:
-                out.append(f"{key}.assisting: {a!r} must be a department code other than the lead's")
-        for field_name, values, known in (("categories", r.categories, cats),
-                                          ("subjects", r.subjects, subjects),
-                                          ("service_codes", r.service_codes, leaves),
-                                          ("areas", r.areas, areas),
-                                          ("legacy_lines", r.legacy_lines, lines)):
-            for v in values:
-                if v not in known:
-                    out.append(f"{key}.{field_name}: {v!r} is unknown; use one defined under "
-                               f"{'departments (town/village)' if field_name == 'areas' else field_name if field_name != 'service_codes' else 'subjects (leaf codes)'}")
-    for i, p in enumerate(s.sla.policies):
-        for c in p.categories:
-            if c not in cats:
-                out.append(f"sla.policies[{i}].categories: {c!r} is not a category code")
-        for u in p.urgencies:
-            if u not in urgs:
-                out.append(f"sla.policies[{i}].urgencies: {u!r} is not an urgency code")
-    if not out:
-        table = s.sla_rules().policies
-        missing = [f"{c}/{u}" for c in sorted(cats) for u in sorted(urgs) if (c, u) not in table]
-        if missing:
-            out.append(f"sla.policies: no policy covers {', '.join(missing)}; add a policy for them "
-                       "(a policy without categories/urgencies covers all)")
-    if not s.categories:
-        out.append("categories: the list is empty; define at least the categories 咨询/求助/投诉/...")
-    if not s.urgencies:
-        out.append("urgencies: the list is empty; define at least one urgency (一般)")
-    return out

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -128,3 +128,17 @@ async def order_history(session: AsyncSession, number: str, *, department: str |
                                               .order_by(Attachment.id))).scalars())
     citizen = await session.get(Citizen, order.citizen_id) if order.citizen_id else None
     return OrderHistory(order, events, contacts, attachments, citizen)
+
+
+async def merge_target(session: AsyncSession, number: str) -> Row[str, str] | None:
+    """The number and status of the order another is to be merged into (并单)."""
+    return (await session.execute(select(WorkOrder.number, WorkOrder.status)
+                                  .where(WorkOrder.number == number))).first()
+
+
+async def attachments_of(session: AsyncSession, order_id: int, ids: Sequence[int]) -> set[int]:
+    """Which of `ids` are files of this order."""
+    if not ids:
+        return set()
+    return set((await session.execute(select(Attachment.id).where(
+        Attachment.id.in_(ids), Attachment.work_order_id == order_id))).scalars())

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline import commands
 from hotline.auth import Principal
 from hotline.contact import Contact, Identity
+from hotline.details import update_details
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import OPEN, UserRole
 from hotline.errors import ValidationFailed
-from hotline.storage.models import Attachment, WorkOrder
-from hotline.storage.orders import list_orders, order_history
+from hotline.storage.orders import attachments_of, list_orders, merge_target, order_history
 from hotline.web import schemas as s
+from hotline.web.actions import ActionArgs, OrderAction, add_actions
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
-from hotline.web.serialize import action_out, detail, summary
+from hotline.web.serialize import detail, summary
 
 routes = ApiRoutes()
 TAG = ["工单 Work orders"]
@@ -84,124 +80,60 @@ async def get_workorder(request: web.Request, principal: Principal) -> s.OrderDe
 # ---------------------------------------------------------------- transitions
 
 
-@dataclass(frozen=True)
-class ActionArgs:
-    """What a command builder gets: the locked order, its state, the caller, the body."""
-
-    session: AsyncSession
-    order: WorkOrder
-    state: wo.OrderState
-    actor: wo.Actor
-    body: Any
-    ctx: commands.Context
-
-
-Build = Callable[[ActionArgs], Awaitable[wo.Command] | wo.Command]
-
-
-async def run_action(request: web.Request, actor: wo.Actor, body: s.VersionedIn, build: Build, *,
-                     department: str | None = None) -> s.ActionOut:
-    h = request.app[HOTLINE]
-
-    async def builder(session: AsyncSession, order: WorkOrder, state: wo.OrderState) -> wo.Command:
-        args = ActionArgs(session, order, state, actor, body,
-                          commands.Context(h.settings, h.calendar, h.sla, h.clock()))
-        cmd = build(args)
-        return await cmd if not isinstance(cmd, wo.Command) else cmd
-
-    change = await h.orders.execute(request.match_info["number"], builder,
-                                    expected_version=body.expected_version, department=department)
-    return action_out(change)
-
-
-def _acting_department(body: s.DepartmentActionIn) -> str:
+def acting_department(body: s.DepartmentActionIn) -> str:
+    """A supervisor acting for a department names it."""
     if not body.department:
         raise ValidationFailed("代部门操作时请填写 department（部门代码）", code="department_required")
     return body.department
 
 
 async def _merge(a: ActionArgs) -> wo.Command:
-    target = (await a.session.execute(select(WorkOrder.number, WorkOrder.status)
-                                      .where(WorkOrder.number == a.body.into))).first()
+    target = await merge_target(a.session, a.body.into)
     if target is None or target.number == a.order.number or target.status not in {x.value for x in OPEN}:
         raise ValidationFailed(f"不能并入工单 {a.body.into}：不存在、已办结或就是本工单", code="bad_merge_target")
     return wo.Merge(a.actor, target.number)
 
 
-async def reply_attachments(a: ActionArgs) -> tuple[int, ...]:
+async def reply_command(a: ActionArgs, department: str) -> wo.Command:
     """A reply may cite only files of its own order."""
     wanted = tuple(dict.fromkeys(a.body.attachments))
-    if not wanted:
-        return ()
-    found = set((await a.session.execute(select(Attachment.id).where(
-        Attachment.id.in_(wanted), Attachment.work_order_id == a.order.id))).scalars())
-    missing = [str(i) for i in wanted if i not in found]
+    missing = [str(i) for i in wanted if i not in await attachments_of(a.session, a.order.id, wanted)]
     if missing:
         raise ValidationFailed(f"附件 {', '.join(missing)} 不属于本工单，请先上传", code="bad_attachment")
-    return wanted
-
-
-async def reply_command(a: ActionArgs, department: str) -> wo.Command:
-    return wo.Reply(a.actor, department, a.body.result, await reply_attachments(a))
+    return wo.Reply(a.actor, department, a.body.result, wanted)
 
 
 def _fields(body: BaseModel) -> dict[str, Any]:
     return body.model_dump(exclude_unset=True, exclude={"expected_version"})
 
 
-# (path, body, roles, builder, summary)
-ACTIONS: list[tuple[str, type[s.VersionedIn], tuple[UserRole, ...], Build, str]] = [
-    ("register", s.EmptyIn, STAFF, lambda a: wo.Register(a.actor), "受理（草稿转正式） / Register a draft"),
-    ("update", s.UpdateIn, STAFF, lambda a: commands.update_details(a.ctx, a.order, a.actor, _fields(a.body)),
-     "修改工单信息 / Correct the order's details"),
-    ("resolve", s.ResolveIn, STAFF, lambda a: wo.ResolveDirectly(a.actor, a.body.answer),
-     "直接办结 / Resolve directly"),
-    ("dispatch", s.DispatchIn, STAFF,
-     lambda a: commands.dispatch(a.ctx, a.order, a.actor, a.body.lead, a.body.assisting, a.body.note, a.body.reason),
-     "派单 / Dispatch to departments"),
-    ("sign", s.SignIn, SUPERVISORS, lambda a: wo.SignFor(a.actor, _acting_department(a.body)),
-     "代部门签收 / Sign for, on a department's behalf"),
-    ("progress", s.NoteIn, STAFF, lambda a: wo.AddProgress(a.actor, a.body.department, a.body.note),
-     "添加进展/备注 / Add a progress note"),
-    ("sub-dispatch", s.SubDispatchIn, SUPERVISORS,
-     lambda a: commands.sub_dispatch(a.ctx, a.order, a.actor, _acting_department(a.body), a.body.to, a.body.note),
-     "代部门下派 / Sub-dispatch on a department's behalf"),
-    ("reply", s.ReplyIn, SUPERVISORS,
-     lambda a: reply_command(a, _acting_department(a.body)),
-     "代部门办结回复 / Reply on a department's behalf"),
-    ("return", s.ReturnIn, SUPERVISORS, lambda a: wo.ReturnOrder(a.actor, _acting_department(a.body), a.body.reason),
-     "代部门退单 / Return on a department's behalf"),
-    ("request-extension", s.ExtensionIn, SUPERVISORS,
-     lambda a: commands.request_extension(a.ctx, a.actor, _acting_department(a.body), a.body.working_days,
-                                          a.body.reason),
-     "代部门申请延期 / Request an extension on a department's behalf"),
-    ("review-return", s.ReviewIn, SUPERVISORS, lambda a: wo.ReviewReturn(a.actor, a.body.accept, a.body.note),
-     "审核退单 / Review a return"),
-    ("decide-extension", s.DecisionIn, SUPERVISORS,
-     lambda a: commands.decide_extension(a.ctx, a.state, a.actor, a.body.approve, a.body.note),
-     "审批延期 / Decide an extension request"),
-    ("follow-up", s.FollowUpIn, STAFF, lambda a: wo.FollowUp(a.actor, a.body.note, a.body.reached, a.body.rating),
-     "回访 / Follow up with the citizen"),
-    ("rate", s.RateIn, STAFF, lambda a: wo.Rate(a.actor, a.body.level, a.body.comment),
-     "记录满意度评价 / Record the citizen's rating"),
-    ("reopen", s.ReasonIn, SUPERVISORS, lambda a: wo.Reopen(a.actor, a.body.reason), "重办 / Reopen"),
-    ("merge", s.MergeIn, STAFF, _merge, "并单 / Merge into another open order"),
-    ("invalidate", s.ReasonIn, STAFF, lambda a: wo.MarkInvalid(a.actor, a.body.reason),
-     "标记无效/骚扰 / Mark invalid"),
-    ("close", s.CloseIn, STAFF, lambda a: wo.Close(a.actor, a.body.note), "归档 / Close"),
+# The transitions that need no deadline; dispatch adds its own (dispatch, sub-dispatch,
+# extensions) to the same URLs through its API tables (`dispatch.actions`).
+ACTIONS = [
+    OrderAction("register", s.EmptyIn, "受理（草稿转正式） / Register a draft", lambda a: wo.Register(a.actor), STAFF),
+    OrderAction("update", s.UpdateIn, "修改工单信息 / Correct the order's details",
+                lambda a: update_details(a.hotline.settings, a.order, a.actor, _fields(a.body)), STAFF),
+    OrderAction("resolve", s.ResolveIn, "直接办结 / Resolve directly",
+                lambda a: wo.ResolveDirectly(a.actor, a.body.answer), STAFF),
+    OrderAction("sign", s.SignIn, "代部门签收 / Sign for, on a department's behalf",
+                lambda a: wo.SignFor(a.actor, acting_department(a.body)), SUPERVISORS),
+    OrderAction("progress", s.NoteIn, "添加进展/备注 / Add a progress note",
+                lambda a: wo.AddProgress(a.actor, a.body.department, a.body.note), STAFF),
+    OrderAction("reply", s.ReplyIn, "代部门办结回复 / Reply on a department's behalf",
+                lambda a: reply_command(a, acting_department(a.body)), SUPERVISORS),
+    OrderAction("return", s.ReturnIn, "代部门退单 / Return on a department's behalf",
+                lambda a: wo.ReturnOrder(a.actor, acting_department(a.body), a.body.reason), SUPERVISORS),
+    OrderAction("review-return", s.ReviewIn, "审核退单 / Review a return",
+                lambda a: wo.ReviewReturn(a.actor, a.body.accept, a.body.note), SUPERVISORS),
+    OrderAction("follow-up", s.FollowUpIn, "回访 / Follow up with the citizen",
+                lambda a: wo.FollowUp(a.actor, a.body.note, a.body.reached, a.body.rating), STAFF),
+    OrderAction("rate", s.RateIn, "记录满意度评价 / Record the citizen's rating",
+                lambda a: wo.Rate(a.actor, a.body.level, a.body.comment), STAFF),
+    OrderAction("reopen", s.ReasonIn, "重办 / Reopen", lambda a: wo.Reopen(a.actor, a.body.reason), SUPERVISORS),
+    OrderAction("merge", s.MergeIn, "并单 / Merge into another open order", _merge, STAFF),
+    OrderAction("invalidate", s.ReasonIn, "标记无效/骚扰 / Mark invalid",
+                lambda a: wo.MarkInvalid(a.actor, a.body.reason), STAFF),
+    OrderAction("close", s.CloseIn, "归档 / Close", lambda a: wo.Close(a.actor, a.body.note), STAFF),
 ]
-
-
-def _action_handler(body_type: type[s.VersionedIn], roles: tuple[UserRole, ...], build: Build
-                    ) -> Callable[..., Awaitable[s.ActionOut]]:
-    async def handler(request: web.Request, principal: Principal, body: s.VersionedIn) -> s.ActionOut:
-        principal.require_role(*roles)
-        return await run_action(request, principal.actor, body, build)
-    return handler
-
-
-for _path, _body, _roles, _build, _summary in ACTIONS:
-    _h = _action_handler(_body, _roles, _build)
-    _h.__name__ = "workorder_" + _path.replace("-", "_")
-    routes.post(f"/api/v1/workorders/{{number}}/{_path}", summary=_summary, body=_body, response=s.ActionOut,
-                tags=TAG, extra_responses={404: "工单不存在", 409: "状态不允许或版本冲突 / state or version conflict"})(_h)
+ACTION_RESPONSES = {404: "工单不存在", 409: "状态不允许或版本冲突 / state or version conflict"}
+add_actions(routes, ACTIONS, base="/api/v1/workorders", name="workorder", tags=TAG, extra_responses=ACTION_RESPONSES)

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.e2e
 
 
 async def _order(h: Hotline, text: str, lead: str, *, confidential: bool = False) -> str:
-    from hotline import commands
+    from dispatch import commands
+    from dispatch.service import DispatchService
     from hotline.contact import Contact, Identity
     from hotline.domain import workorder as wo
     from hotline.domain.vocabulary import Channel
@@ -26,8 +27,7 @@ async def _order(h: Hotline, text: str, lead: str, *, confidential: bool = False
                                        confidential=confidential))
 
     async def build(session, order, state):  # type: ignore[no-untyped-def]
-        ctx = commands.Context(h.settings, h.calendar, h.sla, h.clock())
-        return commands.dispatch(ctx, order, wo.SYSTEM, lead)
+        return commands.dispatch(h.module(DispatchService).context(h.clock()), order, wo.SYSTEM, lead)
 
     await h.orders.execute(r.number, build)
     return r.number

@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from dispatch.config import RoutingRule, dispatch_config
 from dispatch.routing import Facts, Router
 from hotline.errors import ConfigError
-from hotline.settings import RoutingRule, load_settings
+from hotline.root import load_settings  # every section checked, dispatch's routing: included
 
 
 @pytest.fixture(scope="module")
 def router() -> Router:
-    return Router.from_settings(load_settings({}))
+    s = load_settings({})
+    return Router.from_settings(s, dispatch_config(s).routing)
 
 
 @pytest.mark.parametrize(("facts", "department", "rule_says"), [

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from dispatch.config import dispatch_config
+from hotline import root
 from hotline.errors import ConfigError
 from hotline.root import MODULES
 from hotline.settings import DEFAULT_CONFIG, load_settings
@@ -24,8 +26,14 @@ def load(tmp_path: Path, overlay: str | None = None, **env: str):
 
 
 def problems(tmp_path: Path, overlay: str | None = None, **env: str) -> list[str]:
+    """What every `hotline` command would say: the core's sections and the modules' (routing and
+    SLA are dispatch's) checked."""
+    e = {"HOTLINE_DATA_DIR": str(tmp_path), **env}
+    if overlay is not None:
+        (tmp_path / "extra.yaml").write_text(overlay, encoding="utf-8")
+        e["HOTLINE_CONFIG"] = str(tmp_path / "extra.yaml")
     with pytest.raises(ConfigError) as exc:
-        load(tmp_path, overlay, **env)
+        root.load_settings(e)
     return exc.value.problems
 
 
@@ -39,7 +47,7 @@ def test_the_default_config_is_a_whole_sample_county(tmp_path: Path) -> None:
     numbers = {line.number for line in s.legacy_lines}
     assert {"12315", "12333", "12369", "12319", "12358", "12366"} <= numbers
     assert {c.name for c in s.categories} >= {"咨询", "求助", "投诉", "举报", "建议"}
-    assert len(s.sla_rules().policies) == len(s.categories) * len(s.urgencies)
+    assert len(dispatch_config(s).rules.policies) == len(s.categories) * len(s.urgencies)
     assert s.is_sqlite and s.database_url.endswith("/hotline.db")
 
 

@@ -1,8 +1,6 @@
-"""More of the department API (承办单位接口, `X-Api-Key`): who am I, my 催办/超期
-notices, and files: upload one to attach to a reply, download an order's files.
-
-The core's `/api/v1/department/orders...` lists, shows and acts on orders; these sit
-beside it. As there, an order the department does not hold answers 404.
+"""The department API's files (承办单位接口, `X-Api-Key`): upload one to attach to a reply,
+download an order's files. As everywhere in this API, an order the department does not
+hold answers 404.
 """
 
 from __future__ import annotations
@@ -12,25 +10,22 @@ import hashlib
 import os
 import re
 import uuid
-from datetime import datetime
 from pathlib import Path
-from typing import Literal
 from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.dead_letters import path_id
-from dispatch.timers import KINDS, LEVEL_NAMES
 from hotline.auth import Principal
 from hotline.domain.vocabulary import IN_DEPARTMENT
 from hotline.errors import Forbidden, HotlineError, NotFound, ValidationFailed
-from hotline.storage.models import Assignment, Attachment, Timer, WorkOrder
-from hotline.storage.orders import decode_cursor, department_clause, encode_cursor
+from hotline.storage.models import Attachment, WorkOrder
+from hotline.storage.orders import department_clause
 from hotline.web.api import ApiRoutes
-from hotline.web.context import HOTLINE, lang_of
+from hotline.web.context import HOTLINE
 
 routes = ApiRoutes()
 TAG = ["承办部门 Departments"]
@@ -49,78 +44,6 @@ ALLOWED: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
 }
 # A confidential report's recordings carry the reporter's voice: never to the department.
 HIDDEN_WHEN_CONFIDENTIAL = {"recording", "voice"}
-
-
-class DepartmentOut(BaseModel):
-    code: str
-    name: str
-    level: str
-    parent: str | None
-    children: list[dict[str, str]] = Field(description="villages/communities it may sub-dispatch to (下派)")
-
-
-@routes.get("/api/v1/department/me", summary="本部门信息 / Who am I", auth="department", response=DepartmentOut,
-            tags=TAG)
-async def department_me(request: web.Request, principal: Principal) -> DepartmentOut:
-    h = request.app[HOTLINE]
-    en = lang_of(request) == "en"
-    d = h.settings.department(principal.department or "")
-    if d is None:
-        raise NotFound("部门已不在目录中", code="unknown_department")
-    kids = [{"code": c.code, "name": (c.name_en or c.name) if en else c.name}
-            for c in h.settings.departments if c.parent == d.code and c.level == "village"]
-    return DepartmentOut(code=d.code, name=(d.name_en or d.name) if en else d.name, level=d.level, parent=d.parent,
-                         children=kids)
-
-
-# ---------------------------------------------------------------- notices (催办/超期/督办)
-
-class NoticeQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    cursor: str | None = None
-    limit: int = Field(50, ge=1, le=200)
-    lang: str | None = None
-
-
-class NoticeOut(BaseModel):
-    id: int
-    number: str
-    title: str
-    kind: str
-    name: str
-    level: int
-    level_name: str
-    deadline: str | None
-    fired_at: datetime
-
-
-class NoticePage(BaseModel):
-    items: list[NoticeOut]
-    next_cursor: str | None
-
-
-@routes.get("/api/v1/department/notices", summary="催办、超期与督办通知 / My reminders and escalations",
-            auth="department", query=NoticeQuery, response=NoticePage, tags=TAG)
-async def department_notices(request: web.Request, principal: Principal, query: NoticeQuery) -> NoticePage:
-    h = request.app[HOTLINE]
-    lang: Literal["zh", "en"] = lang_of(request)
-    q = (select(Timer, WorkOrder.number, WorkOrder.title).join(Assignment, Assignment.id == Timer.assignment_id)
-         .join(WorkOrder, WorkOrder.id == Timer.work_order_id)
-         .where(Assignment.department_code == principal.department, Timer.fired_at.is_not(None)))
-    if query.cursor:
-        q = q.where(Timer.id < decode_cursor(query.cursor))
-    async with h.sessions() as session:
-        rows = list((await session.execute(q.order_by(Timer.id.desc()).limit(query.limit + 1))).all())
-    more = len(rows) > query.limit
-    rows = rows[:query.limit]
-    items = []
-    for t, number, title in rows:
-        assert t.fired_at is not None  # the query asked for fired ones
-        _, zh, en = KINDS.get(t.kind, (t.level, t.kind, t.kind))
-        items.append(NoticeOut(id=t.id, number=number, title=title, kind=t.kind, name=en if lang == "en" else zh,
-                               level=t.level, level_name=LEVEL_NAMES.get(t.level, ("", ""))[lang == "en"],
-                               deadline=t.data.get("deadline"), fired_at=t.fired_at))
-    return NoticePage(items=items, next_cursor=encode_cursor(rows[-1][0].id) if more and rows else None)
 
 
 # ---------------------------------------------------------------- files

@@ -1,16 +1,16 @@
-"""Building work-order commands that need more than the request: SLA deadlines from
-the policy and the calendar, the department directory, the extension limits.
+"""Building the work-order commands that need dispatch's knowledge: SLA deadlines from the
+policy and the working-day calendar, the department directory, the extension limits.
 
-The web edge (agent API, department API) and the jobs call these; the state machine
-stays pure because everything it needs arrives inside the command.
+Dispatch's order actions (`dispatch.actions`, the department API) and the auto-dispatch
+hook call these; the state machine stays pure because everything it needs arrives inside
+the command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from dispatch.sla import SlaRules, deadlines, extended_reply_by
 from dispatch.workcalendar import WorkCalendar
@@ -18,10 +18,6 @@ from hotline.domain import workorder as wo
 from hotline.errors import ValidationFailed
 from hotline.settings import Settings
 from hotline.storage.models import WorkOrder
-
-# Fields an agent may correct on an open order, and how to check each.
-EDITABLE = ("title", "description", "category", "subject", "area", "address", "latitude", "longitude",
-            "urgency", "confidential", "legacy_line", "contact_name")
 
 
 @dataclass(frozen=True)
@@ -72,26 +68,3 @@ def decide_extension(ctx: Context, state: wo.OrderState, actor: wo.Actor, approv
     if approve and lead is not None and lead.reply_by is not None and state.pending_extension_days:
         new_reply_by = extended_reply_by(ctx.calendar, lead.reply_by, state.pending_extension_days)
     return wo.DecideExtension(actor, approve, note, new_reply_by)
-
-
-def update_details(ctx: Context, order: WorkOrder, actor: wo.Actor, fields: Mapping[str, Any]) -> wo.UpdateDetails:
-    s = ctx.settings
-    checks = {"category": {c.code for c in s.categories}, "urgency": {u.code for u in s.urgencies},
-              "subject": s.subject_codes(), "area": s.area_codes(),
-              "legacy_line": {line.number for line in s.legacy_lines}}
-    changes: dict[str, Any] = {}
-    for key, value in fields.items():
-        if key not in EDITABLE:
-            raise ValidationFailed(f"字段 {key} 不可修改", code="field_not_editable")
-        if key in checks and value is not None and value not in checks[key]:
-            raise ValidationFailed(f"{key}: 未知的取值 {value!r}", code=f"unknown_{key}")
-        if getattr(order, key) != value:
-            changes[key] = value
-    return wo.UpdateDetails(actor, changes)
-
-
-def apply_details(order: WorkOrder, changes: Mapping[str, Any]) -> None:
-    """Write an accepted `updated` event's changes onto the row."""
-    for key, value in changes.items():
-        if key in EDITABLE:
-            setattr(order, key, value)
