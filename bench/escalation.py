@@ -63,7 +63,7 @@ async def add_background(conn: asyncpg.Connection, first: int, last: int) -> Non
         SELECT id, id, 'scjgj', 'lead', 'signed', 0, $3, $3, reply_by FROM work_orders
         WHERE id BETWEEN $1 AND $2""", first, last, T0)
     await conn.execute("""
-        INSERT INTO timers (work_order_id, assignment_id, kind, level, due_at, data)
+        INSERT INTO dispatch_timers (work_order_id, assignment_id, kind, level, due_at, data)
         SELECT a.id, a.id, k.kind, k.level, a.reply_by + k.shift,
                jsonb_build_object('deadline', to_char(a.reply_by AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS+00:00'),
                                   'department', 'scjgj')
@@ -88,7 +88,7 @@ async def add_due(conn: asyncpg.Connection, first: int, count: int, start: datet
         SELECT id, id, 'scjgj', 'lead', 'signed', 0, $3, $3, reply_by FROM work_orders
         WHERE id BETWEEN $1 AND $2""", first, last, start - timedelta(days=5))
     await conn.execute("""
-        INSERT INTO timers (work_order_id, assignment_id, kind, level, due_at, data)
+        INSERT INTO dispatch_timers (work_order_id, assignment_id, kind, level, due_at, data)
         SELECT a.id, a.id, 'reply_overdue', 1, a.reply_by,
                jsonb_build_object('deadline', to_char(a.reply_by AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS+00:00'),
                                   'department', 'scjgj')
@@ -154,11 +154,11 @@ async def main() -> None:
                                   args.due)
                     # Settle the fresh rows (hint bits, visibility map, statistics) before timing, so
                     # autovacuum catching up on the bulk load does not run during the ticks.
-                    for table in ("work_orders", "assignments", "timers", "outbox"):
+                    for table in ("work_orders", "assignments", "dispatch_timers", "outbox"):
                         await conn.execute(f"VACUUM (ANALYZE) {table}")
                     with contextlib.suppress(asyncpg.PostgresError):
                         await conn.execute("CHECKPOINT")  # needs a superuser; fine without
-                    pending = await conn.fetchval("SELECT count(*) FROM timers WHERE fired_at IS NULL")
+                    pending = await conn.fetchval("SELECT count(*) FROM dispatch_timers WHERE fired_at IS NULL")
                     rows[str(size)] = int(pending)
                     times = []
                     for r in range(args.rounds + args.warmup):  # the first ticks warm caches, not counted

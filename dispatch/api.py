@@ -14,6 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 
+from dispatch.models import Timer
 from dispatch.routing import Facts, Match, Router, facts_of
 from dispatch.service import DISPATCH
 from dispatch.timers import KINDS, LEVEL_NAMES
@@ -21,7 +22,7 @@ from hotline.auth import Principal
 from hotline.domain.vocabulary import OPEN
 from hotline.errors import NotFound
 from hotline.settings import Settings
-from hotline.storage.models import Timer, WorkOrder
+from hotline.storage.models import WorkOrder
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
 from hotline.web.orders import STAFF

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from dispatch.config import EscalationSettings
+from dispatch.models import Timer
 from dispatch.notices import NoticeWriter
 from dispatch.sla import Clock as SlaClock
 from dispatch.sla import SlaRules
@@ -42,7 +43,7 @@ from hotline.domain.vocabulary import Status
 from hotline.metrics import Metrics
 from hotline.outbox import enqueue_many
 from hotline.storage.engine import SessionFactory
-from hotline.storage.models import Assignment, Timer, WorkOrder
+from hotline.storage.models import Assignment, WorkOrder
 from hotline.workorders import Change
 
 log = logging.getLogger(__name__)

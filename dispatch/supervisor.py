@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from dispatch.api import RoutingOut, routing_out
+from dispatch.models import Timer
 from dispatch.routing import facts_of
 from dispatch.service import DISPATCH
 from dispatch.sla import extended_reply_by
 from dispatch.timers import FOLLOW_UP_DUE
 from hotline.auth import Principal
 from hotline.domain.vocabulary import ACTIVE_ASSIGNMENT, IN_DEPARTMENT, AssignmentStatus, Status, UserRole
-from hotline.storage.models import Assignment, OrderEvent, Timer, WorkOrder
+from hotline.storage.models import Assignment, OrderEvent, WorkOrder
 from hotline.storage.orders import decode_cursor, encode_cursor, overdue_clause
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of

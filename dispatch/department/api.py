@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from dispatch.actions import request_extension, sub_dispatch
+from dispatch.models import Timer
 from dispatch.timers import KINDS, LEVEL_NAMES
 from hotline.auth import Principal
 from hotline.domain import workorder as wo
 from hotline.errors import Forbidden, NotFound
-from hotline.storage.models import Assignment, Timer, WorkOrder
+from hotline.storage.models import Assignment, WorkOrder
 from hotline.storage.orders import decode_cursor, encode_cursor, list_orders, order_history
 from hotline.web import schemas as s
 from hotline.web.actions import ActionArgs, OrderAction, add_actions

@@ -48,6 +48,11 @@ class Schema:
         async with engine.begin() as conn:
             await conn.run_sync(lambda sync_conn: command.upgrade(self.config(sync_conn), target))
 
+    async def downgrade(self, engine: AsyncEngine, target: str) -> None:
+        """Developers and tests only: a release is never rolled back on a live database."""
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda sync_conn: command.downgrade(self.config(sync_conn), target))
+
     async def current_heads(self, engine: AsyncEngine) -> set[str]:
         async with engine.connect() as conn:
             return await conn.run_sync(lambda c: set(MigrationContext.configure(c).get_current_heads()))

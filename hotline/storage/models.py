@@ -272,26 +272,6 @@ class DailySequence(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
-class Timer(Base):
-    """A deadline that will fire (催办, 超期, 升级, 回访): a row, never a sleeping coroutine."""
-
-    __tablename__ = "timers"
-    __table_args__ = (
-        # Only pending timers are ever scanned: keep the index to those rows.
-        Index("ix_timers_due_pending", "due_at", postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
-              sqlite_where=text("fired_at IS NULL AND cancelled_at IS NULL")),
-    )
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
-    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
-    kind: Mapped[str] = mapped_column(String(32))
-    level: Mapped[int] = mapped_column(Integer, default=0)
-    due_at: Mapped[datetime]
-    fired_at: Mapped[datetime | None]
-    cancelled_at: Mapped[datetime | None]
-    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-
 class OutboxMessage(Base):
     """A side effect leaving the process (webhook, SMS, WeChat), written in the same
     transaction as the change that caused it and delivered at least once."""

@@ -9,10 +9,11 @@ import pytest
 from aiohttp import FormData
 from sqlalchemy import select
 
+from dispatch.models import Timer
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel
 from hotline.settings import Settings
-from hotline.storage.models import Attachment, OrderEvent, Timer, WorkOrder
+from hotline.storage.models import Attachment, OrderEvent, WorkOrder
 from tests.conftest import department_api, login_as, make_settings
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from dispatch.models import Timer
 from dispatch.service import DispatchService
 from hotline.module import Running as Hotline
 from hotline.settings import Settings
-from hotline.storage.models import OutboxMessage, Timer
+from hotline.storage.models import OutboxMessage
 from tests.conftest import FakeClock, department_api, login_as, migrated_hotline
 from tests.integration.dispatch_support import FAST, dispatch_settings
 
