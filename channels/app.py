@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,8 +20,9 @@ from sqlalchemy import select
 
 from channels.errors import ChannelAuthError
 from channels.identity import APP_USER, last4_matches, phone_identity
-from channels.open311 import OPEN311, Open311Error
-from channels.publicview import open_or_closed, public_history
+from channels.open311 import Open311, Open311Error
+from channels.publicview import dept_name, open_or_closed, public_history
+from hotline.channel import answer
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel
 from hotline.errors import NotFound, ValidationFailed
@@ -31,7 +33,9 @@ from hotline.web.context import HOTLINE, lang_of
 from hotline.web.serialize import status_name
 
 if TYPE_CHECKING:
-    from hotline.ports import Hotline
+    from hotline.clock import Clock
+    from hotline.intake import Intake, IntakeResult
+    from hotline.storage.engine import SessionFactory
 
 routes = ApiRoutes()
 TAG = ["移动端 App"]
@@ -82,12 +86,69 @@ class StatusQuery(BaseModel):
     lang: str | None = None
 
 
-def _app_key(request: web.Request) -> str:
-    api = request.app[OPEN311]
-    try:
-        return api.key_id(request.headers.get("X-App-Key"))
-    except Open311Error as exc:
-        raise ChannelAuthError(exc.description, code="bad_app_key") from None
+@dataclass(frozen=True)
+class AppSubmission:
+    """What the app sent: the request (its headers) and its validated body."""
+
+    request: web.Request
+    body: AppRequestIn
+
+
+@dataclass(frozen=True)
+class AppIn:
+    contact: Contact
+    digest: str  # of the body: the same Idempotency-Key with another body is a client bug
+
+
+class AppChannel:
+    """The app's channel port: `X-App-Key` (one of the Open311 client keys), `Idempotency-Key`."""
+
+    def __init__(self, open311: Open311, *, clock: Clock, sessions: SessionFactory, intake: Intake) -> None:
+        self.open311 = open311
+        self.clock, self.sessions, self.intake = clock, sessions, intake
+
+    def key_id(self, request: web.Request) -> str:
+        try:
+            return self.open311.key_id(request.headers.get("X-App-Key"))
+        except Open311Error as exc:
+            raise ChannelAuthError(exc.description, code="bad_app_key") from None
+
+    async def verify(self, raw: AppSubmission) -> AppIn:
+        key = self.key_id(raw.request)
+        idem = (raw.request.headers.get("Idempotency-Key") or "").strip()
+        if not idem or len(idem) > 100:
+            raise ValidationFailed("请在 Idempotency-Key 头中提供 1–100 字符的唯一值（重试时保持不变）",
+                                   code="idempotency_key_required")
+        body = raw.body
+        digest = hashlib.sha256(json.dumps(body.model_dump(), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        sender = phone_identity(body.phone)
+        others = (Identity(APP_USER, f"{key}:{body.user_id}"),) if body.user_id else ()
+        contact = Contact(channel=Channel.APP, external_id=f"app:{key}:{idem}", received_at=self.clock(),
+                          text=body.text, sender=sender or (others[0] if others else None),
+                          other_identities=others if sender else (), sender_name=body.name, category=body.category,
+                          subject=body.subject, area=body.area, address=body.address, latitude=body.latitude,
+                          longitude=body.longitude, confidential=body.confidential,
+                          raw={"body_sha256": digest, "app_key": key})
+        return AppIn(contact, digest)
+
+    async def receive(self, app: AppIn) -> IntakeResult:
+        result = await self.intake.receive(app.contact)
+        if result.repeated:
+            async with self.sessions() as session:
+                raw = (await session.execute(select(ContactRow.raw).where(
+                    ContactRow.id == result.contact_id))).scalar_one()
+            if (raw or {}).get("body_sha256") != app.digest:
+                raise ValidationFailed("该 Idempotency-Key 已用于内容不同的请求", code="idempotency_key_reused")
+        return result
+
+    def acknowledge(self, raw: AppSubmission, app: AppIn, result: IntakeResult) -> web.Response:
+        out = AppRequestOut(number=result.number, status=result.status, created=result.created,
+                            repeated=result.repeated, status_url=f"/api/v1/app/requests/{result.number}")
+        return web.json_response(out.model_dump(mode="json"), status=200 if result.repeated else 201,
+                                 headers={"Location": out.status_url})
+
+
+APP: web.AppKey[AppChannel] = web.AppKey("channels.app", AppChannel)
 
 
 @routes.post("/api/v1/app/requests", summary="App 提交诉求 / Submit a request from the app", auth="none",
@@ -95,31 +156,9 @@ def _app_key(request: web.Request) -> str:
              description="Headers: `X-App-Key` (issued app key) and `Idempotency-Key` (required; a retry with "
                          "the same key answers 200 with the first number). Same key, different body: 422.",
              extra_responses={403: "X-App-Key 无效"})
-async def submit(request: web.Request, body: AppRequestIn) -> web.Response:
-    h: Hotline = request.app[HOTLINE]
-    key = _app_key(request)
-    idem = (request.headers.get("Idempotency-Key") or "").strip()
-    if not idem or len(idem) > 100:
-        raise ValidationFailed("请在 Idempotency-Key 头中提供 1–100 字符的唯一值（重试时保持不变）",
-                               code="idempotency_key_required")
-    digest = hashlib.sha256(json.dumps(body.model_dump(), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    sender = phone_identity(body.phone)
-    others = (Identity(APP_USER, f"{key}:{body.user_id}"),) if body.user_id else ()
-    contact = Contact(channel=Channel.APP, external_id=f"app:{key}:{idem}", received_at=h.clock(), text=body.text,
-                      sender=sender or (others[0] if others else None), other_identities=others if sender else (),
-                      sender_name=body.name, category=body.category, subject=body.subject, area=body.area,
-                      address=body.address, latitude=body.latitude, longitude=body.longitude,
-                      confidential=body.confidential, raw={"body_sha256": digest, "app_key": key})
-    result = await h.intake.receive(contact)
-    if result.repeated:
-        async with h.sessions() as session:
-            raw = (await session.execute(select(ContactRow.raw).where(ContactRow.id == result.contact_id))).scalar_one()
-        if (raw or {}).get("body_sha256") != digest:
-            raise ValidationFailed("该 Idempotency-Key 已用于内容不同的请求", code="idempotency_key_reused")
-    out = AppRequestOut(number=result.number, status=result.status, created=result.created,
-                        repeated=result.repeated, status_url=f"/api/v1/app/requests/{result.number}")
-    return web.json_response(out.model_dump(mode="json"), status=200 if result.repeated else 201,
-                             headers={"Location": out.status_url})
+async def submit(request: web.Request, body: AppRequestIn) -> web.StreamResponse:
+    channel = request.app[APP]
+    return await answer(channel, AppSubmission(request, body))
 
 
 @routes.get("/api/v1/app/requests/{number}", summary="App 查询办理进度 / Status of a request", auth="none",
@@ -127,8 +166,8 @@ async def submit(request: web.Request, body: AppRequestIn) -> web.Response:
             description="Needs `X-App-Key` and the last 4 digits of the phone number given with the request.",
             extra_responses={403: "X-App-Key 无效", 404: "不存在或手机号不符"})
 async def status(request: web.Request, query: StatusQuery) -> AppStatusOut:
-    h: Hotline = request.app[HOTLINE]
-    _app_key(request)
+    h = request.app[HOTLINE]
+    request.app[APP].key_id(request)
     number = request.match_info["number"]
     async with h.sessions() as session:
         try:
@@ -141,8 +180,7 @@ async def status(request: web.Request, query: StatusQuery) -> AppStatusOut:
     o, lang = hist.order, lang_of(request)
     return AppStatusOut(number=o.number, status=o.status, status_name=status_name(o.status, lang),
                         open311_status=open_or_closed(o.status),
-                        department=(h.settings.department(o.lead_department).name  # type: ignore[union-attr]
-                                    if o.lead_department and h.settings.department(o.lead_department) else None),
+                        department=dept_name(h.settings, o.lead_department) or None,
                         reply_by=o.reply_by, rating=o.rating,
                         history=[TimelineItem(at=e.at, note=n) for e, n in public_history(h.settings, hist.events,
                                                                                          lang)])

@@ -29,6 +29,7 @@ from channels.config import FaxConfig
 from channels.errors import BadPayload, ChannelAuthError, PayloadTooLarge, UnsupportedMedia
 from channels.faxdoc import FaxDocument, Unreadable, read_fax
 from channels.identity import phone_identity
+from hotline.channel import handler as channel_handler
 from hotline.contact import Contact
 from hotline.domain.vocabulary import Channel
 from hotline.errors import ValidationFailed
@@ -54,23 +55,35 @@ class FaxIn:
     source: str = "gateway"  # gateway | spool
 
 
+@dataclass(frozen=True)
+class FaxReceipt:
+    result: IntakeResult
+    document: FaxDocument
+
+
 class FaxChannel:
-    def __init__(self, cfg: FaxConfig, spool: Path, *, data_dir: Path, clock: Clock, intake: Intake) -> None:
+    """The fax channel port: a gateway's upload (`verify` → `receive` → `acknowledge`), and
+    the spool folder that Asterisk's ReceiveFAX writes to (`watch_spool`)."""
+
+    def __init__(self, cfg: FaxConfig, spool: Path, *, data_dir: Path, clock: Clock, intake: Intake,
+                 hotline_name: str) -> None:
         self.cfg = cfg
+        self.hotline_name = hotline_name
         self.spool = spool
         self.data_dir = data_dir
         self.quarantine_dir = data_dir / "fax-quarantine"
         self.clock, self.intake = clock, intake
 
     # ------------------------------------------------------------ verify + parse (gateway)
-    def verify(self, request: web.Request) -> None:
-        if not self.cfg.gateway_keys:
-            return
-        key = request.headers.get("X-Fax-Key", "")
-        if not any(hmac.compare_digest(key.encode(), k.encode()) for k in self.cfg.gateway_keys):
-            raise ChannelAuthError("X-Fax-Key 无效", code="bad_fax_key")
+    async def verify(self, request: web.Request) -> FaxIn:
+        """The gateway's key (`X-Fax-Key`, when keys are configured), then its upload."""
+        if self.cfg.gateway_keys:
+            key = request.headers.get("X-Fax-Key", "")
+            if not any(hmac.compare_digest(key.encode(), k.encode()) for k in self.cfg.gateway_keys):
+                raise ChannelAuthError("X-Fax-Key 无效", code="bad_fax_key")
+        return await self._upload(request)
 
-    async def parse_upload(self, request: web.Request) -> FaxIn:
+    async def _upload(self, request: web.Request) -> FaxIn:
         if request.content_type != "multipart/form-data":
             raise UnsupportedMedia(f"请使用 multipart/form-data（收到 {request.content_type or '空'}）")
         if request.content_length is not None and request.content_length > self.cfg.max_bytes + 64 * 1024:
@@ -100,7 +113,22 @@ class FaxChannel:
         return FaxIn(data, fields.get("from") or None, pages, (fields.get("fax_id") or None), filename)
 
     # ------------------------------------------------------------ intake
-    async def receive(self, fax: FaxIn) -> tuple[IntakeResult, FaxDocument]:
+    async def receive(self, fax: FaxIn) -> FaxReceipt:
+        try:
+            result, doc = await self.take(fax)
+        except Unreadable as exc:
+            raise ValidationFailed(f"传真文件无法读取（{exc}），已转入隔离区待人工处理",
+                                   code="fax_unreadable") from None
+        return FaxReceipt(result, doc)
+
+    def acknowledge(self, request: web.Request, fax: FaxIn, receipt: FaxReceipt) -> web.Response:
+        number = receipt.result.number
+        body = {"number": number, "pages": receipt.document.pages, "repeated": receipt.result.repeated,
+                "receipt": texts.fax_receipt(self.hotline_name, number)}
+        return web.json_response(body, status=200 if receipt.result.repeated else 201,
+                                 dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+    async def take(self, fax: FaxIn) -> tuple[IntakeResult, FaxDocument]:
         """Read, store and register one fax; `Unreadable` after quarantining it."""
         now = self.clock()
         try:
@@ -160,10 +188,10 @@ class FaxChannel:
                                             reason=f"超过上限 {self.cfg.max_bytes} 字节", meta=meta,
                                             now=self.clock())
                 else:
-                    result, _ = await self.receive(fax)
+                    result, _ = await self.take(fax)
                     log.info("fax: spool %s → order %s", path.name, result.number)
             except Unreadable:
-                pass  # quarantined by receive
+                pass  # quarantined by take
             for p in (path, meta_path):  # only after the order (or quarantine) is committed
                 if p is not None:
                     p.unlink(missing_ok=True)
@@ -201,20 +229,7 @@ def _read_meta(path: Path) -> dict[str, str]:
 
 
 def install(h: Hotline, channel: FaxChannel) -> None:
-    async def upload(request: web.Request) -> web.Response:
-        channel.verify(request)
-        fax = await channel.parse_upload(request)
-        try:
-            result, doc = await channel.receive(fax)
-        except Unreadable as exc:
-            raise ValidationFailed(f"传真文件无法读取（{exc}），已转入隔离区待人工处理",
-                                   code="fax_unreadable") from None
-        body = {"number": result.number, "pages": doc.pages, "repeated": result.repeated,
-                "receipt": texts.fax_receipt(h.settings.hotline.name, result.number)}
-        return web.json_response(body, status=200 if result.repeated else 201,
-                                 dumps=lambda o: json.dumps(o, ensure_ascii=False))
-
     def add(app: web.Application) -> None:
-        app.router.add_post(PATH, upload)
+        app.router.add_post(PATH, channel_handler(channel))
     h.routes.append(add)
     h.background["fax-spool"] = channel.watch_spool

@@ -2,21 +2,20 @@
 
 A message is a new matter, a follow-up to the open one (补充, or simply written again
 within the follow-up window), a status query (查询), a rating (评价) or an opt-out
-(退订). Whatever it is, it is stored before the answer is given: new matters and
-follow-ups through intake, the others as a contact row without an order, which also
-keeps the answer, so a vendor's retry of the same message id gets the same answer and
-changes nothing twice.
+(退订). Whatever it is, intake stores it before the answer is given: new matters and
+follow-ups as contacts of an order, the others as command contacts
+(`Intake.record_command`) that keep the answer, so a vendor's retry of the same message
+id gets the same answer and changes nothing twice.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels import texts
@@ -26,13 +25,10 @@ from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import OPEN, ActorKind, Channel, Status
 from hotline.storage.models import Contact as ContactRow
 from hotline.storage.models import WorkOrder
-from hotline.storage.queries import insert_for, resolve_citizen
 from hotline.workorders import Change
 
 if TYPE_CHECKING:
-    from hotline.clock import Clock
-    from hotline.intake import Intake
-    from hotline.metrics import Metrics
+    from hotline.intake import CommandRun, Intake
     from hotline.settings import Settings
     from hotline.storage.engine import SessionFactory
     from hotline.workorders import WorkOrderService
@@ -65,19 +61,12 @@ class Answer:
     repeated: bool = False
 
 
-class _Repeat(Exception):
-    pass
-
-
-Run = Callable[[AsyncSession, int | None, datetime], Awaitable[tuple[str, Change | None, int | None]]]
-
-
 class Inbox:
-    def __init__(self, settings: Settings, follow_up_window: timedelta, *, sessions: SessionFactory, clock: Clock,
-                 metrics: Metrics, intake: Intake, orders: WorkOrderService) -> None:
+    def __init__(self, settings: Settings, follow_up_window: timedelta, *, sessions: SessionFactory,
+                 intake: Intake, orders: WorkOrderService) -> None:
         self.settings = settings
         self.window = follow_up_window
-        self.sessions, self.clock, self.metrics = sessions, clock, metrics
+        self.sessions = sessions
         self._intake, self.orders = intake, orders
 
     @property
@@ -120,35 +109,16 @@ class Inbox:
         return row[0] if row else None
 
     # ------------------------------------------------------------ commands
-    async def command(self, msg: Inbound, kind: str, run: Run) -> Answer:
+    async def command(self, msg: Inbound, kind: str, run: CommandRun) -> Answer:
         return await self._command(msg, kind, run)
 
-    async def _command(self, msg: Inbound, kind: str, run: Run) -> Answer:
-        self.metrics.contacts.labels(msg.channel.value).inc()
-        now = self.clock()
-        try:
-            async with self.sessions() as session, session.begin():
-                citizen_id = await resolve_citizen(session, [msg.sender], None, now)
-                contact_id = (await session.execute(
-                    insert_for(session, ContactRow).values(
-                        channel=msg.channel.value, external_id=msg.external_id, citizen_id=citizen_id,
-                        work_order_id=None, sender_kind=msg.sender.kind, sender=msg.sender.value, text=msg.text,
-                        received_at=msg.received_at, raw={**msg.raw, "command": kind})
-                    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-                    .returning(ContactRow.id))).scalar_one_or_none()
-                if contact_id is None:
-                    raise _Repeat()
-                reply, change, order_id = await run(session, citizen_id, now)
-                await session.execute(update(ContactRow).where(ContactRow.id == contact_id).values(
-                    work_order_id=order_id, raw={**msg.raw, "command": kind, "reply": reply}))
-        except _Repeat:
-            async with self.sessions() as session:
-                raw = (await session.execute(select(ContactRow.raw).where(
-                    ContactRow.channel == msg.channel.value, ContactRow.external_id == msg.external_id))).scalar_one()
-            return Answer(str((raw or {}).get("reply") or texts.no_orders()), repeated=True)
-        if change is not None:
-            await self.orders.committed(change)
-        return Answer(reply, change.order.number if change else None)
+    async def _command(self, msg: Inbound, kind: str, run: CommandRun) -> Answer:
+        contact = Contact(channel=msg.channel, external_id=msg.external_id, received_at=msg.received_at,
+                          text=msg.text, sender=msg.sender, raw=msg.raw)
+        result = await self._intake.record_command(contact, kind, run)
+        if result.repeated:  # the same message again: the same answer
+            return Answer(result.reply or texts.no_orders(), repeated=True)
+        return Answer(result.reply or "", result.number)
 
     async def _query(self, session: AsyncSession, citizen_id: int | None,
                      number: str | None) -> tuple[str, Change | None, int | None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from channels.config import ChannelsConfig, load_channels_config
 from hotline.module import Module, Summary
@@ -51,8 +51,7 @@ def install(h: Hotline) -> Channels:
     s = h.settings
 
     def inbox(window_minutes: int) -> Inbox:
-        return Inbox(s, timedelta(minutes=window_minutes), sessions=h.sessions, clock=h.clock, metrics=h.metrics,
-                     intake=h.intake, orders=h.orders)
+        return Inbox(s, timedelta(minutes=window_minutes), sessions=h.sessions, intake=h.intake, orders=h.orders)
 
     sms_channel = sms.SmsChannel(cfg.sms, s, sessions=h.sessions, clock=h.clock,
                                  inbox=inbox(cfg.sms.follow_up_window_minutes), http=h.http)
@@ -66,10 +65,12 @@ def install(h: Hotline) -> Channels:
 
     open311_api = open311.Open311(s, sessions=h.sessions, clock=h.clock, intake=h.intake)
     open311.install_routes(h, open311_api)
-    h.share(open311.OPEN311, open311_api)  # the app API checks the same client keys
+    # The app API checks the same client keys as Open311.
+    h.share(app.APP, app.AppChannel(open311_api, clock=h.clock, sessions=h.sessions, intake=h.intake))
     h.add_api(app.routes, citizens.routes)
 
-    fax_channel = fax.FaxChannel(cfg.fax, cfg.spool_dir(s), data_dir=s.data_dir, clock=h.clock, intake=h.intake)
+    fax_channel = fax.FaxChannel(cfg.fax, cfg.spool_dir(s), data_dir=s.data_dir, clock=h.clock, intake=h.intake,
+                              hotline_name=s.hotline.name)
     fax.install(h, fax_channel)
 
     portal = Portal(cfg.portal, s, sessions=h.sessions, clock=h.clock, intake=h.intake, orders=h.orders)
@@ -83,6 +84,27 @@ def install(h: Hotline) -> Channels:
     h.add_on_created(notices.on_created, when=notices.may_acknowledge)
     h.add_effect(notices.on_change)
     return Channels(cfg, sms_channel, wechat_channel, open311_api, fax_channel, portal, notices)
+
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from channels.app import AppChannel, AppIn, AppSubmission
+    from channels.fax import FaxIn, FaxReceipt
+    from channels.inbox import Answer
+    from channels.open311 import Open311Request
+    from channels.portal.views import Submission
+    from channels.sms import SmsIn
+    from channels.wechat import WechatIn
+    from hotline.channel import ChannelPort, NotifyingChannel
+    from hotline.intake import IntakeResult
+
+    def _every_adapter_implements_the_channel_port(c: Channels, app: AppChannel) -> tuple[
+            NotifyingChannel[web.Request, SmsIn, Answer], NotifyingChannel[web.Request, WechatIn, Answer | None],
+            ChannelPort[web.Request, FaxIn, FaxReceipt], ChannelPort[web.Request, Open311Request, list[dict[str, Any]]],
+            ChannelPort[web.Request, Submission, str | None], ChannelPort[AppSubmission, AppIn, IntakeResult]]:
+        """Never called: mypy checks here that each adapter is the port it claims to be."""
+        return c.sms, c.wechat, c.fax, c.open311, c.portal, app
 
 
 def check(settings: Settings) -> Summary:

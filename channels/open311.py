@@ -18,6 +18,7 @@ import logging
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from channels.errors import BadPayload, PayloadTooLarge, UnsupportedMedia
 from channels.identity import APP_USER, phone_identity
 from channels.publicview import CLOSED, dept_name, open_or_closed, status_notes
+from hotline.channel import handler as channel_handler
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel, Status
 from hotline.errors import HotlineError
@@ -50,6 +52,14 @@ DEFAULT_SPAN = timedelta(days=90)
 RECORD_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
                  "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url")
+
+
+@dataclass(frozen=True)
+class Open311Request:
+    """One verified GeoReport v2 service request, as a contact for intake."""
+
+    contact: Contact
+    account_id: str | None
 
 
 class Open311Error(Exception):
@@ -145,8 +155,20 @@ class Open311:
              "values": [{"key": "false", "name": "否"}, {"key": "true", "name": "是"}]},
         ]}
 
-    # requests --------------------------------------------------------
-    async def create(self, params: MultiDictProxy[str] | Any, idempotency_key: str | None) -> list[dict[str, Any]]:
+    # requests: the channel port (verify → receive → acknowledge) ------
+    async def verify(self, request: web.Request) -> Open311Request:
+        """`POST requests.{format}`: the client's api_key and the request's fields."""
+        return self.parse(await _form(request), request.headers.get("Idempotency-Key"))
+
+    async def receive(self, req: Open311Request) -> list[dict[str, Any]]:
+        result = await self.intake.receive(req.contact)
+        return [{"service_request_id": result.number, "service_notice": "已受理，请留意短信通知",
+                 "account_id": req.account_id}]
+
+    def acknowledge(self, request: web.Request, req: Open311Request, out: list[dict[str, Any]]) -> web.Response:
+        return render(request.match_info["format"], "service_requests", "request", out)
+
+    def parse(self, params: MultiDictProxy[str] | Any, idempotency_key: str | None) -> Open311Request:
         key = self.key_id(params.get("api_key"))
         self._check_jurisdiction(params)
         s = self.settings
@@ -190,9 +212,7 @@ class Open311:
                           confidential=confidential, attachments=attachments,
                           raw={"open311": {k: params.get(k) for k in ("service_code", "device_id", "account_id")
                                            if params.get(k)}, "api_key": key})
-        result = await self.intake.receive(contact)
-        return [{"service_request_id": result.number, "service_notice": "已受理，请留意短信通知",
-                 "account_id": params.get("account_id") or None}]
+        return Open311Request(contact, params.get("account_id") or None)
 
     async def search(self, params: Any) -> list[dict[str, Any]]:
         self._check_jurisdiction(params)
@@ -253,9 +273,6 @@ class Open311:
         return t.astimezone(self.tz).isoformat(timespec="seconds") if t else None
 
 
-OPEN311: web.AppKey[Open311] = web.AppKey("channels.open311", Open311)
-
-
 def _csv(value: str | None) -> list[str]:
     return [x.strip() for x in (value or "").split(",") if x.strip()]
 
@@ -286,12 +303,12 @@ def _when(value: str | None, name: str) -> datetime | None:
 
 # ---------------------------------------------------------------- routes
 
-Handler = Callable[[web.Request], Awaitable[web.Response]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _guard(fn: Handler) -> Handler:
     """Every failure in the spec's error format, never the core's problem+json."""
-    async def wrapped(request: web.Request) -> web.Response:
+    async def wrapped(request: web.Request) -> web.StreamResponse:
         fmt = request.match_info.get("format", "json")
         try:
             return await fn(request)
@@ -344,11 +361,6 @@ def install_routes(h: Hotline, api: Open311) -> None:
     async def requests_get(request: web.Request) -> web.Response:
         return render(request.match_info["format"], "service_requests", "request", await api.search(request.query))
 
-    @_guard
-    async def requests_post(request: web.Request) -> web.Response:
-        params = await _form(request)
-        out = await api.create(params, request.headers.get("Idempotency-Key"))
-        return render(request.match_info["format"], "service_requests", "request", out)
 
     @_guard
     async def request_one(request: web.Request) -> web.Response:
@@ -363,6 +375,6 @@ def install_routes(h: Hotline, api: Open311) -> None:
         app.router.add_get(f"{BASE}/services.{FMT}", services)
         app.router.add_get(BASE + "/services/{code:[A-Za-z0-9_-]+}." + FMT, definition)
         app.router.add_get(f"{BASE}/requests.{FMT}", requests_get)
-        app.router.add_post(f"{BASE}/requests.{FMT}", requests_post)
+        app.router.add_post(f"{BASE}/requests.{FMT}", _guard(channel_handler(api)))
         app.router.add_get(BASE + "/requests/{id:[0-9A-Za-z_-]+}." + FMT, request_one)
     h.routes.append(add)

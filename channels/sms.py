@@ -19,6 +19,7 @@ same number. Outbound notices leave through the outbox via the Twilio REST clien
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -40,6 +41,7 @@ from channels.inbox import Answer, Inbound, Inbox
 from channels.keywords import classify
 from channels.models import SmsMessage, SmsOptOut
 from channels.web_util import external_url, read_form
+from hotline.channel import handler as channel_handler
 from hotline.domain.vocabulary import Channel
 from hotline.outbox import DeliveryFailed
 from hotline.storage.models import OutboxMessage
@@ -60,8 +62,17 @@ STATUS_PATH = "/channels/sms/twilio/status"
 UNSUBSCRIBED = 21610
 
 
+@dataclass(frozen=True)
+class SmsIn:
+    """One verified inbound SMS."""
+
+    message: Inbound
+    opt_out_type: str | None = None  # Twilio's Advanced Opt-Out verdict (STOP/START), when it gives one
+
+
 class SmsChannel:
-    """verify → parse → (intake) → acknowledge; and `send` for later notices."""
+    """The SMS channel port (`hotline.channel.NotifyingChannel`): verify → (intake) →
+    acknowledge with TwiML; and `send` for later notices."""
 
     def __init__(self, cfg: SmsConfig, settings: Settings, *, sessions: SessionFactory, clock: Clock, inbox: Inbox,
                  http: aiohttp.ClientSession) -> None:
@@ -79,7 +90,11 @@ class SmsChannel:
         return bool(tw.account_sid and tw.auth_token and tw.from_number)
 
     # ------------------------------------------------------------ inbound
-    async def verify(self, request: web.Request) -> MultiDict[str]:
+    async def verify(self, request: web.Request) -> SmsIn:
+        form = await self._signed_form(request)
+        return SmsIn(self.parse(form), form.get("OptOutType"))
+
+    async def _signed_form(self, request: web.Request) -> MultiDict[str]:
         if self.validator is None:
             raise ChannelNotConfigured("短信渠道未配置（HOTLINE_TWILIO_AUTH_TOKEN）")
         form = await read_form(request, MAX_FORM)
@@ -110,9 +125,10 @@ class SmsChannel:
         raw = {k: form.get(k) for k in ("MessageSid", "From", "To", "NumMedia", "OptOutType") if form.get(k)}
         return Inbound(Channel.SMS, sid, sender, self.clock(), body, tuple(media), raw=raw)
 
-    async def receive(self, msg: Inbound, opt_out_type: str | None) -> Answer:
+    async def receive(self, sms: SmsIn) -> Answer:
+        msg = sms.message
         intent = classify(msg.text)
-        kind = (opt_out_type or "").upper()
+        kind = (sms.opt_out_type or "").upper()
         if kind == "STOP" or (not kind and intent.kind == "opt_out"):
             return await self.inbox.command(msg, "opt_out", lambda s, c, now: self._opt(s, msg, now, True))
         if kind == "START" or (not kind and intent.kind == "opt_in"):
@@ -132,13 +148,14 @@ class SmsChannel:
         await session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
         return texts.opted_in(self.settings.hotline.name), None, None
 
-    @staticmethod
-    def acknowledge(answer: Answer) -> web.Response:
+    def acknowledge(self, request: web.Request, sms: SmsIn, answer: Answer) -> web.Response:
         twiml = MessagingResponse()
         twiml.message(answer.text)
         return web.Response(text=str(twiml), content_type="text/xml", charset="utf-8")
 
-    async def status_callback(self, form: MultiDict[str]) -> None:
+    async def status_callback(self, request: web.Request) -> None:
+        """Twilio telling what became of a message we sent (signed like an inbound one)."""
+        form = await self._signed_form(request)
         sid, status = form.get("MessageSid") or "", (form.get("MessageStatus") or form.get("SmsStatus") or "")
         if not sid or not status:
             raise BadPayload("缺少 MessageSid 或 MessageStatus")
@@ -204,20 +221,14 @@ class SmsChannel:
 def routes(channel: SmsChannel) -> web.RouteTableDef:
     table = web.RouteTableDef()
 
-    @table.post(PATH)
-    async def inbound(request: web.Request) -> web.Response:
-        form = await channel.verify(request)
-        msg = channel.parse(form)
-        answer = await channel.receive(msg, form.get("OptOutType"))
-        return channel.acknowledge(answer)
+    table.post(PATH)(channel_handler(channel))
 
     @table.post(STATUS_PATH)
     async def status(request: web.Request) -> web.Response:
-        form = await channel.verify(request)
-        await channel.status_callback(form)
+        await channel.status_callback(request)
         return web.Response(status=204)
 
-    del inbound, status
+    del status
     return table
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -42,6 +43,7 @@ from channels.identity import WECHAT
 from channels.inbox import Answer, Inbound, Inbox
 from channels.keywords import Intent, classify
 from channels.web_util import read_body
+from hotline.channel import handler as channel_handler
 from hotline.contact import Identity
 from hotline.domain.vocabulary import Channel
 from hotline.outbox import DeliveryFailed
@@ -71,6 +73,28 @@ def _xml_guard(body: bytes) -> None:
         raise BadPayload("XML 中不允许 DTD 或实体声明") from None
     except Exception as exc:  # ParseError and friends: whatever the body is, it is not our XML
         raise BadPayload(f"XML 无法解析：{type(exc).__name__}") from None
+
+
+@dataclass(frozen=True)
+class WechatIn:
+    """One verified WeChat message, as the hotline reads it: wechatpy's objects stop here."""
+
+    kind: str  # MsgType: text | image | voice | location | event | ...
+    source: str  # FromUserName: the citizen's openid
+    target: str  # ToUserName: the official account
+    msg_id: str | None
+    create_time: int
+    encrypted: bool  # safe mode: the reply is encrypted too
+    nonce: str
+    content: str = ""
+    pic_url: str | None = None
+    media_id: str | None = None
+    voice_format: str | None = None
+    recognition: str | None = None  # WeChat's speech recognition of a voice message
+    location: tuple[float, float] | None = None
+    label: str = ""
+    event: str = ""
+    event_key: str = ""
 
 
 class _ApiClient(WeChatClient):
@@ -124,18 +148,19 @@ class WechatChannel:
         self._check(request)
         return request.query.get("echostr", "")
 
-    async def verify(self, request: web.Request) -> tuple[str, bool]:
-        """The message XML (decrypted), and whether the request was encrypted."""
+    async def verify(self, request: web.Request) -> WechatIn:
+        """Signature and timestamp, the XML (decrypted in safe mode), parsed into `WechatIn`."""
         self._check(request)
         if request.content_type not in XML_TYPES:
             raise UnsupportedMedia(f"请使用 text/xml（收到 {request.content_type}）")
         body = await read_body(request, self.cfg.max_body_bytes)
         _xml_guard(body)
-        if request.query.get("encrypt_type", "raw") != "aes":
-            return body.decode("utf-8", "replace"), False
+        q = request.query
+        encrypted = q.get("encrypt_type", "raw") == "aes"
+        if not encrypted:
+            return self._parse(body.decode("utf-8", "replace"), encrypted=False, nonce=q.get("nonce", ""))
         if self.crypto is None:
             raise BadPayload("收到安全模式消息，但未配置 HOTLINE_WECHAT_AES_KEY")
-        q = request.query
         try:
             xml = self.crypto.decrypt_message(body, q.get("msg_signature", ""), q.get("timestamp", ""),
                                               q.get("nonce", ""))
@@ -146,74 +171,82 @@ class WechatChannel:
         except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
             raise BadPayload(f"密文无法解密：{type(exc).__name__}") from None
         _xml_guard(xml.encode("utf-8") if isinstance(xml, str) else xml)
-        return xml, True
+        return self._parse(xml, encrypted=True, nonce=q.get("nonce", ""))
 
     # ------------------------------------------------------------ parse + answer
-    def parse(self, xml: str) -> Any:
+    @staticmethod
+    def _parse(xml: str, *, encrypted: bool, nonce: str) -> WechatIn:
+        """wechatpy's message object, read once into our own; it goes no further."""
         try:
             msg = parse_message(xml)
         except (KeyError, ValueError, TypeError) as exc:
             raise BadPayload(f"不是微信消息：{type(exc).__name__}") from None
         if msg is None or not msg.source:
             raise BadPayload("缺少 FromUserName")
-        return msg
+        location = None
+        if msg.type == "location":
+            try:
+                location = (float(msg.location_x), float(msg.location_y))
+            except (TypeError, ValueError):
+                raise BadPayload("位置消息坐标无效") from None
+            if not (-90 <= location[0] <= 90 and -180 <= location[1] <= 180):
+                raise BadPayload("位置消息坐标超出范围")
+        return WechatIn(kind=msg.type, source=msg.source, target=msg.target, msg_id=str(msg.id) if msg.id else None,
+                        create_time=msg.time, encrypted=encrypted, nonce=nonce,
+                        content=getattr(msg, "content", None) or "", pic_url=getattr(msg, "image", None),
+                        media_id=getattr(msg, "media_id", None), voice_format=getattr(msg, "format", None),
+                        recognition=getattr(msg, "recognition", None), location=location,
+                        label=(getattr(msg, "label", None) or "").strip()[:300],
+                        event=getattr(msg, "event", "") or "", event_key=(getattr(msg, "key", "") or "").strip())
 
-    def _inbound(self, msg: Any, text: str, **kw: Any) -> Inbound:
-        external = str(msg.id) if msg.id else f"{msg.source}:{msg.time}:{msg.type}"
-        raw = {"MsgType": msg.type, "MsgId": str(msg.id or ""), "CreateTime": msg.time}
+    def _inbound(self, msg: WechatIn, text: str, **kw: Any) -> Inbound:
+        external = msg.msg_id or f"{msg.source}:{msg.create_time}:{msg.kind}"
+        raw = {"MsgType": msg.kind, "MsgId": msg.msg_id or "", "CreateTime": msg.create_time}
         return Inbound(Channel.WECHAT, external, Identity(WECHAT, msg.source), self.clock(), text, raw=raw, **kw)
 
-    async def receive(self, msg: Any) -> Answer | None:
+    async def receive(self, msg: WechatIn) -> Answer | None:
         """None: nothing to say (WeChat then wants the plain answer "success")."""
         name = self.settings.hotline.name
-        kind = msg.type
+        kind = msg.kind
         if kind == "text":
-            intent = classify(msg.content or "")
+            intent = classify(msg.content)
             if intent.kind in ("opt_out", "opt_in"):  # on WeChat one unfollows instead
                 intent = Intent("new", intent.text)
             if not intent.text and intent.kind in ("new", "follow_up"):
                 return Answer(texts.unsupported())
-            return await self.inbox.handle(self._inbound(msg, msg.content or ""), intent)
+            return await self.inbox.handle(self._inbound(msg, msg.content), intent)
         if kind == "image":
-            att = files.remote(msg.image, kind="photo", content_type="image/jpeg", filename=f"wechat-{msg.id}.jpg")
+            att = files.remote(msg.pic_url or "", kind="photo", content_type="image/jpeg",
+                               filename=f"wechat-{msg.msg_id}.jpg")
             return await self.inbox.intake(self._inbound(msg, "[图片]", attachments=(att,)), "[图片]")
         if kind == "voice":
             text = (msg.recognition or "").strip() or "[语音]"
             att = files.remote(f"wechat-media:{msg.media_id}", kind="voice", content_type="audio/amr",
-                               filename=f"wechat-{msg.id}.{msg.format or 'amr'}")
+                               filename=f"wechat-{msg.msg_id}.{msg.voice_format or 'amr'}")
             return await self.inbox.intake(self._inbound(msg, text, attachments=(att,)), text)
-        if kind == "location":
-            try:
-                lat, lng = float(msg.location_x), float(msg.location_y)
-            except (TypeError, ValueError):
-                raise BadPayload("位置消息坐标无效") from None
-            if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-                raise BadPayload("位置消息坐标超出范围")
-            label = (msg.label or "").strip()[:300]
-            text = f"[位置] {label}" if label else "[位置]"
-            return await self.inbox.intake(self._inbound(msg, text, address=label or None, latitude=lat,
+        if kind == "location" and msg.location is not None:
+            lat, lng = msg.location
+            text = f"[位置] {msg.label}" if msg.label else "[位置]"
+            return await self.inbox.intake(self._inbound(msg, text, address=msg.label or None, latitude=lat,
                                                          longitude=lng), text)
         if kind == "event":
-            event = getattr(msg, "event", "")
-            if event in ("subscribe", "subscribe_scan"):
+            if msg.event in ("subscribe", "subscribe_scan"):
                 return Answer(texts.welcome(name))
-            if event == "click":
-                key = (getattr(msg, "key", "") or "").strip()
-                if key.upper() in QUERY_KEYS:
+            if msg.event == "click":
+                if msg.event_key.upper() in QUERY_KEYS:
                     return await self.inbox.handle(self._inbound(msg, "查询"), Intent("query", "查询"))
-                reply = self.cfg.menu_replies.get(key)
+                reply = self.cfg.menu_replies.get(msg.event_key)
                 return Answer(reply) if reply else Answer(texts.welcome(name))
             return None  # unsubscribe, view, location reports ...: nothing to answer
         return Answer(texts.unsupported())
 
-    def acknowledge(self, msg: Any, answer: Answer | None, encrypted: bool, request: web.Request) -> web.Response:
+    def acknowledge(self, request: web.Request, msg: WechatIn, answer: Answer | None) -> web.Response:
         if answer is None:
             return web.Response(text="success", content_type="text/plain")
-        xml = TextReply(message=msg, content=answer.text).render()
-        if encrypted:
+        xml = TextReply(source=msg.target, target=msg.source, content=answer.text).render()
+        if msg.encrypted:
             assert self.crypto is not None
-            xml = self.crypto.encrypt_message(xml, request.query.get("nonce", ""),
-                                              str(int(self.clock().timestamp())))
+            xml = self.crypto.encrypt_message(xml, msg.nonce, str(int(self.clock().timestamp())))
         return web.Response(text=xml, content_type="application/xml", charset="utf-8")
 
     # ------------------------------------------------------------ outbound (outbox sender)
@@ -253,13 +286,7 @@ def install_routes(h: Hotline, channel: WechatChannel) -> None:
     async def check(request: web.Request) -> web.Response:
         return web.Response(text=channel.server_check(request), content_type="text/plain")
 
-    async def inbound(request: web.Request) -> web.Response:
-        xml, encrypted = await channel.verify(request)
-        msg = channel.parse(xml)
-        answer = await channel.receive(msg)
-        return channel.acknowledge(msg, answer, encrypted, request)
-
     def add(app: web.Application) -> None:
         app.router.add_get(PATH, check)
-        app.router.add_post(PATH, inbound)
+        app.router.add_post(PATH, channel_handler(channel))
     h.routes.append(add)

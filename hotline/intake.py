@@ -13,7 +13,7 @@ take the general way (one statement per row, in one transaction).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -58,6 +58,19 @@ class IntakeResult:
     created: bool = False  # a new work order
     appended: bool = False  # added to an open order (补充)
     repeated: bool = False  # this (channel, external id) was seen before
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """A command contact (查询, 评价, 退订) recorded: the reply, and the order it concerned."""
+
+    reply: str | None  # None: a repeat whose first answer kept no reply
+    number: str | None = None
+    repeated: bool = False
+
+
+# Runs inside the command contact's transaction: (citizen id, now) -> (reply, change, order id).
+CommandRun = Callable[[AsyncSession, int | None, datetime], Awaitable[tuple[str, Change | None, int | None]]]
 
 
 class _Repeat(Exception):
@@ -115,6 +128,33 @@ class Intake:
         if result.created:
             self.metrics.workorders_created.labels(contact.channel.value).inc()
         return result
+
+    async def record_command(self, contact: Contact, kind: str, run: CommandRun) -> CommandResult:
+        """A contact that asks for something rather than reporting a matter (查询, 评价, 退订).
+
+        It is claimed like any contact (`channel`, `external_id`), with no order; `run` does
+        what it asks inside the same transaction, and the reply is kept on the row, so a
+        vendor's retry of the same message gets the same reply and changes nothing twice.
+        """
+        self.metrics.contacts.labels(contact.channel.value).inc()
+        now = self.clock()
+        contact = replace(contact, raw={**contact.raw, "command": kind})
+        try:
+            async with self.sessions() as session, session.begin():
+                citizen_id = await resolve_citizen(session, [contact.sender] if contact.sender else [], None, now)
+                contact_id = await self._insert_contact(session, contact, citizen_id, None)
+                reply, change, order_id = await run(session, citizen_id, now)
+                await session.execute(update(ContactRow).where(ContactRow.id == contact_id).values(
+                    work_order_id=order_id, raw={**contact.raw, "reply": reply}))
+        except _Repeat:
+            async with self.sessions() as session:
+                raw = (await session.execute(select(ContactRow.raw).where(
+                    ContactRow.channel == contact.channel.value,
+                    ContactRow.external_id == contact.external_id))).scalar_one()
+            return CommandResult((raw or {}).get("reply"), repeated=True)
+        if change is not None:
+            await self.orders.committed(change)
+        return CommandResult(reply, change.order.number if change else None)
 
     # ------------------------------------------------------------ steps
     def _local_day(self, now: datetime) -> date:
@@ -280,7 +320,7 @@ class Intake:
         return (await session.execute(q)).scalar_one_or_none()
 
     async def _insert_contact(self, session: AsyncSession, c: Contact, citizen_id: int | None,
-                              order_id: int) -> int:
+                              order_id: int | None) -> int:
         ins = insert_for(session, ContactRow).values(
             channel=c.channel.value, external_id=c.external_id, citizen_id=citizen_id,
             work_order_id=order_id, sender_kind=c.sender.kind if c.sender else None,

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from channels.portal.views import HERE, Portal
 from channels.web_util import client_key
+from hotline.channel import handler as channel_handler
 from hotline.errors import TransitionRejected
 from hotline.web.context import lang_of
 
@@ -18,28 +19,6 @@ if TYPE_CHECKING:
 def install(h: Hotline, portal: Portal) -> None:
     async def index(request: web.Request) -> web.Response:
         return portal.page(request, "submit.html", **portal._form_ctx(request))
-
-    async def submit(request: web.Request) -> web.StreamResponse:
-        lang = lang_of(request)
-        t = portal._words(lang)
-        if request.content_type != "multipart/form-data":
-            return portal.page(request, "submit.html", status=415, errors=[t["err_too_large"]],
-                               **portal._form_ctx(request))
-        sub = await portal.read_submission(request, lang)
-        form = {k: v for k, v in sub.fields.items() if k != "csrf"}
-        if not portal.csrf_ok(request, sub.fields.get("csrf")):
-            return portal.page(request, "submit.html", status=403, errors=[t["err_csrf"]],
-                               **portal._form_ctx(request, form))
-        if not portal.submit_limit.allow(client_key(request)):
-            return portal.page(request, "submit.html", status=429, errors=[t["err_rate"]],
-                               **portal._form_ctx(request, form))
-        portal.validate(sub, lang)
-        if sub.errors:
-            return portal.page(request, "submit.html", status=422, errors=sub.errors,
-                               **portal._form_ctx(request, form))
-        number = await portal.submit(request, sub)
-        has_phone = "1" if sub.fields.get("phone", "").strip() else "0"
-        raise web.HTTPSeeOther(f"/portal/done/{number}?p={has_phone}&sig={portal.done_sig(number)}")
 
     async def done(request: web.Request) -> web.Response:
         number = request.match_info["number"]
@@ -91,7 +70,7 @@ def install(h: Hotline, portal: Portal) -> None:
     def add(app: web.Application) -> None:
         app.router.add_get("/portal", root)
         app.router.add_get("/portal/", index)
-        app.router.add_post("/portal/submit", submit)
+        app.router.add_post("/portal/submit", channel_handler(portal))
         app.router.add_get("/portal/done/{number:[0-9]{14}}", done)
         app.router.add_get("/portal/status", status_form)
         app.router.add_post("/portal/status", status)

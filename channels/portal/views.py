@@ -54,9 +54,17 @@ FIELDS = ("category", "subject", "area", "address", "text", "name", "phone", "co
 
 @dataclass
 class Submission:
+    """The submission form as read, and what is wrong with it (an empty `errors`: accepted)."""
+
     fields: dict[str, str] = field(default_factory=dict)
     photos: list[tuple[str, bytes]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    status: int = 422  # the page's status when refused
+    client: str = ""
+    user_agent: str = ""
+
+    def refuse(self, status: int, error: str) -> None:
+        self.status, self.errors = status, [error]
 
 
 class Portal:
@@ -186,7 +194,40 @@ class Portal:
             if ctype is None or ctype not in self.cfg.photo_types:
                 sub.errors.append(t["err_photo_type"].format(name=name))
 
-    async def submit(self, request: web.Request, sub: Submission) -> str:
+    # ------------------------------------------------------------ the channel port (the submission form)
+    async def verify(self, request: web.Request) -> Submission:
+        """Read the form and check it: CSRF token, rate limit, fields, photos. A refused
+        submission is not an error here: it comes back as the form, with the reasons."""
+        lang = lang_of(request)
+        t = self._words(lang)
+        if request.content_type != "multipart/form-data":
+            sub = Submission()
+            sub.refuse(415, t["err_too_large"])
+            return sub
+        sub = await self.read_submission(request, lang)
+        sub.client, sub.user_agent = client_key(request), request.headers.get("User-Agent", "")[:200]
+        if not self.csrf_ok(request, sub.fields.get("csrf")):
+            sub.refuse(403, t["err_csrf"])
+        elif not self.submit_limit.allow(sub.client):
+            sub.refuse(429, t["err_rate"])
+        else:
+            self.validate(sub, lang)
+        return sub
+
+    async def receive(self, sub: Submission) -> str | None:
+        """The new order's number, or None for a refused submission (nothing stored)."""
+        return None if sub.errors else await self.submit(sub)
+
+    def acknowledge(self, request: web.Request, sub: Submission, number: str | None) -> web.StreamResponse:
+        if number is None:
+            form = {k: v for k, v in sub.fields.items() if k != "csrf"}
+            return self.page(request, "submit.html", status=sub.status, errors=sub.errors,
+                             **self._form_ctx(request, form))
+        has_phone = "1" if sub.fields.get("phone", "").strip() else "0"
+        location = f"/portal/done/{number}?p={has_phone}&sig={self.done_sig(number)}"
+        return web.Response(status=303, text="303: See Other", headers={"Location": location})
+
+    async def submit(self, sub: Submission) -> str:
         f = sub.fields
         now = self.clock()
         attachments: list[AttachmentIn] = []
@@ -204,7 +245,7 @@ class Portal:
                           subject=f.get("subject") or None, area=f.get("area") or None,
                           address=(f.get("address") or "").strip()[:300] or None,
                           confidential=f.get("confidential") == "1", attachments=tuple(attachments),
-                          raw={"client": client_key(request), "user_agent": request.headers.get("User-Agent", "")[:200]})
+                          raw={"client": sub.client, "user_agent": sub.user_agent})
         result = await self.intake.receive(contact)
         return result.number
 
