@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
+from channels import queries
 from channels.errors import ChannelAuthError
 from channels.identity import APP_USER, last4_matches, phone_identity
 from channels.open311 import Open311, Open311Error
@@ -26,7 +26,6 @@ from hotline.channel import answer
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel
 from hotline.errors import NotFound, ValidationFailed
-from hotline.storage.models import Contact as ContactRow
 from hotline.storage.orders import order_history
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
@@ -135,9 +134,8 @@ class AppChannel:
         result = await self.intake.receive(app.contact)
         if result.repeated:
             async with self.sessions() as session:
-                raw = (await session.execute(select(ContactRow.raw).where(
-                    ContactRow.id == result.contact_id))).scalar_one()
-            if (raw or {}).get("body_sha256") != app.digest:
+                raw = await queries.contact_raw(session, result.contact_id)
+            if raw.get("body_sha256") != app.digest:
                 raise ValidationFailed("该 Idempotency-Key 已用于内容不同的请求", code="idempotency_key_reused")
         return result
 

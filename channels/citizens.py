@@ -7,16 +7,14 @@ from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
+from channels import queries
 from channels.identity import APP_USER, PHONE, WECHAT, normalise_phone
 from hotline.auth import Principal
 from hotline.contact import Identity
 from hotline.domain.vocabulary import UserRole
 from hotline.errors import Conflict, NotFound, ValidationFailed
-from hotline.storage.models import Citizen, CitizenIdentity, WorkOrder
-from hotline.storage.models import Contact as ContactRow
-from hotline.storage.queries import find_citizen
+from hotline.storage.queries import find_citizen, link_identity
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE
 
@@ -79,24 +77,16 @@ def _identity(kind: str, value: str) -> Identity:
 
 
 async def _view(request: web.Request, citizen_id: int) -> CitizenOut:
-    h = request.app[HOTLINE]
-    async with h.sessions() as s:
-        citizen = await s.get(Citizen, citizen_id)
-        if citizen is None:
-            raise NotFound(f"市民 {citizen_id} 不存在", code="citizen_not_found")
-        ids = (await s.execute(select(CitizenIdentity).where(CitizenIdentity.citizen_id == citizen_id)
-                               .order_by(CitizenIdentity.id))).scalars()
-        orders = list((await s.execute(select(WorkOrder).where(WorkOrder.citizen_id == citizen_id)
-                                       .order_by(WorkOrder.id.desc()).limit(200))).scalars())
-        contacts = (await s.execute(
-            select(ContactRow, WorkOrder.number).outerjoin(WorkOrder, WorkOrder.id == ContactRow.work_order_id)
-            .where(ContactRow.citizen_id == citizen_id).order_by(ContactRow.id.desc()).limit(500))).all()
+    async with request.app[HOTLINE].sessions() as session:
+        view = await queries.citizen_view(session, citizen_id)
+    if view is None:
+        raise NotFound(f"市民 {citizen_id} 不存在", code="citizen_not_found")
     return CitizenOut(
-        id=citizen.id, name=citizen.name,
-        identities=[IdentityOut(kind=i.kind, value=i.value, since=i.created_at) for i in ids],
+        id=view.citizen.id, name=view.citizen.name,
+        identities=[IdentityOut(kind=i.kind, value=i.value, since=i.created_at) for i in view.identities],
         orders=[OrderRef(number=o.number, status=o.status, channel=o.channel, title=o.title, created_at=o.created_at)
-                for o in orders],
-        timeline=[TimelineEntry(at=c.received_at, channel=c.channel, text=c.text, number=n) for c, n in contacts])
+                for o in view.orders],
+        timeline=[TimelineEntry(at=c.received_at, channel=c.channel, text=c.text, number=n) for c, n in view.contacts])
 
 
 @routes.get("/api/v1/citizens", summary="按身份查找市民 / Find a citizen by phone or openid", query=FindQuery,
@@ -130,11 +120,11 @@ async def link(request: web.Request, principal: Principal, body: LinkIn) -> Citi
     cid = int(request.match_info["id"])
     ident = _identity(body.kind, body.value)
     async with h.sessions() as s, s.begin():
-        if await s.get(Citizen, cid) is None:
+        if not await queries.citizen_exists(s, cid):
             raise NotFound(f"市民 {cid} 不存在", code="citizen_not_found")
         owner = await find_citizen(s, [ident])
         if owner not in (None, cid):
             raise Conflict(f"该身份已属于市民 {owner}；合并市民请联系管理员", code="identity_taken", citizen=owner)
         if owner is None:
-            s.add(CitizenIdentity(citizen_id=cid, kind=ident.kind, value=ident.value, created_at=h.clock()))
+            await link_identity(s, cid, ident, h.clock())
     return await _view(request, cid)

@@ -15,16 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels import texts
+from channels import queries, texts
 from channels.keywords import Intent
 from hotline.contact import AttachmentIn, Contact, Identity
 from hotline.domain import workorder as wo
-from hotline.domain.vocabulary import OPEN, ActorKind, Channel, Status
-from hotline.storage.models import Contact as ContactRow
-from hotline.storage.models import WorkOrder
+from hotline.domain.vocabulary import ActorKind, Channel, Status
+from hotline.storage.orders import load_for_update
 from hotline.workorders import Change
 
 if TYPE_CHECKING:
@@ -98,15 +96,9 @@ class Inbox:
 
     async def _recent_open_order(self, msg: Inbound) -> str | None:
         """The open order this sender wrote about on this channel within the window, if any."""
-        since = msg.received_at - self.window
         async with self.sessions() as session:
-            row = (await session.execute(
-                select(WorkOrder.number)
-                .join(ContactRow, ContactRow.work_order_id == WorkOrder.id)
-                .where(ContactRow.channel == msg.channel.value, ContactRow.sender == msg.sender.value,
-                       ContactRow.received_at >= since, WorkOrder.status.in_([s.value for s in OPEN]))
-                .order_by(ContactRow.id.desc()).limit(1))).first()
-        return row[0] if row else None
+            return await queries.recent_open_order(session, msg.channel.value, msg.sender.value,
+                                                   msg.received_at - self.window)
 
     # ------------------------------------------------------------ commands
     async def command(self, msg: Inbound, kind: str, run: CommandRun) -> Answer:
@@ -124,10 +116,7 @@ class Inbox:
                      number: str | None) -> tuple[str, Change | None, int | None]:
         if citizen_id is None:
             return texts.no_orders(), None, None
-        q = select(WorkOrder).where(WorkOrder.citizen_id == citizen_id)
-        if number:
-            q = q.where(WorkOrder.number == number)
-        orders = list((await session.execute(q.order_by(WorkOrder.id.desc()).limit(5))).scalars())
+        orders = await queries.citizen_orders(session, citizen_id, number=number)
         if not orders:
             return texts.no_orders(), None, None
         names = {d.code: d.name for d in self.settings.departments}
@@ -136,16 +125,9 @@ class Inbox:
 
     async def _rate(self, session: AsyncSession, citizen_id: int | None, now: datetime, intent: Intent,
                     msg: Inbound) -> tuple[str, Change | None, int | None]:
-        from hotline.workorders import load_for_update
-
         if citizen_id is None:
             return texts.nothing_to_rate(), None, None
-        q = select(WorkOrder.number).where(WorkOrder.citizen_id == citizen_id, WorkOrder.status.in_(RATEABLE))
-        if intent.number:
-            q = q.where(WorkOrder.number == intent.number)
-        else:
-            q = q.where(WorkOrder.rating.is_(None))
-        number = (await session.execute(q.order_by(WorkOrder.id.desc()).limit(1))).scalar_one_or_none()
+        number = await queries.order_to_rate(session, citizen_id, RATEABLE, number=intent.number)
         if number is None:
             return texts.nothing_to_rate(), None, None
         order = await load_for_update(session, number)

@@ -11,14 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from channels import texts
+from channels import queries, texts
 from channels.identity import WECHAT, normalise_phone
 from hotline.contact import Contact
 from hotline.domain.vocabulary import Channel, Status
 from hotline.outbox import enqueue
-from hotline.storage.models import CitizenIdentity, WorkOrder
+from hotline.storage.models import WorkOrder
 from hotline.workorders import Change
 
 if TYPE_CHECKING:
@@ -73,10 +71,7 @@ class Notices:
     async def route(self, change: Change) -> Route | None:
         o: WorkOrder = change.order
         if o.channel == Channel.WECHAT.value and self.wechat and o.citizen_id is not None:
-            openid = (await change.session.execute(
-                select(CitizenIdentity.value).where(CitizenIdentity.citizen_id == o.citizen_id,
-                                                    CitizenIdentity.kind == WECHAT)
-                .order_by(CitizenIdentity.id.desc()).limit(1))).scalar_one_or_none()
+            openid = await queries.latest_identity(change.session, o.citizen_id, WECHAT)
             if openid:
                 return Route("wechat", openid)
         phone = normalise_phone(o.contact_phone)

@@ -24,18 +24,18 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from multidict import MultiDictProxy
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from channels import queries
 from channels.errors import BadPayload, PayloadTooLarge, UnsupportedMedia
 from channels.identity import APP_USER, phone_identity
 from channels.publicview import CLOSED, dept_name, open_or_closed, status_notes
 from hotline.channel import handler as channel_handler
 from hotline.contact import Contact, Identity
-from hotline.domain.vocabulary import Channel, Status
+from hotline.domain.vocabulary import Channel
 from hotline.errors import HotlineError
 from hotline.settings import Settings
-from hotline.storage.models import Attachment, OrderEvent, WorkOrder
+from hotline.storage.models import OrderEvent, WorkOrder
 
 if TYPE_CHECKING:
     from hotline.clock import Clock
@@ -216,43 +216,21 @@ class Open311:
 
     async def search(self, params: Any) -> list[dict[str, Any]]:
         self._check_jurisdiction(params)
-        q = select(WorkOrder).where(WorkOrder.status != Status.DRAFT.value)
         ids = _csv(params.get("service_request_id"))
         if ids:  # "overrides all other parameters", as the spec says
-            q = q.where(WorkOrder.number.in_(ids[:MAX_RESULTS]))
+            search = queries.OrderSearch(numbers=ids)
         else:
-            now = self.clock()
             start, end = _when(params.get("start_date"), "start_date"), _when(params.get("end_date"), "end_date")
             if start is None and end is None:
-                start = now - DEFAULT_SPAN
-            if start is not None:
-                q = q.where(WorkOrder.created_at >= start)
-            if end is not None:
-                q = q.where(WorkOrder.created_at <= end)
-            codes = _csv(params.get("service_code"))
-            if codes:
-                q = q.where(WorkOrder.subject.in_(codes))
+                start = self.clock() - DEFAULT_SPAN
             statuses = set(_csv(params.get("status")))
             if statuses - {"open", "closed"}:
                 raise Open311Error(400, "status 只能是 open 或 closed")
-            closed = [x.value for x in CLOSED]
-            if statuses == {"open"}:
-                q = q.where(WorkOrder.status.not_in(closed))
-            elif statuses == {"closed"}:
-                q = q.where(WorkOrder.status.in_(closed))
+            closed = True if statuses == {"closed"} else False if statuses == {"open"} else None
+            search = queries.OrderSearch(start=start, end=end, subjects=_csv(params.get("service_code")),
+                                         closed=closed, closed_statuses=[x.value for x in CLOSED])
         async with self.sessions() as session:
-            orders = list((await session.execute(q.order_by(WorkOrder.id.desc()).limit(MAX_RESULTS))).scalars())
-            ids_ = [o.id for o in orders]
-            events: dict[int, list[OrderEvent]] = {i: [] for i in ids_}
-            media: dict[int, str] = {}
-            if ids_:
-                for e in (await session.execute(select(OrderEvent).where(OrderEvent.work_order_id.in_(ids_))
-                                                .order_by(OrderEvent.work_order_id, OrderEvent.seq))).scalars():
-                    events[e.work_order_id].append(e)
-                for a in (await session.execute(select(Attachment).where(
-                        Attachment.work_order_id.in_(ids_), Attachment.location.like("http%"))
-                        .order_by(Attachment.id))).scalars():
-                    media.setdefault(a.work_order_id or 0, a.location)
+            orders, events, media = await queries.public_orders(session, search, MAX_RESULTS)
         return [self.record(o, events[o.id], media.get(o.id, "")) for o in orders]
 
     def record(self, o: WorkOrder, events: list[OrderEvent], media_url: str) -> dict[str, Any]:

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
 from multidict import MultiDict
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
@@ -33,19 +33,17 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from channels import files, texts
+from channels import files, queries, texts
 from channels.config import SmsConfig
 from channels.errors import BadPayload, ChannelAuthError, ChannelNotConfigured
 from channels.identity import normalise_phone, phone_identity, to_e164
 from channels.inbox import Answer, Inbound, Inbox
 from channels.keywords import classify
-from channels.models import SmsMessage, SmsOptOut
 from channels.web_util import external_url, read_form
 from hotline.channel import handler as channel_handler
 from hotline.domain.vocabulary import Channel
 from hotline.outbox import DeliveryFailed
 from hotline.storage.models import OutboxMessage
-from hotline.storage.queries import insert_for
 from hotline.web.context import HOTLINE
 
 if TYPE_CHECKING:
@@ -137,15 +135,13 @@ class SmsChannel:
             raise BadPayload("短信内容为空")
         return await self.inbox.handle(msg, intent)
 
-    async def _opt(self, session: AsyncSession, msg: Inbound, now: object, out: bool
+    async def _opt(self, session: AsyncSession, msg: Inbound, now: datetime, out: bool
                    ) -> tuple[str, None, None]:
         phone = msg.sender.value
         if out:
-            await session.execute(insert_for(session, SmsOptOut).values(
-                phone=phone, keyword=msg.text.strip()[:32] or "STOP", opted_out_at=now)
-                .on_conflict_do_nothing(index_elements=["phone"]))
+            await queries.opt_out(session, phone, msg.text.strip()[:32] or "STOP", now)
             return texts.opted_out(self.settings.hotline.name), None, None
-        await session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
+        await queries.opt_in(session, phone)
         return texts.opted_in(self.settings.hotline.name), None, None
 
     def acknowledge(self, request: web.Request, sms: SmsIn, answer: Answer) -> web.Response:
@@ -160,9 +156,8 @@ class SmsChannel:
         if not sid or not status:
             raise BadPayload("缺少 MessageSid 或 MessageStatus")
         async with self.sessions() as session, session.begin():
-            res = await session.execute(update(SmsMessage).where(SmsMessage.message_sid == sid).values(
-                status=status[:32], error_code=(form.get("ErrorCode") or None), updated_at=self.clock()))
-        if not res.rowcount:  # type: ignore[attr-defined]
+            ours = await queries.sms_status(session, sid, status, form.get("ErrorCode") or None, self.clock())
+        if not ours:
             log.info("sms: status %s for unknown message %s", status, sid)
         elif status in ("failed", "undelivered"):
             log.warning("sms: message %s %s (error %s)", sid, status, form.get("ErrorCode"))
@@ -185,12 +180,10 @@ class SmsChannel:
         phone = normalise_phone(message.target) or message.target
         now = self.clock()
         async with self.sessions() as session:
-            done = (await session.execute(select(SmsMessage.message_sid).where(
-                SmsMessage.delivery_id == message.delivery_id))).first()
-            opted_out = await session.get(SmsOptOut, phone)
-        if done is not None:
+            state = await queries.send_state(session, message.delivery_id, phone)
+        if state.handed_over:
             return  # handed to Twilio on an earlier attempt: do not text twice
-        if opted_out is not None:
+        if state.opted_out:
             await self._record(message, phone, None, "skipped_opt_out", now)
             return
         public = self.settings.http.public_url
@@ -202,20 +195,17 @@ class SmsChannel:
         except TwilioRestException as exc:
             if exc.code == UNSUBSCRIBED:
                 async with self.sessions() as session, session.begin():
-                    await session.execute(insert_for(session, SmsOptOut).values(
-                        phone=phone, keyword="twilio:21610", opted_out_at=now)
-                        .on_conflict_do_nothing(index_elements=["phone"]))
+                    await queries.opt_out(session, phone, "twilio:21610", now)
             retryable = exc.status == 429 or exc.status >= 500
             raise DeliveryFailed(f"Twilio {exc.status} (code {exc.code}): {exc.msg}", retryable=retryable) from None
         except (TimeoutError, aiohttp.ClientError, TwilioException) as exc:
             raise DeliveryFailed(f"Twilio unreachable: {type(exc).__name__}: {exc}") from None
         await self._record(message, phone, sent.sid, sent.status or "queued", now)
 
-    async def _record(self, message: OutboxMessage, phone: str, sid: str | None, status: str, now: object) -> None:
+    async def _record(self, message: OutboxMessage, phone: str, sid: str | None, status: str, now: datetime) -> None:
         async with self.sessions() as session, session.begin():
-            await session.execute(insert_for(session, SmsMessage).values(
-                delivery_id=message.delivery_id, message_sid=sid, to=phone, status=str(status)[:32],
-                created_at=now, updated_at=now).on_conflict_do_nothing(index_elements=["delivery_id"]))
+            await queries.record_sms(session, delivery_id=message.delivery_id, sid=sid, phone=phone,
+                                     status=str(status), now=now)
 
 
 def routes(channel: SmsChannel) -> web.RouteTableDef:

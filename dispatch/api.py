@@ -7,19 +7,18 @@ lead the agent chose and a `reason`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_, select
 
+from dispatch import queries
 from dispatch.models import Timer
 from dispatch.routing import Facts, Match, Router, facts_of
 from dispatch.service import DISPATCH
 from dispatch.timers import KINDS, LEVEL_NAMES
 from hotline.auth import Principal
-from hotline.domain.vocabulary import OPEN
 from hotline.errors import NotFound
 from hotline.settings import Settings
 from hotline.storage.models import WorkOrder
@@ -86,7 +85,7 @@ def routing_out(router: Router, settings: Settings, facts: Facts, lang: Literal[
 async def _order(request: web.Request, number: str) -> WorkOrder:
     h = request.app[HOTLINE]
     async with h.sessions() as session:
-        order = (await session.execute(select(WorkOrder).where(WorkOrder.number == number))).scalar_one_or_none()
+        order = await queries.order_by_number(session, number)
     if order is None:
         raise NotFound(f"工单 {number} 不存在", code="workorder_not_found")
     return order
@@ -130,19 +129,8 @@ async def workorder_merge_candidates(request: web.Request, principal: Principal)
     principal.require_role(*STAFF)
     h = request.app[HOTLINE]
     order = await _order(request, request.match_info["number"])
-    since = order.created_at - timedelta(days=30)
-    same_citizen = WorkOrder.citizen_id == order.citizen_id if order.citizen_id else None
-    same_topic = (and_(WorkOrder.subject == order.subject, WorkOrder.area == order.area)
-                  if order.subject and order.area else None)
-    same_address = WorkOrder.address == order.address if order.address else None
-    conditions = [c for c in (same_citizen, same_topic, same_address) if c is not None]
-    if not conditions:
-        return []
     async with h.sessions() as session:
-        rows = list((await session.execute(
-            select(WorkOrder).where(WorkOrder.id != order.id, WorkOrder.status.in_([s.value for s in OPEN]),
-                                    WorkOrder.created_at >= since, or_(*conditions))
-            .order_by(WorkOrder.id.desc()).limit(20))).scalars())
+        rows = await queries.merge_candidates(session, order)
     out = []
     for o in rows:
         why = [w for w, ok in (("same_citizen", order.citizen_id is not None and o.citizen_id == order.citizen_id),
@@ -184,6 +172,5 @@ async def workorder_timers(request: web.Request, principal: Principal) -> list[T
     h = request.app[HOTLINE]
     order = await _order(request, request.match_info["number"])
     async with h.sessions() as session:
-        rows = (await session.execute(select(Timer).where(Timer.work_order_id == order.id)
-                                      .order_by(Timer.due_at, Timer.id))).scalars()
-        return [timer_out(t, lang_of(request)) for t in rows]
+        rows = await queries.timers_of(session, order.id)
+    return [timer_out(t, lang_of(request)) for t in rows]

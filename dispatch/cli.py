@@ -66,16 +66,11 @@ async def cmd_worker(cli: Cli, args: argparse.Namespace) -> int:
 
 
 async def cmd_outbox_status(cli: Cli, args: argparse.Namespace) -> int:
-    from sqlalchemy import func, select
-
-    from hotline.storage.models import OutboxMessage
+    from dispatch import queries
 
     async with cli.open_hotline(cli.settings()) as h, h.sessions() as session:
-        rows = (await session.execute(select(OutboxMessage.kind, OutboxMessage.status, func.count())
-                                      .group_by(OutboxMessage.kind, OutboxMessage.status)
-                                      .order_by(OutboxMessage.kind, OutboxMessage.status))).all()
-        dead = (await session.execute(select(OutboxMessage).where(OutboxMessage.status == "dead")
-                                      .order_by(OutboxMessage.id.desc()).limit(10))).scalars().all()
+        rows = await queries.outbox_counts(session)
+        dead = await queries.recent_dead_letters(session)
     if not rows:
         print("outbox empty")
     for kind, status, n in rows:
@@ -86,18 +81,15 @@ async def cmd_outbox_status(cli: Cli, args: argparse.Namespace) -> int:
 
 
 async def cmd_outbox_retry(cli: Cli, args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from hotline.storage.models import OutboxMessage
+    from dispatch import queries
 
     async with cli.open_hotline(cli.settings()) as h:
         if args.id is not None:
             ids = [args.id]
         else:
-            q = select(OutboxMessage.id).where(OutboxMessage.status == "dead")
-            q = q.where(OutboxMessage.target == args.target) if args.target else q.where(OutboxMessage.kind == args.kind)
             async with h.sessions() as session:
-                ids = list((await session.execute(q)).scalars())
+                ids = await queries.dead_letter_ids(session, target=args.target, kind=None if args.target else args.kind,
+                                                    limit=None)
         n = 0
         for i, message_id in enumerate(ids, start=1):
             n += await h.outbox.retry_dead(message_id)

@@ -4,17 +4,13 @@ again with the same delivery id, and the outbox at a glance."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 
+from dispatch import queries
 from hotline.auth import Principal
 from hotline.errors import NotFound, ValidationFailed
-from hotline.outbox import DEAD, DELIVERED, UNDELIVERED
-from hotline.storage.models import OutboxMessage, WorkOrder
-from hotline.storage.orders import decode_cursor, encode_cursor
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE
 from hotline.web.orders import SUPERVISORS
@@ -57,32 +53,18 @@ class LetterPage(BaseModel):
     next_cursor: str | None
 
 
-def _letters(q: Any, query: LetterQuery) -> Any:
-    q = q.where(OutboxMessage.status == DEAD)
-    if query.target:
-        q = q.where(OutboxMessage.target == query.target)
-    if query.kind:
-        q = q.where(OutboxMessage.kind == query.kind)
-    return q
-
-
 @routes.get("/api/v1/supervisor/dead-letters", summary="投递失败的消息（死信） / Dead letters", query=LetterQuery,
             response=LetterPage, tags=TAG)
 async def supervisor_dead_letters(request: web.Request, principal: Principal, query: LetterQuery) -> LetterPage:
     principal.require_role(*SUPERVISORS)
     h = request.app[HOTLINE]
-    q = _letters(select(OutboxMessage, WorkOrder.number).outerjoin(
-        WorkOrder, WorkOrder.id == OutboxMessage.work_order_id), query)
-    if query.cursor:
-        q = q.where(OutboxMessage.id < decode_cursor(query.cursor))
     async with h.sessions() as session:
-        rows = list((await session.execute(q.order_by(OutboxMessage.id.desc()).limit(query.limit + 1))).all())
-    more = len(rows) > query.limit
-    rows = rows[:query.limit]
+        rows, cursor = await queries.dead_letters_page(session, target=query.target, kind=query.kind,
+                                                       cursor=query.cursor, limit=query.limit)
     items = [LetterOut(id=m.id, delivery_id=m.delivery_id, kind=m.kind, target=m.target, event=m.event,
                        workorder=number, attempts=m.attempts, last_error=m.last_error, created_at=m.created_at)
              for m, number in rows]
-    return LetterPage(items=items, next_cursor=encode_cursor(rows[-1][0].id) if more and rows else None)
+    return LetterPage(items=items, next_cursor=cursor)
 
 
 class RetriedOut(BaseModel):
@@ -112,9 +94,8 @@ async def supervisor_retry_letters(request: web.Request, principal: Principal, b
     h = request.app[HOTLINE]
     if not body.target and not body.kind:
         raise ValidationFailed("请指定 target 或 kind，避免误操作全部死信", code="filter_required")
-    q = _letters(select(OutboxMessage.id), LetterQuery(target=body.target, kind=body.kind, limit=200))
     async with h.sessions() as session:
-        ids = list((await session.execute(q.limit(10_000))).scalars())
+        ids = await queries.dead_letter_ids(session, target=body.target, kind=body.kind)
     n = 0
     for message_id in ids:
         n += await h.outbox.retry_dead(message_id)
@@ -132,15 +113,5 @@ async def supervisor_outbox(request: web.Request, principal: Principal) -> Outbo
     principal.require_role(*SUPERVISORS)
     h = request.app[HOTLINE]
     async with h.sessions() as session:
-        rows = (await session.execute(select(OutboxMessage.kind, OutboxMessage.status, func.count())
-                                      .where(OutboxMessage.status != DELIVERED)
-                                      .group_by(OutboxMessage.kind, OutboxMessage.status))).all()
-        delivered = (await session.execute(select(OutboxMessage.kind, func.count())
-                                           .where(OutboxMessage.status == DELIVERED)
-                                           .group_by(OutboxMessage.kind))).all()
-        oldest = (await session.execute(select(func.min(OutboxMessage.created_at))
-                                        .where(OutboxMessage.status.in_(UNDELIVERED)))).scalar_one()
-    counts: dict[str, dict[str, int]] = {}
-    for kind, status, n in [*rows, *((k, DELIVERED, n) for k, n in delivered)]:
-        counts.setdefault(kind, {})[status] = int(n)
+        counts, oldest = await queries.outbox_summary(session)
     return OutboxSummary(counts=counts, oldest_undelivered_at=oldest)

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
-
+from dispatch import queries
 from dispatch.config import EscalationSettings
 from dispatch.models import Timer
 from dispatch.notices import NoticeWriter
@@ -118,8 +117,7 @@ class Escalation:
         specs = plan(after, PlanInput(self.calendar, self.settings, self._policy_clock(order),
                                       [r.dispatched_at for r in rows], order.replied_at or change.now,
                                       self.sla.follow_up_after_working_days))
-        existing = list((await session.execute(select(Timer).where(
-            Timer.work_order_id == order.id, Timer.cancelled_at.is_(None)))).scalars())
+        existing = await queries.live_timers(session, order.id)
         wanted = {self._key(s, rows): s for s in specs}
         have = {(t.assignment_id, t.kind, t.data.get("deadline")): t for t in existing}
         for key, t in have.items():
@@ -152,17 +150,12 @@ class Escalation:
         done: list[dict[str, Any]] = []
         notices: list[dict[str, Any]] = []
         async with self.sessions() as session, session.begin():
-            due = (await session.execute(
-                select(Timer.id, Timer.work_order_id, Timer.assignment_id, Timer.kind, Timer.due_at, Timer.data)
-                .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.due_at <= now)
-                .order_by(Timer.due_at, Timer.id).limit(limit).with_for_update(skip_locked=True))).all()
+            due = await queries.claim_due_timers(session, now, limit)
             if not due:
                 return []
-            orders = {o.id: o for o in (await session.execute(
-                select(WorkOrder.__table__).where(WorkOrder.id.in_({t.work_order_id for t in due})))).all()}
-            aids = {t.assignment_id for t in due if t.assignment_id is not None}
-            assignments = {a.id: a for a in (await session.execute(
-                select(Assignment.__table__).where(Assignment.id.in_(aids)))).all()} if aids else {}
+            orders = await queries.order_rows(session, {t.work_order_id for t in due})
+            assignments = await queries.assignment_rows(
+                session, {t.assignment_id for t in due if t.assignment_id is not None})
             for t in due:
                 order = orders[t.work_order_id]
                 a = assignments.get(t.assignment_id) if t.assignment_id is not None else None
@@ -187,10 +180,7 @@ class Escalation:
                 done.append({"id": t.id, "fired_at": now, "data": {**t.data, "notified": notified}})
                 fired.append(Fired(t.id, t.kind, level, order.number, a.department_code if a else None, deadline))
             await enqueue_many(session, notices)
-            for key in ("fired_at", "cancelled_at"):  # bulk UPDATE by primary key, one per shape
-                batch = [d for d in done if key in d]
-                if batch:
-                    await session.execute(update(Timer), batch)
+            await queries.mark_timers(session, done)
         for f in fired:
             self.metrics.timers_fired.labels(f.kind).inc()
             try:

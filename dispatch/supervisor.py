@@ -9,24 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement
 
+from dispatch import queries
 from dispatch.api import RoutingOut, routing_out
-from dispatch.models import Timer
 from dispatch.routing import facts_of
 from dispatch.service import DISPATCH
 from dispatch.sla import extended_reply_by
-from dispatch.timers import FOLLOW_UP_DUE
 from hotline.auth import Principal
-from hotline.domain.vocabulary import ACTIVE_ASSIGNMENT, IN_DEPARTMENT, AssignmentStatus, Status, UserRole
-from hotline.storage.models import Assignment, OrderEvent, WorkOrder
-from hotline.storage.orders import decode_cursor, encode_cursor, overdue_clause
+from hotline.domain.vocabulary import AssignmentStatus, Status, UserRole
+from hotline.storage.models import WorkOrder
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
 from hotline.web.orders import SUPERVISORS
@@ -35,8 +31,6 @@ from hotline.web.serialize import action_out, status_name
 
 routes = ApiRoutes()
 TAG = ["督办 Supervision"]
-_IN_DEPT = [s.value for s in IN_DEPARTMENT]
-_ACTIVE = [s.value for s in ACTIVE_ASSIGNMENT]
 
 
 class PageQuery(BaseModel):
@@ -65,31 +59,6 @@ class LatePage(BaseModel):
     next_cursor: str | None
 
 
-def _page(q: Any, query: PageQuery) -> Any:
-    if query.cursor:
-        q = q.where(WorkOrder.id < decode_cursor(query.cursor))
-    return q.order_by(WorkOrder.id.desc()).limit(query.limit + 1)
-
-
-def _cut(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1].id) if more and rows else None)
-
-
-async def _levels(session: AsyncSession, order_ids: list[int]) -> dict[int, int]:
-    """The highest escalation that fired for each order's live assignments."""
-    if not order_ids:
-        return {}
-    rows = await session.execute(
-        select(Timer.work_order_id, func.max(Timer.level))
-        .join(Assignment, Assignment.id == Timer.assignment_id)
-        .where(Timer.work_order_id.in_(order_ids), Timer.fired_at.is_not(None), Timer.kind != FOLLOW_UP_DUE,
-               Assignment.status.in_(_ACTIVE))
-        .group_by(Timer.work_order_id))
-    return {oid: int(level) for oid, level in rows}
-
-
 def _late(o: WorkOrder, now: datetime, level: int, lang: Literal["zh", "en"], *, sign: bool) -> LateOrder:
     """One row of the overdue and due-soon lists; `sign`: the sign-for deadline is the one that counts."""
     deadline = o.sign_by if sign else o.reply_by
@@ -106,12 +75,10 @@ async def _late_page(request: web.Request, query: PageQuery, condition: ColumnEl
     and in which deadline counts."""
     h = request.app[HOTLINE]
     now = h.clock()
-    q = select(WorkOrder).where(condition)
-    if query.department:
-        q = q.where(WorkOrder.lead_department == query.department)
     async with h.sessions() as session:
-        rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
-        levels = await _levels(session, [o.id for o in rows])
+        rows, cursor = await queries.orders_page(session, condition, department=query.department,
+                                                 cursor=query.cursor, limit=query.limit)
+        levels = await queries.escalation_levels(session, [o.id for o in rows])
     lang = lang_of(request)
     return LatePage(items=[_late(o, now, levels.get(o.id, 0), lang, sign=sign(o)) for o in rows], next_cursor=cursor)
 
@@ -126,7 +93,7 @@ async def supervisor_overdue(request: web.Request, principal: Principal, query: 
         sign_late = o.status == Status.DISPATCHED.value and o.sign_by is not None and o.sign_by < now
         return sign_late or (o.reply_by is None and o.sign_by is not None)
 
-    return await _late_page(request, query, overdue_clause(now), sign)
+    return await _late_page(request, query, queries.overdue(now), sign)
 
 
 class SoonQuery(PageQuery):
@@ -139,10 +106,7 @@ async def supervisor_due_soon(request: web.Request, principal: Principal, query:
     principal.require_role(*SUPERVISORS)
     now = request.app[HOTLINE].clock()
     until = now + timedelta(hours=query.within_hours)
-    condition = and_(or_(
-        and_(WorkOrder.status == Status.DISPATCHED.value, WorkOrder.sign_by >= now, WorkOrder.sign_by < until),
-        and_(WorkOrder.status.in_(_IN_DEPT), WorkOrder.reply_by >= now, WorkOrder.reply_by < until)),
-        ~overdue_clause(now))
+    condition = queries.due_soon(now, until)
 
     def sign(o: WorkOrder) -> bool:
         return o.status == Status.DISPATCHED.value and o.sign_by is not None and now <= o.sign_by < until
@@ -167,27 +131,17 @@ class ReturnPage(BaseModel):
     next_cursor: str | None
 
 
-async def _latest_events(session: AsyncSession, order_ids: list[int], kind: str) -> dict[int, OrderEvent]:
-    if not order_ids:
-        return {}
-    rows = (await session.execute(select(OrderEvent).where(OrderEvent.work_order_id.in_(order_ids),
-                                                           OrderEvent.kind == kind)
-                                  .order_by(OrderEvent.seq))).scalars()
-    return {e.work_order_id: e for e in rows}  # the last one per order wins
-
-
 @routes.get("/api/v1/supervisor/returns", summary="待审核退单 / Returns awaiting review", query=PageQuery,
             response=ReturnPage, tags=TAG)
 async def supervisor_returns(request: web.Request, principal: Principal, query: PageQuery) -> ReturnPage:
     principal.require_role(*SUPERVISORS)
     h = request.app[HOTLINE]
-    q = select(WorkOrder).where(WorkOrder.status == Status.RETURNED.value).options(selectinload(WorkOrder.assignments))
-    if query.department:
-        q = q.where(WorkOrder.lead_department == query.department)
     lang = lang_of(request)
     async with h.sessions() as session:
-        rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
-        events = await _latest_events(session, [o.id for o in rows], "returned")
+        rows, cursor = await queries.orders_page(session, queries.in_status(Status.RETURNED),
+                                                 department=query.department, cursor=query.cursor,
+                                                 limit=query.limit, assignments=True)
+        events = await queries.latest_events(session, [o.id for o in rows], "returned")
     router = request.app[DISPATCH].router
     items = []
     for o in rows:
@@ -248,12 +202,11 @@ class ExtensionPage(BaseModel):
 async def supervisor_extensions(request: web.Request, principal: Principal, query: PageQuery) -> ExtensionPage:
     principal.require_role(*SUPERVISORS)
     h = request.app[HOTLINE]
-    q = select(WorkOrder).where(WorkOrder.status == Status.EXTENSION_REQUESTED.value)
-    if query.department:
-        q = q.where(WorkOrder.lead_department == query.department)
     async with h.sessions() as session:
-        rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
-        events = await _latest_events(session, [o.id for o in rows], "extension_requested")
+        rows, cursor = await queries.orders_page(session, queries.in_status(Status.EXTENSION_REQUESTED),
+                                                 department=query.department, cursor=query.cursor,
+                                                 limit=query.limit)
+        events = await queries.latest_events(session, [o.id for o in rows], "extension_requested")
     calendar = request.app[DISPATCH].config.calendar
     items = []
     for o in rows:
@@ -288,9 +241,9 @@ async def supervisor_follow_ups(request: web.Request, principal: Principal, quer
     principal.require_role(UserRole.AGENT, *SUPERVISORS)
     h = request.app[HOTLINE]
     now = h.clock()
-    q = select(WorkOrder).where(WorkOrder.status == Status.REPLIED.value)
     async with h.sessions() as session:
-        rows, cursor = _cut(list((await session.execute(_page(q, query))).scalars()), query.limit)
+        rows, cursor = await queries.orders_page(session, queries.in_status(Status.REPLIED), department=None,
+                                                 cursor=query.cursor, limit=query.limit)
     config = request.app[DISPATCH].config
     items = []
     for o in rows:

@@ -18,14 +18,14 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import ActorKind, UserRole
 from hotline.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from hotline.storage import accounts
 from hotline.storage.engine import SessionFactory
-from hotline.storage.models import ApiKey, AuthToken, Department, User
+from hotline.storage.models import ApiKey, Department, User
 
 _hasher = PasswordHasher()
 API_KEY_PREFIX = "hk_"
@@ -93,8 +93,7 @@ class Auth:
     async def add_user(self, session: AsyncSession, *, username: str, password: str, role: UserRole,
                        now: datetime, display_name: str = "", extension: str | None = None) -> User:
         check_password_strength(password)
-        exists = (await session.execute(select(User.id).where(User.username == username))).first()
-        if exists:
+        if await accounts.user_named(session, username) is not None:
             raise Conflict(f"用户名 {username} 已存在", code="username_taken")
         user = User(username=username, display_name=display_name or username, role=role.value,
                     extension=extension, password_hash=await asyncio.to_thread(hash_secret, password),
@@ -105,23 +104,20 @@ class Auth:
 
     async def login(self, username: str, password: str, now: datetime) -> tuple[str, User]:
         async with self.sessions() as session, session.begin():
-            user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
+            user = await accounts.user_named(session, username)
             # Hash even for an unknown user, so timing does not reveal which names exist.
             stored = user.password_hash if user else _DUMMY_HASH
             ok = await asyncio.to_thread(verify_secret, stored, password)
             if user is None or not ok or not user.active:
                 raise Unauthorized("用户名或密码错误", code="bad_credentials")
             token = secrets.token_urlsafe(32)
-            session.add(AuthToken(token_hash=sha256_hex(token), user_id=user.id, created_at=now,
-                                  expires_at=now + self.session_lifetime))
-            await session.execute(delete(AuthToken).where(AuthToken.user_id == user.id,
-                                                          AuthToken.expires_at < now))
+            await accounts.add_login(session, user.id, sha256_hex(token), now, now + self.session_lifetime)
         return token, user
 
     async def logout(self, token_hash: str) -> None:
         self._token_cache.pop(token_hash, None)
         async with self.sessions() as session, session.begin():
-            await session.execute(delete(AuthToken).where(AuthToken.token_hash == token_hash))
+            await accounts.drop_login(session, token_hash)
 
     async def user_for_token(self, token: str, now: datetime, *, via_cookie: bool = False) -> Principal:
         h = sha256_hex(token)
@@ -129,9 +125,7 @@ class Auth:
         if hit is not None and hit[0] > time.monotonic() and hit[1] > now:
             return replace(hit[2], via_cookie=via_cookie)
         async with self.sessions() as session:
-            row = (await session.execute(
-                select(User, AuthToken.expires_at).join(AuthToken, AuthToken.user_id == User.id)
-                .where(AuthToken.token_hash == h))).first()
+            row = await accounts.login_of(session, h)
         if row is None or row[1] < now or not row[0].active:
             raise Unauthorized("登录已失效，请重新登录", code="session_expired")
         user = row[0]
@@ -174,9 +168,7 @@ class Auth:
             raise Unauthorized("X-Api-Key 无效", code="bad_api_key")
         prefix, _, secret = key[len(API_KEY_PREFIX):].partition("_")
         async with self.sessions() as session:
-            row = (await session.execute(
-                select(ApiKey, Department).join(Department, Department.code == ApiKey.department_code)
-                .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None)))).first()
+            row = await accounts.live_key(session, prefix)
         if row is None or not await asyncio.to_thread(verify_secret, row[0].secret_hash, secret):
             raise Unauthorized("X-Api-Key 无效", code="bad_api_key")
         principal = Principal("department", row[1].code, row[1].name, department=row[1].code)

@@ -51,7 +51,7 @@ async def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 async def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from hotline.directory import sync_departments
+    from hotline.storage.directory import sync_departments
     from hotline.storage.engine import create_engine, session_factory
 
     s = load_settings()
@@ -108,7 +108,7 @@ async def cmd_apikey_create(args: argparse.Namespace) -> int:
 async def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from hotline.directory import sync_departments
+    from hotline.storage.directory import sync_departments
     from hotline.web.app import create_app
 
     s = load_settings()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func, select
-
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel, UserRole
 from hotline.ports import Hotline
-from hotline.storage.models import User, WorkOrder
+from hotline.storage import accounts
+from hotline.storage.orders import order_count
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +30,13 @@ SAMPLES = [  # (channel, sender, text, category, subject, area)
 
 async def seed(h: Hotline) -> None:
     async with h.sessions() as session, session.begin():
-        have = set((await session.execute(select(User.username))).scalars())
+        have = await accounts.usernames(session)
         for username, password, role, ext, name in DEMO_USERS:
             if username not in have:
                 await h.auth.add_user(session, username=username, password=password, role=role, now=h.clock(),
                                       display_name=name, extension=ext)
-        orders = (await session.execute(select(func.count()).select_from(WorkOrder))).scalar_one()
-    if orders == 0:
+        any_order = await order_count(session)
+    if any_order == 0:
         now = h.clock()
         for i, (channel, sender, text, cat, subject, area) in enumerate(SAMPLES):
             kind = "wechat_openid" if channel is Channel.WECHAT else "phone"

@@ -17,27 +17,25 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm import make_transient_to_detached
 
 from hotline.clock import Clock
 from hotline.contact import AttachmentIn, Contact, Identity
 from hotline.domain import workorder as wo
-from hotline.domain.vocabulary import OPEN, ActorKind, Status
+from hotline.domain.vocabulary import ActorKind, Status
 from hotline.errors import ValidationFailed
 from hotline.metrics import Metrics
 from hotline.settings import Settings
+from hotline.storage import contacts
 from hotline.storage.engine import SessionFactory
 from hotline.storage.fastintake import FastResult, fits, insert_new_order
-from hotline.storage.models import CONTACT_CLAIM, Attachment, Citizen, CitizenIdentity, WorkOrder
-from hotline.storage.models import Contact as ContactRow
+from hotline.storage.models import CONTACT_CLAIM, Attachment, WorkOrder
 from hotline.storage.queries import (
     allocate_number,
     autocommit,
     ensure_day_sequence,
-    insert_for,
     resolve_citizen,
     violates,
 )
@@ -144,14 +142,11 @@ class Intake:
                 citizen_id = await resolve_citizen(session, [contact.sender] if contact.sender else [], None, now)
                 contact_id = await self._insert_contact(session, contact, citizen_id, None)
                 reply, change, order_id = await run(session, citizen_id, now)
-                await session.execute(update(ContactRow).where(ContactRow.id == contact_id).values(
-                    work_order_id=order_id, raw={**contact.raw, "reply": reply}))
+                await contacts.settle(session, contact_id, order_id, {**contact.raw, "reply": reply})
         except _Repeat:
             async with self.sessions() as session:
-                raw = (await session.execute(select(ContactRow.raw).where(
-                    ContactRow.channel == contact.channel.value,
-                    ContactRow.external_id == contact.external_id))).scalar_one()
-            return CommandResult((raw or {}).get("reply"), repeated=True)
+                raw = await contacts.raw_of(session, contact.channel.value, contact.external_id)
+            return CommandResult(raw.get("reply"), repeated=True)
         if change is not None:
             await self.orders.committed(change)
         return CommandResult(reply, change.order.number if change else None)
@@ -180,10 +175,7 @@ class Intake:
 
     async def _earlier(self, c: Contact) -> IntakeResult | None:
         async with self.sessions() as session:
-            row = (await session.execute(
-                select(ContactRow.id, ContactRow.citizen_id, WorkOrder.id, WorkOrder.number, WorkOrder.status)
-                .join(WorkOrder, WorkOrder.id == ContactRow.work_order_id)
-                .where(ContactRow.channel == c.channel.value, ContactRow.external_id == c.external_id))).first()
+            row = await contacts.earlier(session, c.channel.value, c.external_id)
         if row is None:
             return None
         contact_id, citizen_id, order_id, number, status = row
@@ -246,14 +238,9 @@ class Intake:
 
     async def _rejoin_citizen(self, session: AsyncSession, c: Contact, fast: FastResult) -> int:
         """A concurrent intake linked this new sender to its own citizen first: join it."""
-        assert c.sender is not None
-        winner = (await session.execute(select(CitizenIdentity.citizen_id).where(
-            CitizenIdentity.kind == c.sender.kind, CitizenIdentity.value == c.sender.value))).scalar_one()
-        orphan = fast.citizen_id
-        await session.execute(update(WorkOrder).where(WorkOrder.id == fast.order_id).values(citizen_id=winner))
-        await session.execute(update(ContactRow).where(ContactRow.id == fast.contact_id).values(citizen_id=winner))
-        await session.execute(delete(Citizen).where(Citizen.id == orphan))
-        return int(winner)
+        assert c.sender is not None and fast.order_id is not None and fast.contact_id is not None
+        return await contacts.rejoin_citizen(session, c.sender.kind, c.sender.value, orphan=fast.citizen_id,
+                                             order_id=fast.order_id, contact_id=fast.contact_id)
 
     async def _store(self, session: AsyncSession, c: Contact, now: datetime, agent_id: int | None,
                      effects: list[Effect]) -> tuple[IntakeResult, Change]:
@@ -310,25 +297,11 @@ class Intake:
     async def _open_order_for(self, session: AsyncSession, c: Contact, citizen_id: int | None) -> WorkOrder | None:
         if not (c.follow_up or c.follow_up_of) or citizen_id is None:
             return None
-        q = (select(WorkOrder).where(WorkOrder.citizen_id == citizen_id,
-                                     WorkOrder.status.in_([s.value for s in OPEN]))
-             .options(selectinload(WorkOrder.assignments)).with_for_update(of=WorkOrder))
-        if c.follow_up_of:
-            q = q.where(WorkOrder.number == c.follow_up_of)
-        else:
-            q = q.order_by(WorkOrder.id.desc()).limit(1)
-        return (await session.execute(q)).scalar_one_or_none()
+        return await contacts.open_order_of(session, citizen_id, c.follow_up_of)
 
     async def _insert_contact(self, session: AsyncSession, c: Contact, citizen_id: int | None,
                               order_id: int | None) -> int:
-        ins = insert_for(session, ContactRow).values(
-            channel=c.channel.value, external_id=c.external_id, citizen_id=citizen_id,
-            work_order_id=order_id, sender_kind=c.sender.kind if c.sender else None,
-            sender=c.sender.value if c.sender else None, text=c.text, received_at=c.received_at,
-            raw=dict(c.raw))
-        contact_id = (await session.execute(
-            ins.on_conflict_do_nothing(index_elements=["channel", "external_id"])
-            .returning(ContactRow.id))).scalar_one_or_none()
+        contact_id = await contacts.claim(session, c, citizen_id, order_id)
         if contact_id is None:
             raise _Repeat()
         return contact_id

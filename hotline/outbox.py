@@ -30,19 +30,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from hotline.clock import Clock
+from hotline.storage import outbox as rows
 from hotline.storage.engine import SessionFactory
 from hotline.storage.models import OutboxMessage
+from hotline.storage.outbox import DEAD, DELIVERED, DELIVERING, PENDING, UNDELIVERED
 
 log = logging.getLogger(__name__)
 
-PENDING, DELIVERING, DELIVERED, DEAD = "pending", "delivering", "delivered", "dead"
 RETRY, STALE = "retry", "stale"  # results of one attempt besides delivered/dead
-UNDELIVERED = (PENDING, DELIVERING)
+__all__ = ["DEAD", "DELIVERED", "DELIVERING", "PENDING", "RETRY", "STALE", "UNDELIVERED", "DeliveryFailed", "Outbox",
+           "RetryPolicy", "Sender", "backoff", "enqueue", "enqueue_many", "message_values"]
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,9 @@ def enqueue(session: AsyncSession, *, kind: str, target: str, event: str, payloa
     return msg
 
 
-async def enqueue_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+async def enqueue_many(session: AsyncSession, messages: Sequence[Mapping[str, Any]]) -> None:
     """Write many `message_values` rows in one statement (timer ticks, bulk notices)."""
-    if rows:
-        await session.execute(insert(OutboxMessage), list(rows))
+    await rows.insert_many(session, messages)
 
 
 def backoff(attempts: int, rng: random.Random | None = None, *, policy: RetryPolicy = RetryPolicy()) -> float:
@@ -133,41 +132,24 @@ class Outbox:
                 log.warning("outbox: could not wake the workers", exc_info=True)
 
     # ------------------------------------------------------------ claiming
-    def _due(self, now: datetime, limit: int) -> Any:
-        """Ids of due messages, each the earliest undelivered one of its ordering key, locked."""
-        earlier = aliased(OutboxMessage)
-        blocked = exists().where(and_(earlier.ordering_key == OutboxMessage.ordering_key,
-                                      earlier.id < OutboxMessage.id,
-                                      earlier.status.in_(UNDELIVERED)))
-        return (select(OutboxMessage.id)
-                .where(OutboxMessage.status.in_(UNDELIVERED), OutboxMessage.next_attempt_at <= now, ~blocked)
-                .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True))
-
     async def claim(self, limit: int = 20) -> list[OutboxMessage]:
         """Lease up to `limit` due messages, each the earliest undelivered one of its ordering key.
 
         A DELIVERING row among them is an expired lease: its sender died."""
-        rows = await self._lease(limit, OutboxMessage)
-        return sorted((r[0] for r in rows), key=lambda m: m.id)
+        leased = await self._lease(limit, OutboxMessage)
+        return sorted((r[0] for r in leased), key=lambda m: m.id)
 
     async def claim_leases(self, limit: int = 20) -> list[tuple[int, int]]:
         """Like `claim`, but only the (id, attempt) of each lease: what an rq job needs."""
-        rows = await self._lease(limit, OutboxMessage.id, OutboxMessage.attempts)
-        return sorted((int(i), int(a)) for i, a in rows)
+        leased = await self._lease(limit, OutboxMessage.id, OutboxMessage.attempts)
+        return sorted((int(i), int(a)) for i, a in leased)
 
     async def _lease(self, limit: int, *returning: Any) -> list[Any]:
         if limit <= 0:
             return []
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            ids = list((await session.execute(self._due(now, limit))).scalars())
-            if not ids:
-                return []
-            return list((await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                .values(status=DELIVERING, attempts=OutboxMessage.attempts + 1,
-                        next_attempt_at=now + self.policy.lease)
-                .returning(*returning), execution_options={"synchronize_session": False})).all())
+            return await rows.lease_due(session, now, limit, now + self.policy.lease, *returning)
 
     async def _send(self, message: OutboxMessage) -> DeliveryFailed | None:
         sender = self.senders.get(message.kind)
@@ -213,19 +195,10 @@ class Outbox:
         async with self.sessions() as session, session.begin():
             done = [(m.id, m.attempts) for m, (result, _) in zip(messages, outcomes, strict=True)
                     if result == DELIVERED]
-            if done:  # the usual case, in one statement
-                recorded.update((await session.execute(
-                    update(OutboxMessage).where(tuple_(OutboxMessage.id, OutboxMessage.attempts).in_(done),
-                                                OutboxMessage.status == DELIVERING)
-                    .values(status=DELIVERED, delivered_at=now, last_error=None)
-                    .returning(OutboxMessage.id))).scalars())
+            recorded.update(await rows.record_delivered(session, done, now))  # the usual case, in one statement
             for message, (result, values) in zip(messages, outcomes, strict=True):
-                if result != DELIVERED:
-                    res = await session.execute(update(OutboxMessage).where(
-                        OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
-                        OutboxMessage.status == DELIVERING).values(**values))
-                    if res.rowcount:  # type: ignore[attr-defined]
-                        recorded.add(message.id)
+                if result != DELIVERED and await rows.record_attempt(session, message.id, message.attempts, values):
+                    recorded.add(message.id)
         results = [result if m.id in recorded else STALE for m, (result, _) in zip(messages, outcomes, strict=True)]
         for message, error, result in zip(messages, errors, results, strict=True):
             if error is not None:
@@ -241,10 +214,9 @@ class Outbox:
         it is left to the next claim."""
         wanted = dict(leases)
         async with self.sessions() as session:
-            rows = {m.id: m for m in (await session.execute(
-                select(OutboxMessage).where(OutboxMessage.id.in_(list(wanted))))).scalars()}
+            found = await rows.messages(session, wanted)
         now = self.clock()
-        live = [m for i, m in rows.items()
+        live = [m for i, m in found.items()
                 if m.status == DELIVERING and m.attempts == wanted[i]
                 # a message that waited too long in the queue is left to run out and be claimed again
                 and (m.next_attempt_at - now).total_seconds() >= self.policy.send_timeout_seconds * 1.5]
@@ -255,12 +227,9 @@ class Outbox:
         """Give a lease back early (its job crashed): retry after a backoff, not after the lease."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            res = await session.execute(update(OutboxMessage).where(
-                OutboxMessage.id == message_id, OutboxMessage.attempts == attempts,
-                OutboxMessage.status == DELIVERING).values(
-                status=PENDING, last_error=reason[:2000],
-                next_attempt_at=now + timedelta(seconds=backoff(attempts, policy=self.policy))))
-        return bool(res.rowcount)  # type: ignore[attr-defined]
+            return await rows.record_attempt(session, message_id, attempts, {
+                "status": PENDING, "last_error": reason[:2000],
+                "next_attempt_at": now + timedelta(seconds=backoff(attempts, policy=self.policy))})
 
     async def deliver_due(self, limit: int = 20) -> int:
         claimed = await self.claim(limit)
@@ -289,14 +258,11 @@ class Outbox:
     # ------------------------------------------------------------ supervision
     async def pending_count(self) -> int:
         async with self.sessions() as session:
-            return int((await session.execute(select(func.count()).select_from(OutboxMessage).where(
-                OutboxMessage.status.in_(UNDELIVERED)))).scalar_one())
+            return await rows.undelivered_count(session)
 
     async def retry_dead(self, message_id: int) -> bool:
         """A supervisor sends a dead letter again (same delivery id: receivers dedupe)."""
         async with self.sessions() as session, session.begin():
-            res = await session.execute(update(OutboxMessage).where(
-                OutboxMessage.id == message_id, OutboxMessage.status == DEAD).values(
-                status=PENDING, attempts=0, next_attempt_at=self.clock(), last_error=None))
+            revived = await rows.revive(session, message_id, self.clock())
         await self.nudge()
-        return bool(res.rowcount)  # type: ignore[attr-defined]
+        return revived

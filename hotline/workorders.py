@@ -14,18 +14,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from hotline.clock import Clock
 from hotline.details import apply_details
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import AssignmentRole, AssignmentStatus, Status
-from hotline.errors import NotFound, TransitionRejected
+from hotline.errors import TransitionRejected
 from hotline.storage.engine import SessionFactory
 from hotline.storage.models import Assignment, OrderEvent, WorkOrder
-from hotline.storage.orders import department_clause
+from hotline.storage.orders import load_for_update
 
 log = logging.getLogger(__name__)
 
@@ -146,22 +144,6 @@ def event_row(order_id: int, event: wo.Event, seq: int) -> OrderEvent:
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()}
-
-
-async def load_for_update(session: AsyncSession, number: str, *, department: str | None = None) -> WorkOrder:
-    """The order with its assignments, row-locked until the transaction ends (PostgreSQL).
-
-    With `department`, only an order that department holds a live assignment of; any
-    other answers "not found", so a department cannot probe for others' numbers.
-    """
-    q = (select(WorkOrder).where(WorkOrder.number == number)
-         .options(selectinload(WorkOrder.assignments)).with_for_update(of=WorkOrder))
-    if department is not None:
-        q = q.where(department_clause(department))
-    order = (await session.execute(q)).scalar_one_or_none()
-    if order is None:
-        raise NotFound(f"工单 {number} 不存在", code="workorder_not_found")
-    return order
 
 
 Builder = Callable[[AsyncSession, WorkOrder, wo.OrderState], Awaitable[wo.Command]]

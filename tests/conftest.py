@@ -119,7 +119,7 @@ def settings(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
 
 
 async def migrated_hotline(settings: Settings, clock: Callable[[], datetime]) -> Any:
-    from hotline.directory import sync_departments
+    from hotline.storage.directory import sync_departments
 
     cm = open_hotline(settings, clock=clock)
     h = await cm.__aenter__()

@@ -13,16 +13,14 @@ from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
+from dispatch import queries
 from dispatch.actions import request_extension, sub_dispatch
-from dispatch.models import Timer
 from dispatch.timers import KINDS, LEVEL_NAMES
 from hotline.auth import Principal
 from hotline.domain import workorder as wo
 from hotline.errors import Forbidden, NotFound
-from hotline.storage.models import Assignment, WorkOrder
-from hotline.storage.orders import decode_cursor, encode_cursor, list_orders, order_history
+from hotline.storage.orders import list_orders, order_history
 from hotline.web import schemas as s
 from hotline.web.actions import ActionArgs, OrderAction, add_actions
 from hotline.web.api import ApiRoutes
@@ -143,15 +141,9 @@ class NoticePage(BaseModel):
 async def department_notices(request: web.Request, principal: Principal, query: NoticeQuery) -> NoticePage:
     h = request.app[HOTLINE]
     lang: Literal["zh", "en"] = lang_of(request)
-    q = (select(Timer, WorkOrder.number, WorkOrder.title).join(Assignment, Assignment.id == Timer.assignment_id)
-         .join(WorkOrder, WorkOrder.id == Timer.work_order_id)
-         .where(Assignment.department_code == principal.department, Timer.fired_at.is_not(None)))
-    if query.cursor:
-        q = q.where(Timer.id < decode_cursor(query.cursor))
     async with h.sessions() as session:
-        rows = list((await session.execute(q.order_by(Timer.id.desc()).limit(query.limit + 1))).all())
-    more = len(rows) > query.limit
-    rows = rows[:query.limit]
+        rows, cursor = await queries.notices_page(session, principal.department or "", cursor=query.cursor,
+                                                  limit=query.limit)
     items = []
     for t, number, title in rows:
         assert t.fired_at is not None  # the query asked for fired ones
@@ -159,4 +151,4 @@ async def department_notices(request: web.Request, principal: Principal, query: 
         items.append(NoticeOut(id=t.id, number=number, title=title, kind=t.kind, name=en if lang == "en" else zh,
                                level=t.level, level_name=LEVEL_NAMES.get(t.level, ("", ""))[lang == "en"],
                                deadline=t.data.get("deadline"), fired_at=t.fired_at))
-    return NoticePage(items=items, next_cursor=encode_cursor(rows[-1][0].id) if more and rows else None)
+    return NoticePage(items=items, next_cursor=cursor)

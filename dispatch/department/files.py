@@ -15,15 +15,13 @@ from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dispatch import queries
 from dispatch.dead_letters import path_id
 from hotline.auth import Principal
-from hotline.domain.vocabulary import IN_DEPARTMENT
 from hotline.errors import Forbidden, HotlineError, NotFound, ValidationFailed
-from hotline.storage.models import Attachment, WorkOrder
-from hotline.storage.orders import department_clause
+from hotline.storage.models import WorkOrder
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE
 
@@ -64,10 +62,7 @@ def _safe_name(name: str) -> str:
 
 
 async def _held_order(session: AsyncSession, number: str, department: str, *, active: bool) -> WorkOrder:
-    q = select(WorkOrder).where(WorkOrder.number == number, department_clause(department))
-    if active:
-        q = q.where(WorkOrder.status.in_([s.value for s in IN_DEPARTMENT]))
-    order = (await session.execute(q)).scalar_one_or_none()
+    order = await queries.held_order(session, number, department, active=active)
     if order is None:
         raise NotFound(f"工单 {number} 不存在或不在本部门办理中", code="workorder_not_found")
     return order
@@ -125,11 +120,10 @@ async def department_upload(request: web.Request, principal: Principal) -> web.S
             await asyncio.to_thread(_check_text, stored)
         async with h.sessions() as session, session.begin():
             await _held_order(session, number, dept, active=True)  # still ours, now that the upload is done
-            row = Attachment(work_order_id=order.id, contact_id=None, kind="document", filename=filename,
-                             content_type=content_type, size=size, sha256=digest.hexdigest(),
-                             location=stored.relative_to(h.settings.data_dir).as_posix(), created_at=h.clock())
-            session.add(row)
-            await session.flush()
+            row = await queries.add_attachment(session, order.id, filename=filename, content_type=content_type,
+                                               size=size, sha256=digest.hexdigest(),
+                                               location=stored.relative_to(h.settings.data_dir).as_posix(),
+                                               now=h.clock())
             out = AttachmentOut(id=row.id, filename=filename, content_type=content_type, size=size,
                                 sha256=row.sha256 or "")
     except BaseException:
@@ -157,8 +151,7 @@ async def department_download(request: web.Request, principal: Principal) -> web
     h = request.app[HOTLINE]
     async with h.sessions() as session:
         order = await _held_order(session, request.match_info["number"], principal.department or "", active=False)
-        att = (await session.execute(select(Attachment).where(
-            Attachment.id == path_id(request), Attachment.work_order_id == order.id))).scalar_one_or_none()
+        att = await queries.attachment_of(session, order.id, path_id(request))
     if att is None:
         raise NotFound("附件不存在", code="attachment_not_found")
     if order.confidential and att.kind in HIDDEN_WHEN_CONFIDENTIAL:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from hotline.domain.vocabulary import IN_DEPARTMENT, AssignmentStatus, Status
-from hotline.errors import NotFound, ValidationFailed
+from hotline.errors import NotFound
 from hotline.storage.models import Assignment, Attachment, Citizen, Contact, OrderEvent, WorkOrder
+from hotline.storage.paging import newest_first, page
 
 _IN_DEPT = [s.value for s in IN_DEPARTMENT]
 
@@ -29,17 +29,6 @@ class OrderFilter:
     text: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
-
-
-def encode_cursor(order_id: int) -> str:
-    return base64.urlsafe_b64encode(str(order_id).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("cursor 无效，请使用上一页返回的 next_cursor", code="bad_cursor") from None
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
@@ -88,14 +77,13 @@ def _filtered(f: OrderFilter, now: datetime) -> Select[WorkOrder]:
 
 async def list_orders(session: AsyncSession, f: OrderFilter, now: datetime, *, cursor: str | None,
                       limit: int) -> tuple[list[WorkOrder], str | None]:
-    """Newest first. The cursor is the last id seen, so pages stay stable while orders arrive."""
-    q = _filtered(f, now)
-    if cursor:
-        q = q.where(WorkOrder.id < decode_cursor(cursor))
-    rows = list((await session.execute(q.order_by(WorkOrder.id.desc()).limit(limit + 1))).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].id) if more and rows else None
+    """Newest first (`hotline.storage.paging`)."""
+    rows = list((await session.execute(newest_first(_filtered(f, now), WorkOrder.id, cursor, limit))).scalars())
+    return page(rows, limit, lambda o: o.id)
+
+
+async def order_count(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(WorkOrder))).scalar_one())
 
 
 async def count_overdue(session: AsyncSession, now: datetime) -> int:
@@ -142,3 +130,19 @@ async def attachments_of(session: AsyncSession, order_id: int, ids: Sequence[int
         return set()
     return set((await session.execute(select(Attachment.id).where(
         Attachment.id.in_(ids), Attachment.work_order_id == order_id))).scalars())
+
+
+async def load_for_update(session: AsyncSession, number: str, *, department: str | None = None) -> WorkOrder:
+    """The order with its assignments, row-locked until the transaction ends (PostgreSQL).
+
+    With `department`, only an order that department holds a live assignment of; any
+    other answers "not found", so a department cannot probe for others' numbers.
+    """
+    q = (select(WorkOrder).where(WorkOrder.number == number)
+         .options(selectinload(WorkOrder.assignments)).with_for_update(of=WorkOrder))
+    if department is not None:
+        q = q.where(department_clause(department))
+    order = (await session.execute(q)).scalar_one_or_none()
+    if order is None:
+        raise NotFound(f"工单 {number} 不存在", code="workorder_not_found")
+    return order

@@ -156,3 +156,8 @@ async def resolve_citizen(session: AsyncSession, identities: Sequence[Identity],
         if winner is not None:
             return winner
     return citizen_id
+
+
+async def link_identity(session: AsyncSession, citizen_id: int, identity: Identity, now: datetime) -> None:
+    """One more way to reach a citizen, confirmed by an agent (e.g. on the phone)."""
+    session.add(CitizenIdentity(citizen_id=citizen_id, kind=identity.kind, value=identity.value, created_at=now))

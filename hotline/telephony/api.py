@@ -12,12 +12,12 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
 
 from hotline.auth import Principal
 from hotline.domain.vocabulary import UserRole
 from hotline.errors import Conflict, HotlineError, NotFound, Unavailable, ValidationFailed
-from hotline.telephony.models import OPEN_TASK, CallbackTask, CallRecord
+from hotline.telephony import queries
+from hotline.telephony.models import OPEN_TASK, CallbackTask
 from hotline.telephony.service import TELEPHONY, Telephony
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE
@@ -213,13 +213,8 @@ async def hangup(request: web.Request, principal: Principal, body: Body) -> Done
             response=list[CallOut], tags=TAG)
 async def list_calls(request: web.Request, principal: Principal, query: ListQuery) -> list[CallOut]:
     principal.require_role(*STAFF)
-    q = select(CallRecord).order_by(CallRecord.id.desc()).limit(query.limit)
-    if query.outcome:
-        q = q.where(CallRecord.outcome == query.outcome)
-    if query.caller:
-        q = q.where(CallRecord.caller == query.caller)
     async with request.app[HOTLINE].sessions() as session:
-        rows = (await session.execute(q)).scalars().all()
+        rows = await queries.calls(session, outcome=query.outcome, caller_number=query.caller, limit=query.limit)
     return [CallOut.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -227,10 +222,8 @@ async def list_calls(request: web.Request, principal: Principal, query: ListQuer
             response=list[TaskOut], tags=TAG)
 async def list_callbacks(request: web.Request, principal: Principal, query: ListQuery) -> list[TaskOut]:
     principal.require_role(*STAFF)
-    q = select(CallbackTask).order_by(CallbackTask.id.desc()).limit(query.limit)
-    q = q.where(CallbackTask.status == query.status) if query.status else q.where(CallbackTask.status.in_(OPEN_TASK))
     async with request.app[HOTLINE].sessions() as session:
-        rows = (await session.execute(q)).scalars().all()
+        rows = await queries.callback_tasks(session, status=query.status, limit=query.limit)
     return [TaskOut.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -239,7 +232,7 @@ async def _task(request: web.Request, session: Any) -> CallbackTask:
         task_id = int(request.match_info["task"])
     except ValueError:
         raise NotFound("回拨任务不存在", code="callback_not_found") from None
-    task = await session.get(CallbackTask, task_id, with_for_update=True)
+    task = await queries.task_for_update(session, task_id)
     if task is None:
         raise NotFound("回拨任务不存在", code="callback_not_found")
     if task.status not in OPEN_TASK:
@@ -260,8 +253,7 @@ async def call_back(request: web.Request, principal: Principal, body: Body) -> D
         ident = await _tel(request).switchboard.originate(ext, phone, callback_task=task_id)
     except HotlineError:  # not dialled after all: the task waits for the next try
         async with h.sessions() as session, session.begin():
-            await session.execute(update(CallbackTask).where(CallbackTask.id == task_id,
-                                                             CallbackTask.status == "calling").values(status="open"))
+            await queries.reopen_task(session, task_id)
         raise
     return Done(extension=ext, detail={"task": task_id, "number": phone, "id": ident})
 

@@ -14,16 +14,13 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text, update
-
 from hotline.contact import AttachmentIn, Contact, Identity
 from hotline.domain.vocabulary import OPEN, Channel
-from hotline.storage.models import Citizen, User, WorkOrder
-from hotline.storage.models import Contact as ContactRow
-from hotline.storage.queries import find_citizen, insert_for
+from hotline.storage.queries import find_citizen
+from hotline.telephony import queries
 from hotline.telephony.calls import NOT_REACHED, Direction, Outcome
 from hotline.telephony.config import TelephonySettings
-from hotline.telephony.models import OPEN_TASK, CallbackTask, CallRecord
+from hotline.telephony.models import OPEN_TASK
 
 if TYPE_CHECKING:
     from hotline.clock import Clock
@@ -61,9 +58,7 @@ class CallDesk:
             return None
         if self._agents.get(extension) is None:  # only hits are kept: a new agent is found next time
             async with self.sessions() as session:
-                self._agents[extension] = (await session.execute(
-                    select(User.id).where(User.extension == extension, User.active.is_(True))
-                    .order_by(User.id))).scalars().first()
+                self._agents[extension] = await queries.agent_of_extension(session, extension)
         return self._agents[extension]
 
     async def identify(self, call: dict[str, Any]) -> None:
@@ -72,17 +67,13 @@ class CallDesk:
             citizen = await find_citizen(session, [Identity("phone", call["caller"])])
             if citizen is None:
                 return
-            rows = (await session.execute(
-                select(WorkOrder.number, WorkOrder.status, WorkOrder.title, WorkOrder.created_at)
-                .where(WorkOrder.citizen_id == citizen).order_by(WorkOrder.id.desc()).limit(5))).all()
-            name = (await session.execute(select(Citizen.name).where(Citizen.id == citizen))).scalar() or (
-                await session.execute(select(WorkOrder.contact_name).where(
-                    WorkOrder.citizen_id == citizen, WorkOrder.contact_name.is_not(None)).limit(1))).scalar()
+            known = await queries.caller(session, citizen)
+        rows = known.recent
         await self.live.publish("call", {"event": "identified", "linkedid": call["linkedid"],
-                                           "caller": call["caller"], "citizen_id": citizen, "name": name,
-                                           "open_orders": sum(1 for r in rows if r.status in OPEN),
-                                           "recent_orders": [{"number": r.number, "status": r.status,
-                                                              "title": r.title} for r in rows]})
+                                         "caller": call["caller"], "citizen_id": citizen, "name": known.name,
+                                         "open_orders": sum(1 for r in rows if r.status in OPEN),
+                                         "recent_orders": [{"number": r.number, "status": r.status,
+                                                            "title": r.title} for r in rows]})
 
     async def open_draft(self, call: dict[str, Any]) -> None:
         """An answered call opens a draft (通话中) order for the agent; the agent completes it."""
@@ -116,8 +107,7 @@ class CallDesk:
         agent = await self.agent_id(call.get("agent_extension"))
         task_id = int(call["callback_task"]) if str(call.get("callback_task") or "").isdigit() else None
         async with self.sessions() as session, session.begin():
-            order_id = (await session.execute(select(ContactRow.work_order_id).where(
-                ContactRow.channel == Channel.PHONE.value, ContactRow.external_id == call["linkedid"]))).scalar()
+            order_id = await queries.order_of_call(session, call["linkedid"])
             values = dict(
                 linkedid=call["linkedid"], direction=call["direction"], outcome=outcome.value,
                 caller=call["caller"] or "", line=call["line"] or "", legacy_line=call.get("legacy_line"),
@@ -137,8 +127,7 @@ class CallDesk:
             elif task_id is not None:
                 values["callback_task_id"] = task_id
                 await self._callback_done(session, task_id, call, outcome, agent, now)
-            ins = insert_for(session, CallRecord).values(**values)
-            await session.execute(ins.on_conflict_do_nothing(index_elements=["linkedid"]))
+            await queries.record_call(session, values)
         for news in self._news:
             await self.live.publish("callback", news)
         await self.live.publish("call", {"event": "recorded", "linkedid": call["linkedid"],
@@ -152,29 +141,19 @@ class CallDesk:
         if outcome is Outcome.ABANDONED and (call.get("wait_seconds") or 0) < policy.min_wait_seconds:
             return None
         citizen = await find_citizen(session, [Identity("phone", phone)])
-        ins = insert_for(session, CallbackTask).values(
-            phone=phone, citizen_id=citizen, reason=outcome.value, status="open", missed_calls=1, attempts=0,
-            first_call_id=call["linkedid"], last_call_id=call["linkedid"], last_call_at=_at(call["ended_at"]),
-            created_at=now, updated_at=now)
         # One open task per number: a second missed call counts on it.
-        ins = ins.on_conflict_do_update(
-            # Literal, so PostgreSQL can match it to the partial index's predicate.
-            index_elements=["phone"], index_where=text("status IN ('open', 'calling')"),
-            set_={"missed_calls": CallbackTask.missed_calls + 1, "last_call_id": call["linkedid"],
-                  "last_call_at": _at(call["ended_at"]), "updated_at": now})
-        task_id = (await session.execute(ins.returning(CallbackTask.id))).scalar_one()
+        task_id = await queries.missed_call(session, phone=phone, citizen_id=citizen, reason=outcome.value,
+                                            linkedid=call["linkedid"], ended_at=_at(call["ended_at"]), now=now)
         self._news.append({"event": "missed_call", "task": task_id, "phone": phone, "reason": outcome.value})
         return int(task_id)
 
     async def _reached(self, session: Any, phone: str, linkedid: str, result: str, agent: int | None,
                        now: datetime) -> None:
-        await session.execute(update(CallbackTask).where(
-            CallbackTask.phone == phone, CallbackTask.status.in_(OPEN_TASK)).values(
-            status="done", result=result, result_call_id=linkedid, agent_id=agent, done_at=now, updated_at=now))
+        await queries.close_open_tasks(session, phone, result=result, linkedid=linkedid, agent_id=agent, now=now)
 
     async def _callback_done(self, session: Any, task_id: int, call: dict[str, Any], outcome: Outcome,
                              agent: int | None, now: datetime) -> None:
-        task = await session.get(CallbackTask, task_id, with_for_update=True)
+        task = await queries.task_for_update(session, task_id)
         if task is None or task.status not in OPEN_TASK:
             return
         task.attempts += 1

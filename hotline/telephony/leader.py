@@ -20,8 +20,9 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hotline.storage.locks import advisory_unlock, ping, try_advisory_lock
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -105,8 +106,7 @@ class PgAdvisoryLock:
             try:
                 conn = await self.engine.connect()
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key})).scalar()
-                if got:
+                if await try_advisory_lock(conn, self.key):
                     self.conn, conn = conn, None
                     return
             except Exception as exc:
@@ -123,7 +123,7 @@ class PgAdvisoryLock:
             await asyncio.sleep(self.poll)
             try:
                 async with asyncio.timeout(5):
-                    await self.conn.execute(text("SELECT 1"))
+                    await ping(self.conn)
             except Exception as exc:  # the connection, and with it the lock, is gone
                 log.warning("leader lock: lost the PostgreSQL session (%s)", type(exc).__name__)
                 return
@@ -136,7 +136,7 @@ class PgAdvisoryLock:
 
     async def _let_go(self, conn: AsyncConnection) -> None:
         with contextlib.suppress(Exception):
-            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+            await advisory_unlock(conn, self.key)
         with contextlib.suppress(Exception):
             await conn.invalidate()  # end the session itself, not just hand it back to the pool
         with contextlib.suppress(Exception):

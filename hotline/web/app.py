@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hotline.auth import Principal
 from hotline.errors import HotlineError, Unauthorized, Unavailable
 from hotline.ratelimit import RateLimiter
+from hotline.storage.locks import ping
 from hotline.storage.orders import count_overdue
 from hotline.tasks import supervised
 from hotline.web import auth_views, orders, pages, reference
@@ -132,7 +132,7 @@ async def readyz(request: web.Request) -> web.Response:
     h = request.app[HOTLINE]
     try:
         async with h.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+            await ping(conn)
         missing = await h.schema.pending(h.engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
         return web.json_response({"status": "not_ready", "reason": f"database unreachable: {type(exc).__name__}"},

@@ -33,7 +33,7 @@ def _settings(tmp_path: Path, redis_url: str, receiver_port: int, queue: str):  
 
 
 async def _migrate(settings) -> None:  # type: ignore[no-untyped-def]
-    from hotline.directory import sync_departments
+    from hotline.storage.directory import sync_departments
     async with open_hotline(settings, modules=()) as h:
         await h.schema.upgrade(h.engine)
         async with h.sessions() as session, session.begin():
