@@ -171,10 +171,9 @@ async def main() -> None:
             # ---- workers: outbox rows, pumps, rq jobs, recorded back in PostgreSQL
             async with open_hotline(settings, modules=()) as h:
                 await h.schema.upgrade(h.engine)
-            for i in range(args.workers):
-                workers.append(await asyncio.to_thread(
-                    subprocess.Popen, [sys.executable, "-m", "hotline", "worker", "--no-timers", "--name",
-                                       f"{queue}-{i}"], env=env, cwd=ROOT))
+            workers.extend([await asyncio.to_thread(
+                subprocess.Popen, [sys.executable, "-m", "hotline", "worker", "--no-timers", "--name", f"{queue}-{i}"],
+                env=env, cwd=ROOT) for i in range(args.workers)])
             redis = Redis.from_url(args.redis)
             await asyncio.to_thread(wait_for, lambda: sum(
                 1 for w in Worker.all(connection=redis) if w.name.startswith(queue)) >= args.workers)

@@ -4,19 +4,23 @@ on every channel, and linking an identity confirmed on the phone."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from channels import queries
 from channels.identity import APP_USER, PHONE, WECHAT, normalise_phone
-from hotline.auth import Principal
 from hotline.contact import Identity
 from hotline.domain.vocabulary import UserRole
 from hotline.errors import Conflict, NotFound, ValidationFailed
 from hotline.storage.queries import find_citizen, link_identity
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from hotline.auth import Principal
 
 routes = ApiRoutes()
 TAG = ["市民 Citizens"]

@@ -19,13 +19,11 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
 from channels import files, texts
-from channels.config import FaxConfig
 from channels.errors import BadPayload, ChannelAuthError, PayloadTooLarge, UnsupportedMedia
 from channels.faxdoc import FaxDocument, Unreadable, read_fax
 from channels.identity import phone_identity
@@ -33,10 +31,13 @@ from hotline.channel import handler as channel_handler
 from hotline.contact import Contact
 from hotline.domain.vocabulary import Channel
 from hotline.errors import ValidationFailed
-from hotline.intake import Intake, IntakeResult
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from channels.config import FaxConfig
     from hotline.clock import Clock
+    from hotline.intake import Intake, IntakeResult
     from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)

@@ -14,13 +14,16 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
 from hotline.contact import AttachmentIn
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
 
 # Pillow's format name → the MIME type we store and serve.
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif",

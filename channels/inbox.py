@@ -15,21 +15,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from channels import queries, texts
-from channels.keywords import Intent
 from hotline.contact import AttachmentIn, Contact, Identity
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import ActorKind, Channel, Status
 from hotline.storage.orders import load_for_update
-from hotline.workorders import Change
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from channels.keywords import Intent
     from hotline.intake import CommandRun, Intake
     from hotline.settings import Settings
     from hotline.storage.engine import SessionFactory
-    from hotline.workorders import WorkOrderService
+    from hotline.workorders import Change, WorkOrderService
 
 log = logging.getLogger(__name__)
 RATEABLE = (Status.REPLIED.value, Status.RESOLVED_DIRECTLY.value, Status.FOLLOW_UP.value)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from channels.config import ChannelsConfig, load_channels_config
 from hotline.module import Module, Summary
 from hotline.ports import Hotline, Link
-from hotline.settings import Settings
 
 if TYPE_CHECKING:
     from channels.fax import FaxChannel
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from channels.portal.views import Portal
     from channels.sms import SmsChannel
     from channels.wechat import WechatChannel
+    from hotline.settings import Settings
 
 
 @dataclass(frozen=True)

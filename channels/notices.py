@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING
 
 from channels import queries, texts
 from channels.identity import WECHAT, normalise_phone
-from hotline.contact import Contact
 from hotline.domain.vocabulary import Channel, Status
 from hotline.outbox import enqueue
-from hotline.storage.models import WorkOrder
-from hotline.workorders import Change
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from hotline.contact import Contact
     from hotline.settings import Settings
+    from hotline.storage.models import WorkOrder
+    from hotline.workorders import Change
 
 INLINE_ACK = {Channel.SMS.value, Channel.WECHAT.value}
 

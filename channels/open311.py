@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from channels import queries
@@ -34,14 +33,16 @@ from hotline.channel import handler as channel_handler
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel
 from hotline.errors import HotlineError
-from hotline.settings import Settings
-from hotline.storage.models import OrderEvent, WorkOrder
 
 if TYPE_CHECKING:
+    from multidict import MultiDictProxy
+
     from hotline.clock import Clock
     from hotline.intake import Intake
     from hotline.ports import Hotline
+    from hotline.settings import Settings
     from hotline.storage.engine import SessionFactory
+    from hotline.storage.models import OrderEvent, WorkOrder
 
 log = logging.getLogger(__name__)
 BASE = "/open311/v2"

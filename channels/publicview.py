@@ -7,12 +7,15 @@ confidential report (举报) shows no description or location.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from hotline.domain.vocabulary import Status
-from hotline.settings import Settings
-from hotline.storage.models import OrderEvent, WorkOrder
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from hotline.settings import Settings
+    from hotline.storage.models import OrderEvent, WorkOrder
 
 CLOSED = frozenset({Status.REPLIED, Status.RESOLVED_DIRECTLY, Status.FOLLOW_UP, Status.CLOSED, Status.MERGED,
                     Status.INVALID})

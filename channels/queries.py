@@ -8,19 +8,22 @@ ever read here: intake is their one writer.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import SmsMessage, SmsOptOut
 from hotline.domain.vocabulary import OPEN, Status
 from hotline.storage.models import Attachment, Citizen, CitizenIdentity, OrderEvent, WorkOrder
 from hotline.storage.models import Contact as ContactRow
 from hotline.storage.queries import insert_for
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 _OPEN = [s.value for s in OPEN]
 

@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
-from multidict import MultiDict
-from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
@@ -34,7 +31,6 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels import files, queries, texts
-from channels.config import SmsConfig
 from channels.errors import BadPayload, ChannelAuthError, ChannelNotConfigured
 from channels.identity import normalise_phone, phone_identity, to_e164
 from channels.inbox import Answer, Inbound, Inbox
@@ -43,14 +39,20 @@ from channels.web_util import external_url, read_form
 from hotline.channel import handler as channel_handler
 from hotline.domain.vocabulary import Channel
 from hotline.outbox import DeliveryFailed
-from hotline.storage.models import OutboxMessage
 from hotline.web.context import HOTLINE
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from multidict import MultiDict
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from channels.config import SmsConfig
     from hotline.clock import Clock
     from hotline.ports import Hotline
     from hotline.settings import Settings
     from hotline.storage.engine import SessionFactory
+    from hotline.storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 MAX_FORM = 64 * 1024

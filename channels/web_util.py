@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from aiohttp import web
 from multidict import MultiDict
 
 from channels.errors import BadPayload, PayloadTooLarge, UnsupportedMedia
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:

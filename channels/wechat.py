@@ -37,7 +37,6 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from channels import files, texts
-from channels.config import WechatConfig
 from channels.errors import BadPayload, ChannelAuthError, ChannelNotConfigured, UnsupportedMedia
 from channels.identity import WECHAT
 from channels.inbox import Answer, Inbound, Inbox
@@ -47,14 +46,15 @@ from hotline.channel import handler as channel_handler
 from hotline.contact import Identity
 from hotline.domain.vocabulary import Channel
 from hotline.outbox import DeliveryFailed
-from hotline.storage.models import OutboxMessage
 
 if TYPE_CHECKING:
     from redis import Redis as SyncRedis
 
+    from channels.config import WechatConfig
     from hotline.clock import Clock
     from hotline.ports import Hotline
     from hotline.settings import Settings
+    from hotline.storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 PATH = "/channels/wechat"

@@ -7,13 +7,17 @@ decide an extension. Each builds its command with `dispatch.commands`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dispatch import commands
 from dispatch.service import DISPATCH
-from hotline.domain import workorder as wo
 from hotline.web import schemas as s
 from hotline.web.actions import ActionArgs, OrderAction, add_actions
 from hotline.web.api import ApiRoutes
 from hotline.web.orders import ACTION_RESPONSES, STAFF, SUPERVISORS, TAG, acting_department
+
+if TYPE_CHECKING:
+    from hotline.domain import workorder as wo
 
 routes = ApiRoutes()
 

@@ -8,24 +8,27 @@ lead the agent chose and a `reason`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
 from dispatch import queries
-from dispatch.models import Timer
 from dispatch.routing import Facts, Match, Router, facts_of
 from dispatch.service import DISPATCH
 from dispatch.timers import KINDS, LEVEL_NAMES
-from hotline.auth import Principal
 from hotline.errors import NotFound
-from hotline.settings import Settings
-from hotline.storage.models import WorkOrder
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
 from hotline.web.orders import STAFF
 from hotline.web.schemas import Body
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from dispatch.models import Timer
+    from hotline.auth import Principal
+    from hotline.settings import Settings
+    from hotline.storage.models import WorkOrder
 
 routes = ApiRoutes()
 TAG = ["派单 Dispatch"]

@@ -8,17 +8,20 @@ An order routing cannot place (no rule, no category for the SLA) waits for an ag
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from dispatch import commands
 from dispatch.routing import Router, facts_of
-from dispatch.sla import SlaRules
-from dispatch.workcalendar import WorkCalendar
-from hotline.contact import Contact
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import Channel, Status
 from hotline.errors import HotlineError
-from hotline.settings import Settings
-from hotline.workorders import Change, WorkOrderService
+
+if TYPE_CHECKING:
+    from dispatch.sla import SlaRules
+    from dispatch.workcalendar import WorkCalendar
+    from hotline.contact import Contact
+    from hotline.settings import Settings
+    from hotline.workorders import Change, WorkOrderService
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,16 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from functools import partial
+from typing import TYPE_CHECKING
 
 from hotline.cli_support import Fail
-from hotline.module import Cli, Subcommands
+
+if TYPE_CHECKING:
+    import argparse
+
+    from hotline.module import Cli, Subcommands
 
 
 def add_commands(sub: Subcommands, cli: Cli) -> None:

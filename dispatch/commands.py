@@ -8,16 +8,20 @@ the command.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from dispatch.sla import SlaRules, deadlines, extended_reply_by
-from dispatch.workcalendar import WorkCalendar
 from hotline.domain import workorder as wo
 from hotline.errors import ValidationFailed
-from hotline.settings import Settings
-from hotline.storage.models import WorkOrder
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from dispatch.workcalendar import WorkCalendar
+    from hotline.settings import Settings
+    from hotline.storage.models import WorkOrder
 
 
 @dataclass(frozen=True)

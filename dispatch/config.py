@@ -204,21 +204,14 @@ def cross_check(s: Settings, routing: tuple[RoutingRule, ...], sla: SlaSection,
         key = f"routing[{i}]"
         if r.department not in depts:
             out.append(f"{key}.department: {r.department!r} is not a department code")
-        for a in r.assisting:
-            if a not in depts or a == r.department:
-                out.append(f"{key}.assisting: {a!r} must be a department code other than the lead's")
-        for field_name, codes in known.items():
-            for v in getattr(r, field_name):
-                if v not in codes:
-                    out.append(f"{key}.{field_name}: {v!r} is unknown; use one defined under "
-                               f"{where_defined.get(field_name, field_name)}")
+        out.extend(f"{key}.assisting: {a!r} must be a department code other than the lead's"
+                   for a in r.assisting if a not in depts or a == r.department)
+        out.extend(f"{key}.{field_name}: {v!r} is unknown; use one defined under "
+                   f"{where_defined.get(field_name, field_name)}"
+                   for field_name, codes in known.items() for v in getattr(r, field_name) if v not in codes)
     for i, p in enumerate(sla.policies):
-        for c in p.categories:
-            if c not in cats:
-                out.append(f"sla.policies[{i}].categories: {c!r} is not a category code")
-        for u in p.urgencies:
-            if u not in urgs:
-                out.append(f"sla.policies[{i}].urgencies: {u!r} is not an urgency code")
+        out.extend(f"sla.policies[{i}].categories: {c!r} is not a category code" for c in p.categories if c not in cats)
+        out.extend(f"sla.policies[{i}].urgencies: {u!r} is not an urgency code" for u in p.urgencies if u not in urgs)
     if not out:
         table = sla_rules(sla, s).policies
         missing = [f"{c}/{u}" for c in sorted(cats) for u in sorted(urgs) if (c, u) not in table]

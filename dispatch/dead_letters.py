@@ -4,16 +4,20 @@ again with the same delivery id, and the outbox at a glance."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch import queries
-from hotline.auth import Principal
 from hotline.errors import NotFound, ValidationFailed
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE
 from hotline.web.orders import SUPERVISORS
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from hotline.auth import Principal
 
 routes = ApiRoutes()
 TAG = ["督办 Supervision"]

@@ -23,18 +23,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from rq import Callback, Queue, Retry
 
-from hotline.outbox import Outbox
-
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterator, Sequence
+
     from redis import Redis
     from redis.asyncio import Redis as AsyncRedis
 
+    from hotline.outbox import Outbox
     from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)

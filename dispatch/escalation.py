@@ -15,17 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dispatch import queries
-from dispatch.config import EscalationSettings
 from dispatch.models import Timer
-from dispatch.notices import NoticeWriter
-from dispatch.sla import Clock as SlaClock
-from dispatch.sla import SlaRules
 from dispatch.timers import (
     FOLLOW_UP_DUE,
     KINDS,
@@ -36,14 +31,22 @@ from dispatch.timers import (
     plan,
     still_due,
 )
-from dispatch.workcalendar import WorkCalendar
-from hotline.clock import Clock
 from hotline.domain.vocabulary import Status
-from hotline.metrics import Metrics
 from hotline.outbox import enqueue_many
-from hotline.storage.engine import SessionFactory
-from hotline.storage.models import Assignment, WorkOrder
-from hotline.workorders import Change
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
+    from dispatch.config import EscalationSettings
+    from dispatch.notices import NoticeWriter
+    from dispatch.sla import Clock as SlaClock
+    from dispatch.sla import SlaRules
+    from dispatch.workcalendar import WorkCalendar
+    from hotline.clock import Clock
+    from hotline.metrics import Metrics
+    from hotline.storage.engine import SessionFactory
+    from hotline.storage.models import Assignment, WorkOrder
+    from hotline.workorders import Change
 
 log = logging.getLogger(__name__)
 

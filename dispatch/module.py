@@ -18,10 +18,12 @@ from dispatch.cli import add_commands
 from dispatch.config import dispatch_config
 from hotline.module import Module, Summary
 from hotline.ports import Hotline, Link
-from hotline.settings import Settings
 
 if TYPE_CHECKING:
     from dispatch.service import DispatchService
+    from hotline.settings import Settings
+    from hotline.storage.models import OutboxMessage
+    from hotline.workorders import Change
 
 
 def install(h: Hotline) -> DispatchService:
@@ -37,8 +39,6 @@ def install(h: Hotline) -> DispatchService:
     from dispatch.service import DISPATCH, DispatchService
     from dispatch.webhooks import KIND, WebhookSender
     from hotline.outbox import RetryPolicy
-    from hotline.storage.models import OutboxMessage
-    from hotline.workorders import Change
 
     cfg = dispatch_config(h.settings)
     d = cfg.delivery

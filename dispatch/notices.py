@@ -18,18 +18,21 @@ Webhook events (the `X-Hotline-Event` header):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import AssignmentStatus
 from hotline.outbox import message_values
-from hotline.settings import Settings
 from hotline.storage.models import Assignment, OutboxMessage, WorkOrder
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hotline.domain import workorder as wo
+    from hotline.settings import Settings
 
 
 @dataclass(frozen=True)

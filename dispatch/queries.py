@@ -7,12 +7,10 @@ too: they are dispatch's read models.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from dispatch.models import Timer
@@ -22,6 +20,11 @@ from hotline.outbox import DEAD, DELIVERED, UNDELIVERED
 from hotline.storage.models import Assignment, Attachment, OrderEvent, OutboxMessage, WorkOrder
 from hotline.storage.orders import department_clause, overdue_clause
 from hotline.storage.paging import newest_first, page
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 _IN_DEPT = [s.value for s in IN_DEPARTMENT]
 _ACTIVE = [s.value for s in ACTIVE_ASSIGNMENT]

@@ -20,11 +20,14 @@ Open311 service codes, i.e. leaf subjects, matched exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from dispatch.config import RoutingRule
-from hotline.settings import Settings
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from dispatch.config import RoutingRule
+    from hotline.settings import Settings
 
 # condition → (Chinese label, English label)
 _LABELS = {"legacy_lines": ("原热线", "legacy line"), "categories": ("类型", "category"),

@@ -6,23 +6,28 @@ The use cases of more than one step live here, not in the handlers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch import commands
-from dispatch.config import DispatchConfig
-from dispatch.escalation import Escalation
-from dispatch.notices import NoticeWriter
-from dispatch.routing import Router
-from dispatch.webhooks import WebhookSender
 from hotline.domain import workorder as wo
-from hotline.settings import Settings
-from hotline.storage.models import WorkOrder
-from hotline.workorders import Change, WorkOrderService
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from dispatch.config import DispatchConfig
+    from dispatch.escalation import Escalation
+    from dispatch.notices import NoticeWriter
+    from dispatch.routing import Router
+    from dispatch.webhooks import WebhookSender
+    from hotline.settings import Settings
+    from hotline.storage.models import WorkOrder
+    from hotline.workorders import Change, WorkOrderService
 
 
 @dataclass

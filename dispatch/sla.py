@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from dispatch.workcalendar import WorkCalendar
+if TYPE_CHECKING:
+    from dispatch.workcalendar import WorkCalendar
 
 Clock = Literal["working", "calendar"]
 

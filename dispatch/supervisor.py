@@ -7,27 +7,31 @@ Decisions go through the ordinary work-order actions (`review-return`,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement
 
 from dispatch import queries
 from dispatch.api import RoutingOut, routing_out
 from dispatch.routing import facts_of
 from dispatch.service import DISPATCH
 from dispatch.sla import extended_reply_by
-from hotline.auth import Principal
 from hotline.domain.vocabulary import AssignmentStatus, Status, UserRole
-from hotline.storage.models import WorkOrder
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
 from hotline.web.orders import SUPERVISORS
 from hotline.web.schemas import ActionOut, VersionedIn
 from hotline.web.serialize import action_out, status_name
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from aiohttp import web
+    from sqlalchemy import ColumnElement
+
+    from hotline.auth import Principal
+    from hotline.storage.models import WorkOrder
 
 routes = ApiRoutes()
 TAG = ["督办 Supervision"]

@@ -16,15 +16,19 @@ Kinds and levels (the escalation ladder of provincial practice):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from typing import TYPE_CHECKING
 
-from dispatch.config import EscalationSettings
 from dispatch.sla import Clock, later_by, share_of_window
-from dispatch.workcalendar import WorkCalendar
-from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import AssignmentStatus, Status
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from dispatch.config import EscalationSettings
+    from dispatch.workcalendar import WorkCalendar
+    from hotline.domain import workorder as wo
 
 SIGN_REMINDER, SIGN_OVERDUE, SIGN_ESCALATION = "sign_reminder", "sign_overdue", "sign_escalation"
 REPLY_REMINDER, REPLY_OVERDUE, REPLY_ESCALATION = "reply_reminder", "reply_overdue", "reply_escalation"

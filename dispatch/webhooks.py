@@ -28,14 +28,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 
-from hotline.clock import Clock
 from hotline.outbox import DeliveryFailed
-from hotline.settings import Settings
-from hotline.storage.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hotline.clock import Clock
+    from hotline.settings import Settings
+    from hotline.storage.models import OutboxMessage
 
 KIND = "webhook"
 USER_AGENT = "Hotline12345-Webhook/1"

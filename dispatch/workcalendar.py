@@ -13,12 +13,15 @@ until the operator lists the new notice's dates under `calendar.extra_holidays` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 DEFAULT_HOURS: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)),
                                                 (time(13, 30), time(17, 30)))

@@ -13,21 +13,23 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from prometheus_client import CollectorRegistry
 from redis.exceptions import RedisError
-from rq import Queue
 
 from dispatch import delivery
 from dispatch.service import DispatchService
 from hotline.cli_support import Fail
-from hotline.settings import Settings
 from hotline.tasks import supervised
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from prometheus_client import CollectorRegistry
+    from rq import Queue
+
     from hotline.module import OpenHotline, Running
+    from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -158,4 +160,4 @@ async def _queue(h: Running) -> Queue:
 
 
 def unreachable(url: str, exc: BaseException) -> Fail:
-    return Fail(f"cannot reach Redis at {url.split('@')[-1]}: {exc} (check HOTLINE_REDIS_URL)")
+    return Fail(f"cannot reach Redis at {url.rsplit('@', maxsplit=1)[-1]}: {exc} (check HOTLINE_REDIS_URL)")

@@ -15,17 +15,21 @@ import secrets
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import ActorKind, UserRole
 from hotline.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from hotline.storage import accounts
-from hotline.storage.engine import SessionFactory
 from hotline.storage.models import ApiKey, Department, User
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hotline.storage.engine import SessionFactory
 
 _hasher = PasswordHasher()
 API_KEY_PREFIX = "hk_"

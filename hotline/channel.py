@@ -15,15 +15,16 @@ Vendor errors are translated at the adapter's edge into the hotline's own.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from aiohttp import web
 
     from hotline.storage.models import OutboxMessage
 
-RawT = TypeVar("RawT", contravariant=True)
+RawT_contra = TypeVar("RawT_contra", contravariant=True)
 InT = TypeVar("InT")
 OutT = TypeVar("OutT")
 R = TypeVar("R")
@@ -31,8 +32,8 @@ I = TypeVar("I")  # noqa: E741
 O = TypeVar("O")  # noqa: E741
 
 
-class ChannelPort(Protocol[RawT, InT, OutT]):
-    async def verify(self, raw: RawT) -> InT:
+class ChannelPort(Protocol[RawT_contra, InT, OutT]):
+    async def verify(self, raw: RawT_contra) -> InT:
         """Check the signature, key or token, and parse; raise a `HotlineError` (403, 400 ...)
         and store nothing when it does not check out."""
         ...
@@ -41,12 +42,12 @@ class ChannelPort(Protocol[RawT, InT, OutT]):
         """Hand the contact to intake; what it returns has been committed."""
         ...
 
-    def acknowledge(self, raw: RawT, inbound: InT, outcome: OutT) -> web.StreamResponse:
+    def acknowledge(self, raw: RawT_contra, inbound: InT, outcome: OutT) -> web.StreamResponse:
         """The answer the sender expects (TwiML, WeChat XML, JSON, a page)."""
         ...
 
 
-class NotifyingChannel(ChannelPort[RawT, InT, OutT], Protocol):
+class NotifyingChannel(ChannelPort[RawT_contra, InT, OutT], Protocol):
     """A channel that also notifies the citizen later, through the outbox."""
 
     @property

@@ -87,19 +87,17 @@ async def cmd_user_add(args: argparse.Namespace) -> int:
             password = getpass.getpass("密码 / password: ")
             if getpass.getpass("再输一次 / again: ") != password:
                 raise Fail("the two passwords differ")
-    async with open_hotline(load_settings(), modules=()) as h:
-        async with h.sessions() as session, session.begin():
-            user = await h.auth.add_user(session, username=args.username, password=password,
-                                         role=UserRole(args.role), now=h.clock(),
-                                         display_name=args.display_name or "", extension=args.extension)
+    async with open_hotline(load_settings(), modules=()) as h, h.sessions() as session, session.begin():
+        user = await h.auth.add_user(session, username=args.username, password=password,
+                                     role=UserRole(args.role), now=h.clock(),
+                                     display_name=args.display_name or "", extension=args.extension)
     print(f"user {user.username} ({user.role}) added, id {user.id}")
     return 0
 
 
 async def cmd_apikey_create(args: argparse.Namespace) -> int:
-    async with open_hotline(load_settings(), modules=()) as h:
-        async with h.sessions() as session, session.begin():
-            key = await h.auth.issue_api_key(session, args.department, h.clock(), args.label or "")
+    async with open_hotline(load_settings(), modules=()) as h, h.sessions() as session, session.begin():
+        key = await h.auth.issue_api_key(session, args.department, h.clock(), args.label or "")
     print("部门 API 密钥（只显示这一次）/ department API key, shown once:")
     print(key)
     return 0

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hotline.settings import Settings
+if TYPE_CHECKING:
+    from hotline.settings import Settings
 
 
 class Fail(Exception):

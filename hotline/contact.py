@@ -6,12 +6,14 @@ A channel verifies its request, parses it into a Contact and acknowledges only a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hotline.domain.vocabulary import Channel
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from hotline.domain.vocabulary import Channel
 
 
 @dataclass(frozen=True)

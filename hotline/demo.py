@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel, UserRole
-from hotline.ports import Hotline
 from hotline.storage import accounts
 from hotline.storage.orders import order_count
+
+if TYPE_CHECKING:
+    from hotline.ports import Hotline
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +41,10 @@ async def seed(h: Hotline) -> None:
         any_order = await order_count(session)
     if any_order == 0:
         now = h.clock()
-        for i, (channel, sender, text, cat, subject, area) in enumerate(SAMPLES):
+        for i, (channel, sender, text, cat, sample_subject, sample_area) in enumerate(SAMPLES):
             kind = "wechat_openid" if channel is Channel.WECHAT else "phone"
-            area = area if area in h.settings.area_codes() else None
-            subject = subject if subject in h.settings.subject_codes() else None
+            area = sample_area if sample_area in h.settings.area_codes() else None
+            subject = sample_subject if sample_subject in h.settings.subject_codes() else None
             await h.intake.receive(Contact(channel=channel, external_id=f"demo-{i}", text=text,
                                            received_at=now - timedelta(minutes=30 - i),
                                            sender=Identity(kind, sender), category=cat, subject=subject, area=area))

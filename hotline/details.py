@@ -3,13 +3,16 @@ the reference data, and writing an accepted `updated` event back onto the row.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotline.domain import workorder as wo
 from hotline.errors import ValidationFailed
-from hotline.settings import Settings
-from hotline.storage.models import WorkOrder
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from hotline.settings import Settings
+    from hotline.storage.models import WorkOrder
 
 # Fields an agent may correct on an open order, and how to check each.
 EDITABLE = ("title", "description", "category", "subject", "area", "address", "latitude", "longitude",

@@ -16,20 +16,16 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from hotline.clock import Clock
-from hotline.contact import AttachmentIn, Contact, Identity
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import ActorKind, Status
 from hotline.errors import ValidationFailed
-from hotline.metrics import Metrics
-from hotline.settings import Settings
 from hotline.storage import contacts
-from hotline.storage.engine import SessionFactory
 from hotline.storage.fastintake import FastResult, fits, insert_new_order
 from hotline.storage.models import CONTACT_CLAIM, Attachment, WorkOrder
 from hotline.storage.queries import (
@@ -40,6 +36,13 @@ from hotline.storage.queries import (
     violates,
 )
 from hotline.workorders import Change, Effect, NewOrderFacts, WorkOrderService, event_row
+
+if TYPE_CHECKING:
+    from hotline.clock import Clock
+    from hotline.contact import AttachmentIn, Contact, Identity
+    from hotline.metrics import Metrics
+    from hotline.settings import Settings
+    from hotline.storage.engine import SessionFactory
 
 log = logging.getLogger(__name__)
 

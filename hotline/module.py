@@ -22,14 +22,15 @@ import argparse
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from hotline.ports import Hotline
-from hotline.settings import Settings
 
 T = TypeVar("T")
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hotline.settings import Settings
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]  # what `add_subparsers` returns
 else:
     Subcommands = argparse._SubParsersAction

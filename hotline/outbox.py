@@ -28,15 +28,17 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from hotline.clock import Clock
 from hotline.storage import outbox as rows
-from hotline.storage.engine import SessionFactory
 from hotline.storage.models import OutboxMessage
 from hotline.storage.outbox import DEAD, DELIVERED, DELIVERING, PENDING, UNDELIVERED
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hotline.clock import Clock
+    from hotline.storage.engine import SessionFactory
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from channels.module import MODULE as CHANNELS
@@ -24,6 +23,8 @@ from hotline.settings import load_settings as load_core_settings
 from hotline.telephony.module import MODULE as TELEPHONY
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping, Sequence
+
     from hotline.domain.workorder import Event
     from hotline.storage.migrate import Schema
     from hotline.workorders import OrderFacts

@@ -12,18 +12,20 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.clock import Clock
 from hotline.details import apply_details
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import AssignmentRole, AssignmentStatus, Status
 from hotline.errors import TransitionRejected
-from hotline.storage.engine import SessionFactory
 from hotline.storage.models import Assignment, OrderEvent, WorkOrder
 from hotline.storage.orders import load_for_update
+
+if TYPE_CHECKING:
+    from hotline.clock import Clock
+    from hotline.storage.engine import SessionFactory
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,16 @@ with its arrival time, to `on_message`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from hotline.telephony.protocol import AmiProtocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 TRACES = Path(__file__).resolve().parent / "fixtures" / "ami-traces"
 T0 = datetime(2026, 11, 26, 12, 20, tzinfo=UTC)

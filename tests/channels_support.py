@@ -4,17 +4,20 @@ that point the real clients at it. Import the fixtures into a test module to use
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from hotline.settings import Settings
 from tests.conftest import make_settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    from hotline.settings import Settings
 
 PUBLIC_URL = "https://hotline.example.gov.cn"
 TWILIO_SID = "AC" + "0" * 32

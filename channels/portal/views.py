@@ -22,7 +22,6 @@ import jinja2
 from aiohttp import BodyPartReader, web
 
 from channels import files
-from channels.config import PortalConfig
 from channels.errors import PayloadTooLarge
 from channels.identity import last4_matches, normalise_phone, phone_identity
 from channels.inbox import RATEABLE
@@ -40,6 +39,7 @@ from hotline.web.context import LANG_COOKIE, lang_of
 from hotline.web.serialize import status_name
 
 if TYPE_CHECKING:
+    from channels.config import PortalConfig
     from hotline.clock import Clock
     from hotline.intake import Intake
     from hotline.settings import Settings

@@ -9,15 +9,13 @@ answers 404, exactly as a number that does not exist.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch import queries
 from dispatch.actions import request_extension, sub_dispatch
 from dispatch.timers import KINDS, LEVEL_NAMES
-from hotline.auth import Principal
 from hotline.domain import workorder as wo
 from hotline.errors import Forbidden, NotFound
 from hotline.storage.orders import list_orders, order_history
@@ -27,6 +25,11 @@ from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
 from hotline.web.orders import reply_command
 from hotline.web.serialize import detail, summary
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from hotline.auth import Principal
 
 routes = ApiRoutes()
 TAG = ["承办部门 Departments"]

@@ -11,19 +11,23 @@ import os
 import re
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch import queries
 from dispatch.dead_letters import path_id
-from hotline.auth import Principal
 from hotline.errors import Forbidden, HotlineError, NotFound, ValidationFailed
-from hotline.storage.models import WorkOrder
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hotline.auth import Principal
+    from hotline.storage.models import WorkOrder
 
 routes = ApiRoutes()
 TAG = ["承办部门 Departments"]

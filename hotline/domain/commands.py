@@ -4,12 +4,14 @@ a citizen or the system may do to an order. Everything a command needs arrives i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hotline.domain.state import Actor
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from hotline.domain.state import Actor
 
 
 @dataclass(frozen=True)

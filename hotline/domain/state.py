@@ -3,12 +3,14 @@ the event an accepted command leaves in the audit trail. Plain frozen data."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotline.domain.vocabulary import ACTIVE_ASSIGNMENT, ActorKind, AssignmentRole, AssignmentStatus, Status
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ assisting (协办) and sub-dispatched (下派) assignments move only their own s
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from hotline.domain.commands import (
     AddProgress,
@@ -42,6 +42,9 @@ from hotline.domain.commands import (
 from hotline.domain.rules import COMMAND_NAMES, RULES, allowed, reject
 from hotline.domain.state import SYSTEM, Actor, AssignmentState, Event, OrderState
 from hotline.domain.vocabulary import STATUS_NAMES
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 # `from hotline.domain import workorder as wo` gives the whole vocabulary: wo.OrderState, wo.Dispatch ...
 __all__ = ["COMMAND_NAMES", "RULES", "SYSTEM", "Actor", "AddProgress", "AppendContact", "AssignmentState", "Close",

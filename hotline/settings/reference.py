@@ -6,10 +6,12 @@ Codes are what the rest of the hotline stores and branches on; names are what pe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 Level = Literal["county", "town", "village"]
 
@@ -80,12 +82,12 @@ def reference_problems(departments: Sequence[Department], categories: Sequence[C
     depts = {d.code: d for d in departments}
     cats = {c.code for c in categories}
     leaves = [leaf.code for g in subjects for leaf in g.children]
-    for dup in _dupes([d.code for d in departments]):
-        out.append(f"departments: code {dup!r} is used twice; department codes must be unique")
-    for dup in _dupes([d.phone for d in departments if d.phone]):
-        out.append(f"departments: transfer extension {dup!r} is used twice; give each department its own phone")
-    for dup in _dupes([g.code for g in subjects] + leaves):
-        out.append(f"subjects: code {dup!r} is used twice; subject codes are unique across the tree")
+    out.extend(f"departments: code {dup!r} is used twice; department codes must be unique"
+               for dup in _dupes([d.code for d in departments]))
+    out.extend(f"departments: transfer extension {dup!r} is used twice; give each department its own phone"
+               for dup in _dupes([d.phone for d in departments if d.phone]))
+    out.extend(f"subjects: code {dup!r} is used twice; subject codes are unique across the tree"
+               for dup in _dupes([g.code for g in subjects] + leaves))
     for i, d in enumerate(departments):
         key = f"departments[{i}] ({d.code})"
         if d.level == "village":
@@ -101,8 +103,7 @@ def reference_problems(departments: Sequence[Department], categories: Sequence[C
             out.append(f"legacy_lines[{i}] ({line.number}).department: {line.department!r} is not a department code")
         if line.category and line.category not in cats:
             out.append(f"legacy_lines[{i}] ({line.number}).category: {line.category!r} is not a category code")
-    for dup in _dupes([line.number for line in legacy_lines]):
-        out.append(f"legacy_lines: number {dup} is listed twice")
+    out.extend(f"legacy_lines: number {dup} is listed twice" for dup in _dupes([line.number for line in legacy_lines]))
     if not categories:
         out.append("categories: the list is empty; define at least the categories 咨询/求助/投诉/...")
     if not urgencies:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import TYPE_CHECKING
 
-from hotline.settings.schema import Settings
+if TYPE_CHECKING:
+    from hotline.settings.schema import Settings
 
 
 def ensure_secret_key(settings: Settings) -> str:

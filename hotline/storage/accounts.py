@@ -3,12 +3,16 @@ Hashing and checking secrets is `hotline.auth`'s; this is only where they are ke
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Row, delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.storage.models import ApiKey, AuthToken, Department, User
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def user_named(session: AsyncSession, username: str) -> User | None:

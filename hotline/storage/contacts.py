@@ -5,17 +5,20 @@ contacts."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from hotline.contact import Contact
 from hotline.domain.vocabulary import OPEN
 from hotline.storage.models import Citizen, CitizenIdentity, WorkOrder
 from hotline.storage.models import Contact as ContactRow
 from hotline.storage.queries import insert_for
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hotline.contact import Contact
 
 
 async def claim(session: AsyncSession, c: Contact, citizen_id: int | None, order_id: int | None) -> int | None:

@@ -7,11 +7,16 @@ API keys still name them).
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING
 
-from hotline.settings import Settings
+from sqlalchemy import select
+
 from hotline.storage.models import Department
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hotline.settings import Settings
 
 
 async def sync_departments(session: AsyncSession, settings: Settings) -> int:

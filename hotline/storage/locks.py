@@ -5,8 +5,12 @@ once (`hotline.telephony.leader` elects one AMI consumer with it)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 async def try_advisory_lock(conn: AsyncConnection, key: int) -> bool:

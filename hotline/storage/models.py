@@ -9,7 +9,7 @@ its rows (PostgreSQL enforces it with a trigger, see the first migration).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -27,8 +27,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
 
 # BIGINT ids on PostgreSQL, INTEGER on SQLite (only INTEGER PRIMARY KEY is the rowid alias).
 BigId = BigInteger().with_variant(Integer(), "sqlite")

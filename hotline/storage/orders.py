@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from hotline.domain.vocabulary import IN_DEPARTMENT, AssignmentStatus, Status
 from hotline.errors import NotFound
 from hotline.storage.models import Assignment, Attachment, Citizen, Contact, OrderEvent, WorkOrder
 from hotline.storage.paging import newest_first, page
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 _IN_DEPT = [s.value for s in IN_DEPARTMENT]
 

@@ -3,15 +3,18 @@ is ours, and what supervisors ask of it. The delivery logic is `hotline.outbox`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, func, insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from hotline.storage.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping, Sequence
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 PENDING, DELIVERING, DELIVERED, DEAD = "pending", "delivering", "delivered", "dead"
 UNDELIVERED = (PENDING, DELIVERING)

@@ -4,13 +4,15 @@ rows arrive. One place for every paged list (orders, notices, dead letters ...).
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
-
-from sqlalchemy import Select
-from sqlalchemy.orm import InstrumentedAttribute
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hotline.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from sqlalchemy import Select
+    from sqlalchemy.orm import InstrumentedAttribute
 
 T = TypeVar("T")
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import UniqueConstraint, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from hotline.contact import Identity
 from hotline.domain.numbering import SEQUENCE_DIGITS, format_number
 from hotline.storage.models import Citizen, CitizenIdentity, DailySequence
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from hotline.contact import Identity
 
 
 def insert_for(bind: AsyncSession | AsyncConnection | AsyncEngine, table: Any) -> Any:

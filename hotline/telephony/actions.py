@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotline.errors import Conflict, ValidationFailed
 from hotline.telephony import events as ev
-from hotline.telephony.config import TelephonySettings
 from hotline.telephony.link import AmiLink, PbxError, PbxUnavailable
+
+if TYPE_CHECKING:
+    from hotline.telephony.config import TelephonySettings
 
 SAFE = re.compile(r"^[^\r\n\x00]{0,80}$")
 NUMBER = re.compile(r"^\+?\d{3,20}$")

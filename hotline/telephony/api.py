@@ -8,12 +8,10 @@ Agents act on their own extension; supervisors may name another agent's extensio
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from hotline.auth import Principal
 from hotline.domain.vocabulary import UserRole
 from hotline.errors import Conflict, HotlineError, NotFound, Unavailable, ValidationFailed
 from hotline.telephony import queries
@@ -21,6 +19,11 @@ from hotline.telephony.models import OPEN_TASK, CallbackTask
 from hotline.telephony.service import TELEPHONY, Telephony
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from hotline.auth import Principal
 
 routes = ApiRoutes()
 TAG = ["话务 Telephony"]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hotline.cli_support import Fail, stop_signal
-from hotline.module import Cli, Subcommands
+
+if TYPE_CHECKING:
+    import argparse
+
+    from hotline.module import Cli, Subcommands
 
 
 def add_commands(sub: Subcommands, cli: Cli) -> None:

@@ -12,18 +12,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from hotline.clock import Clock
-from hotline.live import LiveBus
-from hotline.metrics import Metrics
 from hotline.telephony import events as ev
 from hotline.telephony.calls import AgentNotice, AgentState, CallNotice, Notice, QueueNotice
 from hotline.telephony.link import AmiLink, PbxError
 from hotline.telephony.tracker import Snapshot, Tracker
+
+if TYPE_CHECKING:
+    from hotline.clock import Clock
+    from hotline.live import LiveBus
+    from hotline.metrics import Metrics
 
 log = logging.getLogger(__name__)
 DeskHandler = Callable[[str, dict[str, Any]], Awaitable[None]]

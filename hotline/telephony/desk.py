@@ -19,7 +19,6 @@ from hotline.domain.vocabulary import OPEN, Channel
 from hotline.storage.queries import find_citizen
 from hotline.telephony import queries
 from hotline.telephony.calls import NOT_REACHED, Direction, Outcome
-from hotline.telephony.config import TelephonySettings
 from hotline.telephony.models import OPEN_TASK
 
 if TYPE_CHECKING:
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     from hotline.live import LiveBus
     from hotline.settings import Settings
     from hotline.storage.engine import SessionFactory
+    from hotline.telephony.config import TelephonySettings
 
 log = logging.getLogger(__name__)
 PHONE = re.compile(r"^\+?\d{5,20}$")

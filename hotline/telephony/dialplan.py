@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hotline.settings import PACKAGE_ROOT, Settings
-from hotline.telephony.config import TelephonySettings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hotline.telephony.config import TelephonySettings
 
 DIALPLANS = PACKAGE_ROOT / "dialplans"
 GENERATED = "hotline-generated.conf"
@@ -181,9 +185,8 @@ def _targets(app: str, args: str) -> list[str]:
 def check(settings: Settings, tel: TelephonySettings, directory: Path = DIALPLANS) -> list[str]:
     files = {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.conf"))}
     problems: list[str] = []
-    for name in (GENERATED, QUEUES):
-        if name not in files:
-            problems.append(f"{directory / name}: missing; run `hotline dialplan render`")
+    problems.extend(f"{directory / name}: missing; run `hotline dialplan render`"
+                    for name in (GENERATED, QUEUES) if name not in files)
     dial = {k: v for k, v in files.items() if k in ("extensions.conf", GENERATED)}
     contexts, found, globals_ = parse(dial)
     problems += found
@@ -202,8 +205,8 @@ def check(settings: Settings, tel: TelephonySettings, directory: Path = DIALPLAN
                     ctx, ext = (c.name, parts[0]) if len(parts) == 2 else (parts[0], parts[1])
                     if not _has(contexts, ctx, ext):
                         problems.append(f"{where}: {m.group(1)} to {ctx},{ext} which does not exist")
-            for q in re.findall(r"\bQueue\(([^,)]+)", rest):
-                q = globals_.get(q[2:-1], q) if q.startswith("${") else q
+            for named in re.findall(r"\bQueue\(([^,)]+)", rest):
+                q = globals_.get(named[2:-1], named) if named.startswith("${") else named
                 if q not in queue_ctx:
                     problems.append(f"{where}: Queue({q}) but no queue file defines [{q}]")
         for inc in c.includes:

@@ -24,9 +24,11 @@ an `AgentConnect` frame (abridged)::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Dialplan variables that carry hotline facts. VarSet keeps the `__` inheritance prefix.
 HOTLINE_VARIABLES = frozenset({
@@ -363,10 +365,7 @@ def parse(message: Headers) -> AmiEvent | None:
     # panoramisk's Message keeps {lower: (Key, value)}: private, hence the version bound in
     # pyproject.toml and the replays in tests/unit/test_telephony_panoramisk.py.
     store = getattr(message, "_store", None)
-    if isinstance(store, dict):
-        name = store.get("event", (None, None))[1]
-    else:
-        name = message.get("Event")
+    name = store.get("event", (None, None))[1] if isinstance(store, dict) else message.get("Event")
     if not isinstance(name, str):
         if name is None:
             return None

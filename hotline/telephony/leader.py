@@ -20,12 +20,11 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from hotline.storage.locks import advisory_unlock, ping, try_advisory_lock
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
-
-from panoramisk.message import Message
+from typing import TYPE_CHECKING, Any
 
 from hotline.errors import HotlineError
 from hotline.telephony.protocol import AmiLinkDown, AmiProtocol, ListAction
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
+    from panoramisk.message import Message
 
 log = logging.getLogger(__name__)
 

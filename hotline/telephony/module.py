@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hotline.module import Module, Summary
-from hotline.ports import Hotline
-from hotline.settings import Settings
 from hotline.telephony.cli import add_commands
 from hotline.telephony.config import telephony_settings
 
 if TYPE_CHECKING:
+    from hotline.ports import Hotline
+    from hotline.settings import Settings
     from hotline.telephony.service import Telephony
 
 

@@ -4,19 +4,22 @@ tasks) and its reads of the core's (agents, a caller's earlier orders, the draft
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.domain.vocabulary import Channel
 from hotline.storage.models import Citizen, User, WorkOrder
 from hotline.storage.models import Contact as ContactRow
 from hotline.storage.queries import insert_for
 from hotline.telephony.models import OPEN_TASK, CallbackTask, CallRecord
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def agent_of_extension(session: AsyncSession, extension: str) -> int | None:

@@ -19,9 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from hotline.telephony.actions import Switchboard
-from hotline.telephony.config import TelephonySettings
 from hotline.telephony.consumer import AmiConsumer
-from hotline.telephony.desk import CallDesk
 from hotline.telephony.leader import Leadership, NoLock, PgAdvisoryLock, RedisLock
 from hotline.telephony.link import AmiLink
 from hotline.telephony.tracker import Tracker, TrackerConfig
@@ -34,6 +32,8 @@ if TYPE_CHECKING:
     from hotline.live import LiveBus
     from hotline.metrics import Metrics
     from hotline.settings import Settings
+    from hotline.telephony.config import TelephonySettings
+    from hotline.telephony.desk import CallDesk
 
 log = logging.getLogger(__name__)
 BOARD_KEY = "hotline:telephony:board"

@@ -13,10 +13,9 @@ down, so the board never shows a phantom call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotline.telephony import events as ev
 from hotline.telephony.calls import (
@@ -31,6 +30,9 @@ from hotline.telephony.calls import (
     QueueNotice,
     Waiting,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 
 @dataclass(frozen=True)

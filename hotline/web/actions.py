@@ -12,23 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.auth import Principal
 from hotline.domain import workorder as wo
-from hotline.domain.vocabulary import UserRole
-from hotline.storage.models import WorkOrder
 from hotline.web import schemas as s
-from hotline.web.api import ApiRoutes, AuthKind
 from hotline.web.context import HOTLINE
 from hotline.web.serialize import action_out
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from aiohttp import web
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hotline.domain.vocabulary import UserRole
     from hotline.ports import Hotline
+    from hotline.storage.models import WorkOrder
+    from hotline.web.api import ApiRoutes, AuthKind
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from hotline.auth import Principal
 from hotline.errors import HotlineError, Unauthorized, Unavailable
 from hotline.ratelimit import RateLimiter
 from hotline.storage.locks import ping
@@ -26,6 +24,9 @@ from hotline.web.context import HOTLINE, lang_of
 from hotline.web.openapi import build as build_openapi
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from hotline.auth import Principal
     from hotline.ports import Hotline
 
 log = logging.getLogger("hotline.web")

@@ -9,7 +9,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from hotline import __version__
-from hotline.web.api import ApiRoutes, Operation
+
+if typing.TYPE_CHECKING:
+    from hotline.web.api import ApiRoutes, Operation
 
 _REF = "#/components/schemas/{model}"
 
@@ -39,8 +41,7 @@ def _schema(model: Any, components: dict[str, Any]) -> dict[str, Any]:
         return {"type": "array", "items": _schema(item, components)}
     if isinstance(model, type) and issubclass(model, BaseModel):
         schema = model.model_json_schema(ref_template=_REF, mode="serialization")
-        for name, sub in schema.pop("$defs", {}).items():
-            components[name] = sub
+        components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
         return {"$ref": _REF.format(model=model.__name__)}
     return {}
@@ -51,8 +52,7 @@ def _parameters(op: Operation, components: dict[str, Any]) -> list[dict[str, Any
            for name in re.findall(r"{(\w+)[^}]*}", op.path)]
     if op.query is not None:
         schema = op.query.model_json_schema(ref_template=_REF)
-        for name, sub in schema.pop("$defs", {}).items():
-            components[name] = sub
+        components.update(schema.pop("$defs", {}))
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             out.append({"name": name, "in": "query", "required": name in required, "schema": prop,

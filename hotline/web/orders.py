@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from pydantic import BaseModel
 
-from hotline.auth import Principal
 from hotline.contact import Contact, Identity
 from hotline.details import update_details
 from hotline.domain import workorder as wo
@@ -20,6 +18,11 @@ from hotline.web.actions import ActionArgs, OrderAction, add_actions
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
 from hotline.web.serialize import detail, summary
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from hotline.auth import Principal
 
 routes = ApiRoutes()
 TAG = ["工单 Work orders"]

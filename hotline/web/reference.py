@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from pydantic import BaseModel
 
 from hotline.domain.vocabulary import SATISFACTION, STATUS_NAMES
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 routes = ApiRoutes()
 

@@ -6,17 +6,18 @@ contacts' senders and the citizen's identity in the event log are withheld.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from hotline.domain.vocabulary import STATUS_NAMES, ActorKind, Status
-from hotline.storage.models import OrderEvent, WorkOrder
 from hotline.storage.orders import OrderHistory, is_overdue
 from hotline.web import schemas as s
 from hotline.workorders import Change, event_row
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from hotline.settings import Settings
+    from hotline.storage.models import OrderEvent, WorkOrder
 
 HIDDEN = "（保密）"
 

@@ -3,12 +3,14 @@ Playwright, against the app served on 127.0.0.1. They fail, never skip, without 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling Google's hosts, which this

@@ -4,7 +4,7 @@ look it up, rate it after the reply — in Chinese, and the English switch."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
@@ -14,6 +14,9 @@ from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import ActorKind
 from hotline.storage.models import Attachment, WorkOrder
 from tests import channels_support as support
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.e2e
 settings, vendors = support.settings, support.vendors

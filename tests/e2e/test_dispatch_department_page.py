@@ -3,13 +3,17 @@ our orders, sign for, reply with a file, switch to English; no reporter for a re
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
 
-from hotline.module import Running as Hotline
 from hotline.storage.models import Attachment, OrderEvent, WorkOrder
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hotline.module import Running as Hotline
 
 pytestmark = pytest.mark.e2e
 

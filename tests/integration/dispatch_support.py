@@ -7,10 +7,8 @@ import json
 import random
 import socket
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from aiohttp import web
@@ -18,6 +16,10 @@ from aiohttp import web
 from dispatch.webhooks import verify
 from hotline.settings import DEFAULT_CONFIG, Settings
 from tests.conftest import make_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 SECRET = "dept-secret-{code}-0123456789"
 

@@ -163,23 +163,21 @@ async def test_live_events_reach_a_websocket(hotline, client, agent):
 
 async def test_readyz_says_why_when_not_migrated(tmp_path):
     settings = make_settings(tmp_path)
-    async with open_hotline(settings) as h:
-        async with TestClient(TestServer(create_app(h, run_background=False))) as c:
-            async with c.get("/readyz") as r:
-                body = await r.json()
+    async with open_hotline(settings) as h, TestClient(TestServer(create_app(h, run_background=False))) as c:
+        async with c.get("/readyz") as r:
+            body = await r.json()
             assert r.status == 503 and "hotline db upgrade" in body["reason"]
 
 
 async def test_an_unreachable_database_is_a_retryable_503(tmp_path):
     settings = make_settings(tmp_path, env={"HOTLINE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
-    async with open_hotline(settings) as h:
-        async with TestClient(TestServer(create_app(h, run_background=False))) as c:
-            async with c.get("/readyz") as r:
-                assert r.status == 503 and "database unreachable" in (await r.json())["reason"]
-            async with c.post("/api/v1/auth/login", json={"username": "a", "password": "b"}) as r:
-                body = await r.json()
-                assert r.status == 503 and body["code"] == "database_unavailable"
-                assert r.headers["Retry-After"] == "5"
+    async with open_hotline(settings) as h, TestClient(TestServer(create_app(h, run_background=False))) as c:
+        async with c.get("/readyz") as r:
+            assert r.status == 503 and "database unreachable" in (await r.json())["reason"]
+        async with c.post("/api/v1/auth/login", json={"username": "a", "password": "b"}) as r:
+            body = await r.json()
+            assert r.status == 503 and body["code"] == "database_unavailable"
+            assert r.headers["Retry-After"] == "5"
 
 
 @pytest.mark.parametrize("db_kind", [pytest.param("pg", marks=pytest.mark.pg)])

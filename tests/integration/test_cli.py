@@ -8,11 +8,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.conftest import PG_URL
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from aiohttp import FormData
@@ -12,9 +12,13 @@ from sqlalchemy import select
 from dispatch.models import Timer
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel
-from hotline.settings import Settings
 from hotline.storage.models import Attachment, OrderEvent, WorkOrder
 from tests.conftest import department_api, login_as, make_settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hotline.settings import Settings
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

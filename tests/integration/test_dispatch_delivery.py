@@ -3,19 +3,23 @@ back-off, in order per work order and receiver, dead letters a supervisor can re
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
 
-from hotline.module import Running as Hotline
 from hotline.outbox import DEAD, DELIVERED, DELIVERING, PENDING, STALE
-from hotline.settings import Settings
 from hotline.storage.models import OutboxMessage
 from tests.conftest import FakeClock, department_api, login_as
 from tests.integration.dispatch_support import Receiver, dispatch_settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    from hotline.module import Running as Hotline
+    from hotline.settings import Settings
 
 HOOKS = ("scjgj", "qingxi", "sthj", "dcs", "jtj")
 

@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import pytest
 from redis import Redis
@@ -22,6 +22,9 @@ from hotline.outbox import DELIVERED, PENDING, enqueue
 from hotline.root import open_hotline
 from hotline.storage.models import OutboxMessage
 from tests.integration.dispatch_support import FAST, Receiver, dispatch_settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.redis
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,11 +13,15 @@ from sqlalchemy import func, select
 
 from dispatch.models import Timer
 from dispatch.service import DispatchService
-from hotline.module import Running as Hotline
-from hotline.settings import Settings
 from hotline.storage.models import OutboxMessage
 from tests.conftest import FakeClock, department_api, login_as, migrated_hotline
 from tests.integration.dispatch_support import FAST, dispatch_settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hotline.module import Running as Hotline
+    from hotline.settings import Settings
 
 BJ = ZoneInfo("Asia/Shanghai")
 

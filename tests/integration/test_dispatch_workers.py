@@ -17,9 +17,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
@@ -29,6 +27,10 @@ from hotline.storage.engine import create_engine, session_factory
 from hotline.storage.models import OutboxMessage
 from tests.conftest import PG_URL
 from tests.integration.dispatch_support import Receiver, overlay_yaml
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
 
 pytestmark = [pytest.mark.pg, pytest.mark.redis]
 
@@ -41,7 +43,7 @@ class Proc:
     def __init__(self, name: str, args: list[str], env: dict[str, str], logdir: Path) -> None:
         self.name = name
         self.log = logdir / f"{name}.log"
-        self._f = open(self.log, "wb")  # closed in stop()
+        self._f = open(self.log, "wb")  # noqa: SIM115 - closed in stop(), after the process
         self.p = subprocess.Popen([sys.executable, "-m", "hotline", *args], env=env, stdout=self._f,
                                   stderr=subprocess.STDOUT)
 

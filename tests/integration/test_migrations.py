@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -13,9 +14,11 @@ from sqlalchemy import bindparam, inspect, text
 
 from dispatch.models import Timer
 from hotline import root
-from hotline.settings import Settings
 from hotline.storage.engine import create_engine, session_factory
 from hotline.storage.models import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from hotline.settings import Settings
 
 BEFORE = ("0002_telephony", "0003_channels", "0004_dispatch")  # the heads before the move
 T = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)

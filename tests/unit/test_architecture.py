@@ -10,10 +10,13 @@ with a literal name, because each is a dependency a reader has to follow.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hotline.root import MODULES
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("hotline", "channels", "dispatch")
@@ -58,8 +61,9 @@ def _imported(name: str, path: Path, tree: ast.Module, known: Mapping[str, Path]
               and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
             wanted.append(node.args[0].value)
     found = set()
-    for target in wanted:
-        while target and target not in known:
+    for imported in wanted:
+        target = imported
+        while target and target not in known:  # a name inside a module: the module
             target = target.rpartition(".")[0]
         if target and target != name:
             found.add(target)
@@ -90,7 +94,7 @@ def rule_breaks(graph: Mapping[str, set[str]], modules: Iterable[str] = MODULE_P
         a = layer(importer, modules)
         for target in sorted(targets):
             b = layer(target, modules)
-            if a == "composition" or b == "core" or a == b:
+            if a == "composition" or b in ("core", a):
                 continue
             if b == "composition":
                 out.append(f"{importer} -> {target}: only the `hotline` command uses the composition root")

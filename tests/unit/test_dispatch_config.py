@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import doctest
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +15,9 @@ import hotline.outbox
 from dispatch.config import dispatch_config
 from hotline.errors import ConfigError
 from hotline.settings import load_settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_defaults() -> None:

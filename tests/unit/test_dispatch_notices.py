@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
-from dispatch import notices
 from dispatch.notices import department_notices, order_payload
 from dispatch.webhooks import body_of, sign, verify
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import ActorKind, Status
+
+if TYPE_CHECKING:
+    from dispatch import notices
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 AGENT = wo.Actor(ActorKind.AGENT, "1", "话务员")

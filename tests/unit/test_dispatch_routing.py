@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -10,6 +10,9 @@ from dispatch.config import RoutingRule, dispatch_config
 from dispatch.routing import Facts, Router
 from hotline.errors import ConfigError
 from hotline.root import load_settings  # every section checked, dispatch's routing: included
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,6 +13,9 @@ from hotline import root
 from hotline.errors import ConfigError
 from hotline.root import MODULES
 from hotline.settings import DEFAULT_CONFIG, load_settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SECTIONS = {s for m in MODULES for s in m.sections}  # the modules' sections: any other unknown key is a mistake
 

@@ -6,14 +6,17 @@ private dict holds, before a wrong board reaches an agent."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from panoramisk.message import Message
 
 from hotline.telephony import events as ev
 from tests.ami_traces import SCENARIOS, replay
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from panoramisk.message import Message
 
 # Every recorded session that carries events (a refused login has only the refusal).
 WITH_EVENTS = [name for name in SCENARIOS if name != "login-failed"]

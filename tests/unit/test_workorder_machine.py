@@ -3,9 +3,9 @@ sequence of commands leaves DESIGN's diagram."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import ActorKind, AssignmentRole, AssignmentStatus, Status
 from hotline.errors import TransitionRejected
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 S = Status
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -192,6 +195,10 @@ def command_for(draw: st.DrawFn, order: wo.OrderState, now: datetime) -> wo.Comm
     # Merge and invalidate end an order: rarer, or sequences would stop before the deep states.
     fitting = [k for k, t in KINDS.items() if wo.allowed(order, t) for _ in range(1 if k in ENDING else 6)]
     kind = draw(st.sampled_from(fitting) if fitting and draw(st.integers(0, 9)) < 8 else st.sampled_from(list(KINDS)))
+    def sub_dispatch() -> wo.Command:
+        to = draw(st.sampled_from(DEPTS))
+        return wo.SubDispatch(who, d, _plan(to, hours, now), PARENT.get(to))
+
     builders: dict[str, Callable[[], wo.Command]] = {
         "register": lambda: wo.Register(who),
         "update": lambda: wo.UpdateDetails(who, draw(st.sampled_from([{}, {"title": "新标题"}]))),
@@ -200,8 +207,7 @@ def command_for(draw: st.DrawFn, order: wo.OrderState, now: datetime) -> wo.Comm
         "dispatch": lambda: wo.Dispatch(who, _plan(d, hours, now), tuple(
             _plan(x, hours, now) for x in draw(st.lists(st.sampled_from(DEPTS), max_size=2)))),
         "sign": lambda: wo.SignFor(who, d),
-        "sub": lambda: (lambda to: wo.SubDispatch(who, d, _plan(to, hours, now), PARENT.get(to)))(
-            draw(st.sampled_from(DEPTS))),
+        "sub": sub_dispatch,
         "progress": lambda: wo.AddProgress(who, draw(st.sampled_from([None, d])), txt),
         "reply": lambda: wo.Reply(who, d, txt),
         "return": lambda: wo.ReturnOrder(who, d, txt),

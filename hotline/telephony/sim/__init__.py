@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hotline.telephony.sim.pbx import Pbx
 from hotline.telephony.sim.server import AmiServer
 from hotline.telephony.sim.traffic import Traffic, TrafficGenerator
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 
 @dataclass

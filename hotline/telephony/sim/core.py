@@ -9,12 +9,15 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from hotline.telephony.sim import frames as f
 from hotline.telephony.sim.frames import Chan
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 QUEUE = "hotline-12345"

@@ -8,8 +8,11 @@ with a prefix (`Dest…`, `Transferer…`, `LocalOne…`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 CRLF = "\r\n"
 STATE_DESC = {0: "Down", 4: "Ring", 5: "Ringing", 6: "Up"}

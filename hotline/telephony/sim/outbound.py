@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from hotline.telephony.sim import frames as f
 from hotline.telephony.sim.core import PbxCore, SimCall, SimMember
-from hotline.telephony.sim.frames import Chan
+
+if TYPE_CHECKING:
+    from hotline.telephony.sim.frames import Chan
 
 
 class Outbound(PbxCore):

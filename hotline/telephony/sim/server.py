@@ -13,11 +13,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hotline.telephony.sim import frames as f
 from hotline.telephony.sim.pbx import QUEUE, Pbx
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
@@ -252,9 +255,8 @@ class AmiServer:
                           ("Calls", len(waiting)), ("Holdtime", 0), ("TalkTime", 0), ("Completed", pbx.completed),
                           ("Abandoned", pbx.abandoned), ("ServiceLevel", 20), ("ServicelevelPerf", "0.0"),
                           ("ServicelevelPerf2", "0.0"), ("Weight", 0), ("ActionID", aid)])]
-        for m in pbx.members:
-            items.append(f.frame([("Event", "QueueMember"), *f.member_fields(QUEUE, m, listing=True),
-                                  ("ActionID", aid)]))
+        items.extend(f.frame([("Event", "QueueMember"), *f.member_fields(QUEUE, m, listing=True), ("ActionID", aid)])
+                     for m in pbx.members)
         for pos, c in enumerate(waiting, 1):
             assert c.c2 is not None
             items.append(f.frame([("Event", "QueueEntry"), ("Queue", QUEUE), ("Position", pos),

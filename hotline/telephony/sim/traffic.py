@@ -12,8 +12,10 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from hotline.telephony.sim.pbx import Pbx
+if TYPE_CHECKING:
+    from hotline.telephony.sim.pbx import Pbx
 
 log = logging.getLogger(__name__)
 
