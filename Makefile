@@ -22,6 +22,7 @@ test: venv lint  ## lint + the whole suite: unit, integration (real PostgreSQL +
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy hotline channels dispatch
+	$(BIN)/mypy bench  # apart: bench/channels.py would shadow the channels package
 
 bench: venv  ## every benchmark; each ends with a JSON line {"bench": ..., "ratio": ...}
 	for b in intake channels ami escalation delivery; do $(BIN)/python bench/$$b.py || exit 1; done

@@ -130,7 +130,7 @@ async def run_baseline(payload: bytes) -> float:
         def connection_lost(self, exc: Any) -> None:
             done.set()
 
-    class Baseline(AMIProtocol):  # type: ignore[misc]
+    class Baseline(AMIProtocol):
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self.factory = Factory()

@@ -318,7 +318,7 @@ def _user_event(m: Headers) -> UserEvent:
     return UserEvent(_need(m, "UserEvent"), linkedid, headers)
 
 
-PARSERS: dict[str, Callable[[Headers], Any]] = {
+PARSERS: dict[str, Callable[[Headers], AmiEvent | None]] = {
     "Newchannel": _new_channel,
     "NewCallerid": lambda m: CallerId(*_chan(m), _opt(m, "CallerIDNum"), _opt(m, "CallerIDName")),
     "VarSet": _var_set,
