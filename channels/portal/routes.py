@@ -13,7 +13,13 @@ from hotline.errors import TransitionRejected
 from hotline.web.context import lang_of
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from multidict import MultiDictProxy
+
     from hotline.ports import Hotline
+
+    Form: TypeAlias = MultiDictProxy[str | bytes | bytearray | web.FileField]
 
 
 def install(h: Hotline, portal: Portal) -> None:
@@ -36,17 +42,9 @@ def install(h: Hotline, portal: Portal) -> None:
                            last4=last4 if view else "", order=view, not_found=view is None,
                            levels=portal.levels(lang), **extra)
 
-    async def status(request: web.Request) -> web.Response:
-        t = portal._words(lang_of(request))
-        form = await request.post()
-        number, last4 = str(form.get("number", "")).strip()[:20], str(form.get("last4", "")).strip()[:4]
-        if not portal.csrf_ok(request, str(form.get("csrf", ""))):
-            return portal.page(request, "status.html", status=403, tab="status", errors=[t["err_csrf"]])
-        if not portal.lookup_limit.allow(client_key(request)):  # 10,000 possible last-4s: slow guessing down
-            return portal.page(request, "status.html", status=429, tab="status", errors=[t["err_rate"]])
-        return await _lookup(request, number, last4)
-
-    async def rate(request: web.Request) -> web.Response:
+    async def _lookup_form(request: web.Request) -> tuple[Form, str, str] | web.Response:
+        """The status and rating forms: number and last 4 digits, after the CSRF token and
+        the rate limit (10,000 possible last-4s: guessing is slowed down); or the refusal page."""
         t = portal._words(lang_of(request))
         form = await request.post()
         number, last4 = str(form.get("number", "")).strip()[:20], str(form.get("last4", "")).strip()[:4]
@@ -54,6 +52,20 @@ def install(h: Hotline, portal: Portal) -> None:
             return portal.page(request, "status.html", status=403, tab="status", errors=[t["err_csrf"]])
         if not portal.lookup_limit.allow(client_key(request)):
             return portal.page(request, "status.html", status=429, tab="status", errors=[t["err_rate"]])
+        return form, number, last4
+
+    async def status(request: web.Request) -> web.Response:
+        checked = await _lookup_form(request)
+        if isinstance(checked, web.Response):
+            return checked
+        _, number, last4 = checked
+        return await _lookup(request, number, last4)
+
+    async def rate(request: web.Request) -> web.Response:
+        checked = await _lookup_form(request)
+        if isinstance(checked, web.Response):
+            return checked
+        form, number, last4 = checked
         view = await portal.order_view(request, number, last4)
         level = str(form.get("level", ""))
         if view is None or not view["can_rate"] or level not in {"1", "2", "3", "4", "5"}:

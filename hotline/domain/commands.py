@@ -13,6 +13,11 @@ if TYPE_CHECKING:
 
     from hotline.domain.state import Actor
 
+# What `hotline.domain.workorder` re-exports, so `wo.Dispatch` keeps working.
+__all__ = ["Command", "Plan", "Register", "UpdateDetails", "AppendContact", "ResolveDirectly", "Dispatch", "SignFor",
+           "SubDispatch", "AddProgress", "Reply", "ReturnOrder", "ReviewReturn", "RequestExtension",
+           "DecideExtension", "FollowUp", "Rate", "Reopen", "Merge", "MarkInvalid", "Close"]
+
 
 @dataclass(frozen=True)
 class Command:

@@ -16,29 +16,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from hotline.domain.commands import (
-    AddProgress,
-    AppendContact,
-    Close,
-    Command,
-    DecideExtension,
-    Dispatch,
-    FollowUp,
-    MarkInvalid,
-    Merge,
-    Plan,
-    Rate,
-    Register,
-    Reopen,
-    Reply,
-    RequestExtension,
-    ResolveDirectly,
-    ReturnOrder,
-    ReviewReturn,
-    SignFor,
-    SubDispatch,
-    UpdateDetails,
-)
+from hotline.domain import commands
+from hotline.domain.commands import *  # noqa: F403 - the facade: every command, as wo.Dispatch ...
 from hotline.domain.rules import COMMAND_NAMES, RULES, allowed, reject
 from hotline.domain.state import SYSTEM, Actor, AssignmentState, Event, OrderState
 from hotline.domain.vocabulary import STATUS_NAMES
@@ -47,13 +26,12 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 # `from hotline.domain import workorder as wo` gives the whole vocabulary: wo.OrderState, wo.Dispatch ...
-__all__ = ["COMMAND_NAMES", "RULES", "SYSTEM", "Actor", "AddProgress", "AppendContact", "AssignmentState", "Close",
-           "Command", "DecideExtension", "Dispatch", "Event", "FollowUp", "MarkInvalid", "Merge", "OrderState", "Plan",
-           "Rate", "Register", "Reopen", "Reply", "RequestExtension", "ResolveDirectly", "ReturnOrder", "ReviewReturn",
-           "SignFor", "SubDispatch", "UpdateDetails", "allowed", "transition"]
+__all__ = ["COMMAND_NAMES", "RULES", "SYSTEM", "Actor", "AssignmentState", "Event", "OrderState", "allowed",
+           "transition"]
+__all__ += commands.__all__
 
 
-def transition(order: OrderState, command: Command, now: datetime) -> tuple[OrderState, Event]:
+def transition(order: OrderState, command: commands.Command, now: datetime) -> tuple[OrderState, Event]:
     """Apply one command; return the new state and the one event it leaves."""
     try:
         sources, handler = RULES[type(command)]
