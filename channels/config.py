@@ -14,10 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from hotline.errors import ConfigError
-from hotline.settings import ConfigModel, Settings, section_problems
+from hotline.settings import ConfigModel, Settings, read_section
 
 
 class SmsConfig(ConfigModel):
@@ -74,7 +74,4 @@ def load_channels_config(settings: Settings) -> ChannelsConfig:
     raw: Any = settings.extensions.get("channels") or {}
     if not isinstance(raw, dict):
         raise ConfigError(["channels: must be a mapping (sms:, wechat:, portal:, fax:, app:)"])
-    try:
-        return ChannelsConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(section_problems(settings, "channels", exc, "docs/channels.md")) from None
+    return read_section(settings, "channels", ChannelsConfig, "docs/channels.md")

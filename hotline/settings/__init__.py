@@ -7,10 +7,16 @@
     secret     the session/CSRF key, generated once when HOTLINE_SECRET_KEY is unset
 """
 
-from hotline.settings.loading import DEFAULT_CONFIG, PACKAGE_ROOT, load_settings, section_problems
+from hotline.settings.loading import (
+    DEFAULT_CONFIG,
+    PACKAGE_ROOT,
+    load_settings,
+    read_section,
+    section_problems,
+)
 from hotline.settings.reference import ConfigModel, Department, LegacyLine, Subject
 from hotline.settings.schema import Settings
 from hotline.settings.secret import ensure_secret_key
 
 __all__ = ["DEFAULT_CONFIG", "PACKAGE_ROOT", "ConfigModel", "Department", "LegacyLine", "Settings", "Subject",
-           "ensure_secret_key", "load_settings", "section_problems"]
+           "ensure_secret_key", "load_settings", "read_section", "section_problems"]

@@ -14,13 +14,15 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from hotline.errors import ConfigError
 from hotline.settings.schema import Settings
+
+M = TypeVar("M", bound=BaseModel)
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_CONFIG = PACKAGE_ROOT / "config" / "hotline.yaml"
@@ -208,3 +210,12 @@ def section_problems(settings: Settings, section: str, exc: ValidationError, doc
             msg = f"unknown key; check the spelling (see {doc} for the known keys)"
         out.append(f"{where}: {key}: {msg}")
     return out
+
+
+def read_section(settings: Settings, section: str, model: type[M], doc: str) -> M:
+    """A module's section (`settings.extensions[section]`, absent: the defaults) validated
+    by its model; `ConfigError` words every problem like the core's."""
+    try:
+        return model.model_validate(settings.extensions.get(section) or {})
+    except ValidationError as exc:
+        raise ConfigError(section_problems(settings, section, exc, doc)) from None

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from hotline.errors import ConfigError
-from hotline.settings import ConfigModel, Settings, section_problems
+from hotline.settings import ConfigModel, Settings, read_section
 
 
 class CallbackPolicy(ConfigModel):
@@ -42,8 +41,4 @@ class TelephonySettings(ConfigModel):
 
 
 def telephony_settings(settings: Settings) -> TelephonySettings:
-    raw = settings.extensions.get("telephony") or {}
-    try:
-        return TelephonySettings.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(section_problems(settings, "telephony", exc, "docs/telephony.md")) from None
+    return read_section(settings, "telephony", TelephonySettings, "docs/telephony.md")
