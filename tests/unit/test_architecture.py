@@ -157,6 +157,21 @@ def test_each_module_is_a_package_with_its_module_py() -> None:
         assert m.install.__module__ == f"{m.package}.module", m.name
 
 
+def test_every_module_py_is_in_the_module_list() -> None:
+    """A feature folder with a `module.py` but no line in `hotline.root.MODULES` would be
+    counted as core (free to be imported by the core, never installed)."""
+    declared = {str(p.parent.relative_to(ROOT)).replace("/", ".") for package in PACKAGES
+                for p in (ROOT / package).rglob("module.py")} - {"hotline"}  # hotline/module.py: the interface
+    assert declared == set(MODULE_PACKAGES)
+
+
+def test_module_dependencies_name_modules_and_go_one_way() -> None:
+    """What MODULE_DEPENDENCIES allows stays a tree: no module needs one that needs it."""
+    names = set(MODULE_PACKAGES)
+    assert all(a in names and deps <= names - {a} for a, deps in MODULE_DEPENDENCIES.items())
+    assert cycles({a: set(deps) for a, deps in MODULE_DEPENDENCIES.items()}) == []
+
+
 # ---------------------------------------------------------------- the checker itself
 
 def _tree(tmp_path: Path, files: Mapping[str, str]) -> dict[str, set[str]]:
