@@ -1,5 +1,5 @@
-"""The channel port (DESIGN, principle 4): the one small interface every intake channel's
-adapter implements, whatever its vendor.
+"""The channel port (docs/architecture.md, principle 4): the one small interface every
+intake channel's adapter implements, whatever its vendor.
 
     inbound = await port.verify(raw)                   # genuine? then parsed: the adapter's own
                                                        #   typed inbound; vendor objects stop here
