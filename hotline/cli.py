@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from hotline import __version__, root
-from hotline.cli_support import Fail, db_error, stop_signal
+from hotline.cli_support import Fail, db_error, is_db_error, stop_signal
 from hotline.errors import ConfigError, HotlineError
 from hotline.module import Cli
 from hotline.root import load_settings, open_hotline
@@ -110,6 +110,8 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     from hotline.web.app import create_app
 
     s = load_settings()
+    if args.port is not None and not 0 <= args.port <= 65535:  # the socket would raise OverflowError
+        raise Fail(f"端口 {args.port} 无效，应在 0–65535 之间 / --port {args.port}: a port is 0-65535")
     if args.host or args.port is not None:
         s = s.model_copy(update={"http": s.http.model_copy(update={
             k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None})})
@@ -219,6 +221,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Any command, the modules' too: a database that refuses us (down, unknown role,
+        # wrong password) is the operator's to fix, so one line, not a traceback.
+        if not is_db_error(exc):
+            raise
+        print(f"hotline: {_db_reason(exc)}", file=sys.stderr)
+        return 1
+
+
+def _db_reason(exc: Exception) -> str:
+    from hotline.settings import load_settings as core_settings
+
+    try:
+        return str(db_error(exc, core_settings()))
+    except ConfigError:  # the command read them already; cannot happen short of a race with an edit
+        return f"无法连接数据库 / cannot reach the database: {type(exc).__name__}: {exc}"
 
 
 if __name__ == "__main__":  # pragma: no cover

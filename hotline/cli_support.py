@@ -22,9 +22,22 @@ def db_error(exc: BaseException, settings: Settings) -> Fail:
 
     url = make_url(settings.database_url).render_as_string(hide_password=True)
     reason: Any = getattr(exc, "orig", None) or exc
+    # SQLAlchemy's asyncpg adapter wraps the server's own error (role "x" does not exist):
+    # name that one, which is what the operator can act on.
+    if type(reason).__module__.startswith("sqlalchemy") and reason.__cause__ is not None:
+        reason = reason.__cause__
     first = str(reason).splitlines()[0] if str(reason) else ""
-    return Fail(f"cannot reach the database at {url}: {type(reason).__name__}: {first}"
-                " (check HOTLINE_DATABASE_URL and that the server is running)")
+    return Fail(f"无法连接数据库 / cannot reach the database at {url}: {type(reason).__name__}: {first}"
+                " (检查 HOTLINE_DATABASE_URL 和数据库服务 / check HOTLINE_DATABASE_URL and that the server is running)")
+
+
+def is_db_error(exc: BaseException) -> bool:
+    """An error from the database driver or its connection (refused, unknown host, bad role or
+    password), as opposed to a bug: `hotline.cli.main` words these with `db_error`."""
+    import socket
+
+    return (isinstance(exc, (ConnectionError, socket.gaierror))
+            or type(exc).__module__.split(".")[0] in ("sqlalchemy", "asyncpg", "aiosqlite", "sqlite3"))
 
 
 def stop_signal() -> asyncio.Event:

@@ -42,11 +42,36 @@ class HotlineSection(ConfigModel):
         return v
 
 
+# The URL schemes `hotline.storage.engine.normalise_url` turns into a driver we ship.
+DATABASE_DRIVERS = ("postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2", "postgresql+psycopg",
+                    "sqlite", "sqlite+pysqlite", "sqlite+aiosqlite")
+
+
 class DatabaseSection(ConfigModel):
     url: str | None = None  # None: SQLite file under data_dir
     schema_: str | None = Field(None, alias="schema", pattern=r"^[a-z_][a-z0-9_]*$")  # PostgreSQL search_path
     pool_size: int = Field(20, ge=1, le=200)  # connections per process; requests queue beyond it
     echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        # Checked here, so that check-config says it and no command gets as far as a
+        # driver import (mysql:// asks for MySQLdb) or a parse error from SQLAlchemy.
+        if not v:
+            return v
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(v)
+        except ArgumentError:
+            raise ValueError("不是数据库 URL / not a database URL; use postgresql://user:password@host:5432/name "
+                             "or sqlite:///path/hotline.db") from None
+        if url.drivername not in DATABASE_DRIVERS:
+            raise ValueError(f"不支持的数据库 {url.drivername} / unsupported database {url.drivername!r}: "
+                             "the hotline runs on PostgreSQL (postgresql://...) or SQLite (sqlite:///...)")
+        return v
 
 
 class RedisSection(ConfigModel):

@@ -57,7 +57,7 @@ def test_an_unreachable_database_is_one_line(tmp_path):
     out = run(["db", "upgrade"], {"HOTLINE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
                                   "HOTLINE_DATA_DIR": str(tmp_path)}, tmp_path)
     assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert out.stderr.startswith("hotline: cannot reach the database at postgresql://nobody@127.0.0.1:1/none: ConnectionRefusedError")
+    assert out.stderr.startswith("hotline: 无法连接数据库 / cannot reach the database at postgresql://nobody@127.0.0.1:1/none: ConnectionRefusedError")
 
 
 def test_help_lists_the_commands(tmp_path):
