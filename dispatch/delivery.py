@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from rq import Callback, Queue, Retry
 
+from hotline.tasks import RoundLog
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator, Sequence
 
@@ -148,13 +150,15 @@ class Pump:
         return len(claimed)
 
     async def run(self) -> None:
+        rounds = RoundLog("outbox pump", log)
         while True:
             try:
                 n = await self.pump_once()
+                rounds.succeeded()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox pump: round failed; retrying")
+            except Exception as exc:
+                rounds.failed(exc)
                 n = 0
                 await asyncio.sleep(self.poll_seconds)
                 continue

@@ -33,6 +33,7 @@ from dispatch.timers import (
 )
 from hotline.domain.vocabulary import Status
 from hotline.outbox import enqueue_many
+from hotline.tasks import RoundLog
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
@@ -197,13 +198,15 @@ class Escalation:
 
     async def run(self, batch: int = 500) -> None:
         """Tick until cancelled: at once again while there is a backlog, else every tick_seconds."""
+        rounds = RoundLog("escalation: timer tick", log)
         while True:
             try:
                 n = len(await self.tick(limit=batch))
+                rounds.succeeded()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("escalation: timer tick failed; retrying")
+            except Exception as exc:
+                rounds.failed(exc)
                 n = 0
             if n < batch:
                 await asyncio.sleep(self.settings.tick_seconds)

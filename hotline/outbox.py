@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from hotline.storage import outbox as rows
 from hotline.storage.models import OutboxMessage
 from hotline.storage.outbox import DEAD, DELIVERED, DELIVERING, PENDING, UNDELIVERED
+from hotline.tasks import RoundLog
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -241,13 +242,15 @@ class Outbox:
 
     async def run(self, idle_seconds: float = 1.0) -> None:
         """In-process delivery loop (no Redis): until cancelled."""
+        rounds = RoundLog("outbox: delivery", log)
         while True:
             try:
                 n = await self.deliver_due()
+                rounds.succeeded()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox: delivery round failed; retrying")
+            except Exception as exc:
+                rounds.failed(exc)
                 n = 0
             if n == 0:
                 self.wakeup.clear()
