@@ -124,7 +124,8 @@ class AppChannel:
         others = (Identity(APP_USER, f"{key}:{body.user_id}"),) if body.user_id else ()
         contact = Contact(channel=Channel.APP, external_id=f"app:{key}:{idem}", received_at=self.clock(),
                           text=body.text, sender=sender or (others[0] if others else None),
-                          other_identities=others if sender else (), sender_name=body.name, category=body.category,
+                          other_identities=others if sender else (), sender_name=body.name,
+                          category=body.category or self.open311.settings.default_category(body.subject),
                           subject=body.subject, area=body.area, address=body.address, latitude=body.latitude,
                           longitude=body.longitude, confidential=body.confidential,
                           raw={"body_sha256": digest, "app_key": key})

@@ -209,7 +209,8 @@ class Open311:
                           text=description or leaves[code].name, sender=identities[0] if identities else None,
                           other_identities=tuple(identities[1:]), sender_name=name,
                           title=f"{leaves[code].name}：{description[:30]}" if description else leaves[code].name,
-                          category=category, subject=code, area=area, address=address, latitude=lat, longitude=lng,
+                          category=category or s.default_category(code), subject=code, area=area, address=address,
+                          latitude=lat, longitude=lng,
                           confidential=confidential, attachments=attachments,
                           raw={"open311": {k: params.get(k) for k in ("service_code", "device_id", "account_id")
                                            if params.get(k)}, "api_key": key})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch import queries
 from dispatch.routing import Facts, Match, Router, facts_of
@@ -143,6 +143,51 @@ async def workorder_merge_candidates(request: web.Request, principal: Principal)
         out.append(CandidateOut(number=o.number, status=o.status, title=o.title, created_at=o.created_at,
                                 lead_department=o.lead_department, why=why))
     return out
+
+
+# ---------------------------------------------------------------- the agents' inbox
+
+class HeldOut(BaseModel):
+    number: str
+    title: str
+    channel: str
+    subject: str | None
+    category: str | None
+    area: str | None
+    created_at: datetime
+    reason_code: str = Field(description="why auto-dispatch could not send it: category_required, unknown_department, ...")
+    reason: str
+    department: DepartmentRef = Field(description="where the matching routing rule would send it")
+    rule: int = Field(description="1-based position of the matching rule in config `routing`")
+    version: int
+
+
+class HeldPage(BaseModel):
+    items: list[HeldOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at the end")
+
+
+class HeldQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+    lang: str | None = None
+
+
+@routes.get("/api/v1/dispatch/held", summary="自动派单未能派出、待话务员处理的工单 / Orders auto-dispatch matched "
+            "but could not send, with the reason", query=HeldQuery, response=HeldPage, tags=TAG)
+async def held_orders(request: web.Request, principal: Principal, query: HeldQuery) -> HeldPage:
+    principal.require_role(*STAFF)
+    h = request.app[HOTLINE]
+    async with h.sessions() as session:
+        rows, cursor = await queries.held_page(session, cursor=query.cursor, limit=query.limit)
+    lang = lang_of(request)
+    return HeldPage(items=[HeldOut(number=o.number, title=o.title, channel=o.channel, subject=o.subject,
+                                   category=o.category, area=o.area, created_at=o.created_at,
+                                   reason_code=hold.reason_code, reason=hold.reason,
+                                   department=_ref(h.settings, hold.department, lang), rule=hold.rule,
+                                   version=o.version)
+                           for hold, o in rows], next_cursor=cursor)
 
 
 # ---------------------------------------------------------------- timers

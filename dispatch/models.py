@@ -38,6 +38,21 @@ class Timer(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class DispatchHold(Base):
+    """An order a routing rule matched that auto-dispatch could not send (no category, a
+    department missing from the directory...): why, for the agents' inbox. The order
+    leaves the inbox when it leaves 登记 (registered), whoever dispatches it."""
+
+    __tablename__ = "dispatch_holds"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), unique=True)
+    reason_code: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    department: Mapped[str] = mapped_column(String(64))  # where the rule would send it
+    rule: Mapped[int] = mapped_column(Integer)  # 1-based position in config `routing`
+    created_at: Mapped[datetime]
+
+
 # The claim scans undelivered messages in id order; delivered ones (nearly all, after a
 # while) stay out of the index.
 Index("ix_outbox_undelivered", OutboxMessage.id,

@@ -72,7 +72,11 @@ def install(h: Hotline) -> DispatchService:
 
     h.add_effect(escalation.sync_timers)
     h.add_effect(announce)
-    auto = AutoDispatch(h.settings, cfg.calendar, cfg.rules, router, h.orders)
+    from prometheus_client import Counter
+
+    held = Counter("hotline_auto_dispatch_held", "Orders a routing rule matched that auto-dispatch could not send",
+                   ["reason"], registry=h.metrics.registry)
+    auto = AutoDispatch(h.settings, cfg.calendar, cfg.rules, router, h.orders, held)
     h.add_on_created(auto, when=auto.may_dispatch)
 
     h.add_api(actions.routes, api.routes, supervisor.routes, dead_letters.routes, department_api.routes,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from dispatch.models import Timer
+from dispatch.models import DispatchHold, Timer
 from dispatch.timers import FOLLOW_UP_DUE
 from hotline.domain.vocabulary import ACTIVE_ASSIGNMENT, IN_DEPARTMENT, OPEN, Status
 from hotline.outbox import DEAD, DELIVERED, UNDELIVERED
@@ -163,6 +163,14 @@ async def notices_page(session: AsyncSession, department: str, *, cursor: str | 
          .join(WorkOrder, WorkOrder.id == Timer.work_order_id)
          .where(Assignment.department_code == department, Timer.fired_at.is_not(None)))
     rows = list((await session.execute(newest_first(q, Timer.id, cursor, limit))).all())
+    return page(rows, limit, lambda r: r[0].id)
+
+
+async def held_page(session: AsyncSession, *, cursor: str | None, limit: int) -> Page:
+    """Orders auto-dispatch held back (with the hold), still waiting in 登记, newest first."""
+    q = (select(DispatchHold, WorkOrder).join(WorkOrder, WorkOrder.id == DispatchHold.work_order_id)
+         .where(WorkOrder.status == Status.REGISTERED.value))
+    rows = list((await session.execute(newest_first(q, DispatchHold.id, cursor, limit))).all())
     return page(rows, limit, lambda r: r[0].id)
 
 

@@ -38,6 +38,9 @@ class Urgency(Named):
 
 class Subject(Named):
     keywords: tuple[str, ...] = ()
+    # The category (诉求类型) a report under this subject gets when the sender gives none:
+    # what an Open311 service or an app subject means. A leaf without one takes its group's.
+    category: str | None = None
     children: tuple[Subject, ...] = ()
 
 
@@ -98,6 +101,11 @@ def reference_problems(departments: Sequence[Department], categories: Sequence[C
             out.append(f"{key}.parent: {d.parent!r} is not a department code")
         if d.webhook.url and not d.webhook.secret:
             out.append(f"{key}.webhook.secret: a webhook URL needs a secret to sign with; set it (e.g. '${{HOTLINE_SECRET_{d.code.upper()}}}')")
+    for i, g in enumerate(subjects):
+        for j, sub in [(None, g), *enumerate(g.children)]:
+            if sub.category and sub.category not in cats:
+                key = f"subjects[{i}] ({g.code})" + (f".children[{j}] ({sub.code})" if j is not None else "")
+                out.append(f"{key}.category: {sub.category!r} is not a category code")
     for i, line in enumerate(legacy_lines):
         if line.department not in depts:
             out.append(f"legacy_lines[{i}] ({line.number}).department: {line.department!r} is not a department code")

@@ -178,6 +178,17 @@ class Settings(ConfigModel):
     def subject_codes(self) -> set[str]:
         return {g.code for g in self.subjects} | {leaf.code for _, leaf in self.leaf_subjects()}
 
+    def default_category(self, subject: str | None) -> str | None:
+        """The category a report on this subject gets when its sender named none (Open311,
+        the app): the leaf's own, else its group's; None when config gives neither."""
+        for g in self.subjects:
+            if g.code == subject:
+                return g.category
+            for leaf in g.children:
+                if leaf.code == subject:
+                    return leaf.category or g.category
+        return None
+
     def area_codes(self) -> set[str]:
         return {d.code for d in self.departments if d.level in ("town", "village")}
 
