@@ -41,7 +41,7 @@ class Channels:
 
 
 def install(h: Hotline) -> Channels:
-    from channels import app, citizens, fax, open311, sms, wechat
+    from channels import app, citizens, fax, media, open311, sms, wechat
     from channels.inbox import Inbox
     from channels.notices import Notices
     from channels.portal import routes as portal_routes
@@ -79,6 +79,12 @@ def install(h: Hotline) -> Channels:
     h.add_link(Link("/portal/", "网上诉求：提交、查询、评价", "Citizens' portal: submit, look up, rate", "citizens", 10))
     h.add_link(Link("/open311/v2/services.json", "Open311 GeoReport v2 服务目录", "Open311 GeoReport v2 service list",
                     "apps", 40))
+
+    fetcher = media.MediaFetcher(s, sessions=h.sessions, clock=h.clock, http=h.http,
+                                 wechat_download=wechat_channel.download, nudge=h.outbox.nudge)
+    h.add_sender(media.KIND, fetcher)
+    h.add_on_created(fetcher.on_created, when=fetcher.may_have_media)
+    h.add_effect(fetcher.on_change)
 
     notices = Notices(s, h.outbox.nudge, sms=sms_channel.can_send, wechat=wechat_channel.can_send)
     h.add_on_created(notices.on_created, when=notices.may_acknowledge)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 
 from channels.models import SmsMessage, SmsOptOut
 from hotline.domain.vocabulary import OPEN, Status
@@ -178,3 +178,42 @@ async def citizen_view(session: AsyncSession, citizen_id: int) -> CitizenView | 
 
 async def citizen_exists(session: AsyncSession, citizen_id: int) -> bool:
     return await session.get(Citizen, citizen_id) is not None
+
+
+# ---------------------------------------------------------------- media kept at the vendor
+
+@dataclass(frozen=True)
+class RemoteMedia:
+    id: int
+    channel: str  # of the contact that brought it
+    kind: str
+    filename: str
+    content_type: str
+    location: str  # the vendor's URL, or wechat-media:<MediaId>
+
+
+async def remote_media_of(session: AsyncSession, contact_id: int, channels: Collection[str],
+                          prefixes: Sequence[str]) -> list[int]:
+    """The contact's attachments still at the vendor (location starting with a prefix)."""
+    q = (select(Attachment.id).join(ContactRow, ContactRow.id == Attachment.contact_id)
+         .where(Attachment.contact_id == contact_id, ContactRow.channel.in_(list(channels)),
+                or_(*(Attachment.location.startswith(p, autoescape=True) for p in prefixes)))
+         .order_by(Attachment.id))
+    return list((await session.execute(q)).scalars())
+
+
+async def remote_media(session: AsyncSession, attachment_id: int) -> RemoteMedia | None:
+    row = (await session.execute(
+        select(Attachment.id, ContactRow.channel, Attachment.kind, Attachment.filename, Attachment.content_type,
+               Attachment.location).join(ContactRow, ContactRow.id == Attachment.contact_id)
+        .where(Attachment.id == attachment_id))).one_or_none()
+    return RemoteMedia(*row) if row is not None else None
+
+
+async def localise_media(session: AsyncSession, attachment_id: int, *, was: str, location: str,
+                         content_type: str, size: int, sha256: str | None) -> bool:
+    """Point the attachment at our copy, unless another delivery of the same job did first."""
+    result = await session.execute(
+        update(Attachment).where(Attachment.id == attachment_id, Attachment.location == was)
+        .values(location=location, content_type=content_type, size=size, sha256=sha256))
+    return bool(getattr(result, "rowcount", 0))

@@ -282,6 +282,26 @@ class WechatChannel:
             raise DeliveryFailed(f"WeChat unreachable: {type(exc).__name__}") from None
 
 
+    def _download_sync(self, media_id: str) -> tuple[bytes, str]:
+        res = self._api().media.download(media_id)  # GET media/get?access_token=…&media_id=…
+        if isinstance(res, dict):  # JSON without errcode: a video's URL, not a file we keep
+            raise DeliveryFailed(f"WeChat media {media_id} is not a file", retryable=False)
+        return res.content, res.headers.get("Content-Type", "")
+
+    async def download(self, media_id: str) -> tuple[bytes, str]:
+        """A temporary media file (临时素材: a voice message, a photo) by its MediaId: (bytes, type)."""
+        if not self.can_send:
+            raise DeliveryFailed("WeChat is not configured (HOTLINE_WECHAT_APPID/SECRET)", retry_after=600)
+        try:
+            async with self._send_lock:  # one token refresh at a time
+                return await asyncio.to_thread(self._download_sync, media_id)
+        except WeChatClientException as exc:  # 40007: the MediaId expired (after 3 days) or is wrong
+            raise DeliveryFailed(f"WeChat errcode {exc.errcode}: {exc.errmsg}",
+                                 retryable=exc.errcode not in PERMANENT | {40007}) from None
+        except requests.RequestException as exc:
+            raise DeliveryFailed(f"WeChat unreachable: {type(exc).__name__}") from None
+
+
 def install_routes(h: Hotline, channel: WechatChannel) -> None:
     async def check(request: web.Request) -> web.Response:
         return web.Response(text=channel.server_check(request), content_type="text/plain")

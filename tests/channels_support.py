@@ -3,6 +3,7 @@ that point the real clients at it. Import the fixtures into a test module to use
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,9 @@ class FakeVendors:
     twilio_fail: list[tuple[int, int]] = field(default_factory=list)  # (http status, twilio code) to answer next
     wechat_fail: list[int] = field(default_factory=list)  # errcodes to answer next
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    wechat_media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # MediaId -> file
+    media_gets: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Authorization)
+    media_fail: list[int] = field(default_factory=list)  # HTTP statuses Twilio's media URLs answer next
 
 
 def _fake_app(f: FakeVendors) -> web.Application:
@@ -69,7 +73,27 @@ def _fake_app(f: FakeVendors) -> web.Application:
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def media(request: web.Request) -> web.Response:
+        f.media_gets.append((request.path, request.headers.get("Authorization")))
         data, ctype = f.media[request.match_info["name"]]
+        return web.Response(body=data, content_type=ctype)
+
+    async def wechat_media_get(request: web.Request) -> web.Response:  # 获取临时素材
+        f.media_gets.append((request.path, request.query.get("access_token")))
+        found = f.wechat_media.get(request.query.get("media_id", ""))
+        if found is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        return web.Response(body=found[0], content_type=found[1],
+                            headers={"Content-Disposition": 'attachment; filename="voice.amr"'})
+
+    async def twilio_media(request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization")
+        f.media_gets.append((request.path, auth))
+        if f.media_fail:
+            return web.Response(status=f.media_fail.pop(0), text="fake outage")
+        expected = "Basic " + base64.b64encode(f"{request.match_info['sid']}:{TWILIO_TOKEN}".encode()).decode()
+        if auth != expected:  # "Enforce HTTP Auth on Media URLs"
+            return web.json_response({"code": 20003, "message": "Authenticate", "status": 401}, status=401)
+        data, ctype = f.media[request.match_info["media"]]
         return web.Response(body=data, content_type=ctype)
 
     app = web.Application()
@@ -77,6 +101,8 @@ def _fake_app(f: FakeVendors) -> web.Application:
     app.router.add_get("/cgi-bin/token", wechat_token)
     app.router.add_post("/cgi-bin/message/custom/send", wechat_send)
     app.router.add_get("/media/{name}", media)
+    app.router.add_get("/cgi-bin/media/get", wechat_media_get)
+    app.router.add_get("/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media}", twilio_media)
     return app
 
 
