@@ -107,6 +107,9 @@ class EscalationSettings(ConfigModel):
     reply_escalation_after_working_days: int = Field(2, ge=1, le=30)
     reply_escalation_after_hours: float = Field(4, gt=0, le=240)
     tick_seconds: float = Field(15, gt=0, le=3600)
+    # From this level on (1: 超期, 2: 督办; 3: never) the notified departments' heads
+    # (contacts with `head: true`) get an SMS besides the webhook, when Twilio is configured.
+    sms_heads_from_level: int = Field(1, ge=0, le=3)
 
 
 class DeliverySettings(ConfigModel):

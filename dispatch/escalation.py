@@ -153,6 +153,7 @@ class Escalation:
         fired: list[Fired] = []
         done: list[dict[str, Any]] = []
         notices: list[dict[str, Any]] = []
+        history: list[tuple[int, dict[str, Any]]] = []  # (order id, event data): the order's history
         async with self.sessions() as session, session.begin():
             due = await queries.claim_due_timers(session, now, limit)
             if not due:
@@ -180,11 +181,16 @@ class Escalation:
                         row = self.writer.values(order, a, dept, event, {**info, "department": a.department_code}, now)
                         if row is not None:
                             notices.append(row)
+                        if level >= self.settings.sms_heads_from_level:
+                            notices.extend(self.writer.head_sms(order, dept, info, now))
                         notified.append(dept)
                 done.append({"id": t.id, "fired_at": now, "data": {**t.data, "notified": notified}})
                 fired.append(Fired(t.id, t.kind, level, order.number, a.department_code if a else None, deadline))
+                history.append((t.work_order_id, {**info, "department": a.department_code if a else None,
+                                                  "notified": notified}))
             await enqueue_many(session, notices)
             await queries.mark_timers(session, done)
+            await queries.append_timer_events(session, history, now)
         for f in fired:
             self.metrics.timers_fired.labels(f.kind).inc()
             try:

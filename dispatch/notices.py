@@ -19,6 +19,7 @@ Webhook events (the `X-Hotline-Event` header):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hotline.domain.vocabulary import AssignmentStatus
@@ -27,7 +28,6 @@ from hotline.storage.models import Assignment, OutboxMessage, WorkOrder
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -142,6 +142,21 @@ class NoticeWriter:
         return message_values(kind="webhook", target=department, event=event, payload=payload, now=now,
                               work_order_id=order.id, ordering_key=f"webhook:{department}:{order.id}")
 
+    def head_sms(self, order: Any, department: str, info: Mapping[str, Any], now: datetime) -> list[dict[str, Any]]:
+        """Outbox rows (kind "sms") to the department's heads for a fired timer, when Twilio
+        is configured: an overdue order must reach a person, not only the department's system."""
+        tw = self.settings.twilio
+        d = self.settings.department(department)
+        if d is None or not (tw.account_sid and tw.auth_token and tw.from_number):
+            return []
+        text = (f"【{self.settings.hotline.name}】工单 {order.number}「{order.title}」{info.get('timer_name', '')}"
+                f"（{info.get('level_name', '')}），办理时限 {_local(info.get('deadline'), self.settings)}，请督促办理。")
+        return [message_values(kind="sms", target=c.phone, event="escalation_sms",
+                               payload={"number": order.number, "text": text, "department": department,
+                                        "timer": info.get("timer")},
+                               now=now, work_order_id=order.id, ordering_key=f"sms:{department}:{order.id}")
+                for c in d.contacts if c.head and c.phone]
+
     def write(self, session: AsyncSession, order: WorkOrder, assignment: Assignment | None, department: str,
               event: str, data: Mapping[str, Any], now: datetime) -> OutboxMessage | None:
         values = self.values(order, assignment, department, event, data, now)
@@ -150,3 +165,13 @@ class NoticeWriter:
         message = OutboxMessage(**values)
         session.add(message)
         return message
+
+
+def _local(iso: Any, settings: Settings) -> str:
+    """A deadline as the head reads it: local date and time, or empty."""
+    if not iso:
+        return "（未设）"
+    try:
+        return datetime.fromisoformat(str(iso)).astimezone(settings.tz).strftime("%m-%d %H:%M")
+    except ValueError:
+        return str(iso)

@@ -53,6 +53,7 @@ class DepartmentContact(ConfigModel):
     name: str
     role: str = ""
     phone: str = ""
+    head: bool = False  # 负责人: overdue and escalated orders reach them by SMS (escalation.sms_heads_from_level)
 
 
 class Department(Named):
