@@ -27,11 +27,22 @@ class SmsConfig(ConfigModel):
     max_body_chars: int = Field(1600, ge=160, le=10000)
 
 
+class WechatTemplate(ConfigModel):
+    """The template message (模板消息) a notice falls back to once WeChat's 48-hour
+    customer-service window has closed: one from the account's template library whose
+    fields carry the order number and the notice."""
+
+    id: str | None = None  # 模板ID; None: no template fallback (SMS, when a phone is known)
+    number_field: str = Field("keyword1", pattern=r"^[A-Za-z0-9_]{1,32}$")
+    text_field: str = Field("keyword2", pattern=r"^[A-Za-z0-9_]{1,32}$")
+
+
 class WechatConfig(ConfigModel):
     follow_up_window_minutes: int = Field(30, ge=0, le=7 * 24 * 60)
     max_body_bytes: int = Field(64 * 1024, ge=2048, le=1024 * 1024)
     # Replies to a click on one of these menu keys (the account's custom menu).
     menu_replies: dict[str, str] = Field(default_factory=dict)
+    template: WechatTemplate = WechatTemplate()
 
 
 class PortalConfig(ConfigModel):

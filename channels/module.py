@@ -42,6 +42,7 @@ class Channels:
 
 def install(h: Hotline) -> Channels:
     from channels import app, citizens, fax, media, open311, sms, wechat
+    from channels.fallback import WechatNotices
     from channels.inbox import Inbox
     from channels.notices import Notices
     from channels.portal import routes as portal_routes
@@ -61,7 +62,8 @@ def install(h: Hotline) -> Channels:
     wechat_channel = wechat.WechatChannel(cfg.wechat, s, clock=h.clock, inbox=inbox(cfg.wechat.follow_up_window_minutes),
                                           token_store=h.redis_sync)
     wechat.install_routes(h, wechat_channel)
-    h.add_sender("wechat", wechat_channel)
+    h.add_sender("wechat", WechatNotices(wechat_channel, cfg.wechat.template, sessions=h.sessions, clock=h.clock,
+                                         sms=sms_channel.can_send, nudge=h.outbox.nudge))
 
     open311_api = open311.Open311(s, sessions=h.sessions, clock=h.clock, intake=h.intake)
     open311.install_routes(h, open311_api)

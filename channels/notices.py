@@ -31,6 +31,7 @@ INLINE_ACK = {Channel.SMS.value, Channel.WECHAT.value}
 class Route:
     kind: str  # outbox kind: "sms" | "wechat"
     target: str  # phone number (national form) or openid
+    fallback_phone: str | None = None  # WeChat: texted when the 48-hour window has closed
 
 
 class Notices:
@@ -70,21 +71,24 @@ class Notices:
 
     async def route(self, change: Change) -> Route | None:
         o: WorkOrder = change.order
+        phone = normalise_phone(o.contact_phone)
+        if not (self.sms and phone and not phone.startswith("0")):  # a landline (a fax line) takes no SMS
+            phone = None
         if o.channel == Channel.WECHAT.value and self.wechat and o.citizen_id is not None:
             openid = await queries.latest_identity(change.session, o.citizen_id, WECHAT)
             if openid:
-                return Route("wechat", openid)
-        phone = normalise_phone(o.contact_phone)
-        if self.sms and phone and not phone.startswith("0"):  # a landline (a fax line) takes no SMS
-            return Route("sms", phone)
-        return None
+                return Route("wechat", openid, phone)
+        return Route("sms", phone) if phone else None
 
     async def _notify(self, change: Change, event: str, text: str) -> None:
         route = await self.route(change)
         if route is None:
             return
         o = change.order
-        enqueue(change.session, kind=route.kind, target=route.target, event=event,
-                payload={"number": o.number, "text": text}, now=change.now, work_order_id=o.id)
+        payload = {"number": o.number, "text": text}
+        if route.fallback_phone:
+            payload["fallback_phone"] = route.fallback_phone
+        enqueue(change.session, kind=route.kind, target=route.target, event=event, payload=payload,
+                now=change.now, work_order_id=o.id)
         # Deliver soon after the commit (here, or by the rq workers), not at the next poll.
         change.after_commit.append(self.nudge)

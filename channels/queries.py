@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 
 from channels.models import SmsMessage, SmsOptOut
 from hotline.domain.vocabulary import OPEN, Status
-from hotline.storage.models import Attachment, Citizen, CitizenIdentity, OrderEvent, WorkOrder
+from hotline.storage.models import Attachment, Citizen, CitizenIdentity, OrderEvent, OutboxMessage, WorkOrder
 from hotline.storage.models import Contact as ContactRow
 from hotline.storage.queries import insert_for
 
@@ -217,3 +217,8 @@ async def localise_media(session: AsyncSession, attachment_id: int, *, was: str,
         update(Attachment).where(Attachment.id == attachment_id, Attachment.location == was)
         .values(location=location, content_type=content_type, size=size, sha256=sha256))
     return bool(getattr(result, "rowcount", 0))
+
+
+async def outbox_exists(session: AsyncSession, delivery_id: str) -> bool:
+    return (await session.execute(select(OutboxMessage.id).where(OutboxMessage.delivery_id == delivery_id))
+            ).first() is not None

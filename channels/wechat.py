@@ -62,6 +62,16 @@ MAX_CLOCK_SKEW = 300  # seconds; an old signed request replayed later is refused
 XML_TYPES = {"text/xml", "application/xml", ""}
 # Errors a retry cannot fix: outside the 48-hour customer-service window, unfollowed, bad openid.
 PERMANENT = {40003, 43004, 45015, 45047, 48001}
+# The customer-service window is closed (45015: the citizen wrote more than 48 hours ago;
+# 45047: too many messages since): a template message or an SMS may still reach them.
+WINDOW_CLOSED = {45015, 45047}
+
+
+class WindowClosed(DeliveryFailed):
+    """A customer-service message WeChat refuses because its 48-hour window has closed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, retryable=False)
 QUERY_KEYS = {"QUERY", "查询"}
 
 
@@ -276,8 +286,21 @@ class WechatChannel:
                 await asyncio.to_thread(self._send_sync, message.target, text)
         except WeChatClientException as exc:
             code = exc.errcode
+            if code in WINDOW_CLOSED:
+                raise WindowClosed(f"WeChat errcode {code}: {exc.errmsg}") from None
             raise DeliveryFailed(f"WeChat errcode {code}: {exc.errmsg}",
                                  retryable=code not in PERMANENT) from None
+        except requests.RequestException as exc:
+            raise DeliveryFailed(f"WeChat unreachable: {type(exc).__name__}") from None
+
+    async def send_template(self, openid: str, template_id: str, data: dict[str, dict[str, str]]) -> None:
+        """A template message (POST message/template/send): not bound to the 48-hour window."""
+        try:
+            async with self._send_lock:
+                await asyncio.to_thread(self._api().message.send_template, openid, template_id, data)
+        except WeChatClientException as exc:  # 43004 unfollowed, 40037 bad template id: permanent
+            raise DeliveryFailed(f"WeChat template errcode {exc.errcode}: {exc.errmsg}",
+                                 retryable=exc.errcode not in PERMANENT | {40037}) from None
         except requests.RequestException as exc:
             raise DeliveryFailed(f"WeChat unreachable: {type(exc).__name__}") from None
 

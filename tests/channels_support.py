@@ -41,6 +41,8 @@ class FakeVendors:
     token_fetches: int = 0
     twilio_fail: list[tuple[int, int]] = field(default_factory=list)  # (http status, twilio code) to answer next
     wechat_fail: list[int] = field(default_factory=list)  # errcodes to answer next
+    templates: list[dict[str, Any]] = field(default_factory=list)  # template messages received
+    template_fail: list[int] = field(default_factory=list)  # errcodes template/send answers next
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     wechat_media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # MediaId -> file
     media_gets: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Authorization)
@@ -72,6 +74,13 @@ def _fake_app(f: FakeVendors) -> web.Application:
         f.wechat.append({"access_token": request.query.get("access_token"), **body})
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
+    async def wechat_template(request: web.Request) -> web.Response:  # 发送模板消息
+        body = json.loads(await request.read())
+        if f.template_fail:
+            return web.json_response({"errcode": f.template_fail.pop(0), "errmsg": "fake failure"})
+        f.templates.append({"access_token": request.query.get("access_token"), **body})
+        return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": 200228332})
+
     async def media(request: web.Request) -> web.Response:
         f.media_gets.append((request.path, request.headers.get("Authorization")))
         data, ctype = f.media[request.match_info["name"]]
@@ -100,6 +109,7 @@ def _fake_app(f: FakeVendors) -> web.Application:
     app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", twilio_messages)
     app.router.add_get("/cgi-bin/token", wechat_token)
     app.router.add_post("/cgi-bin/message/custom/send", wechat_send)
+    app.router.add_post("/cgi-bin/message/template/send", wechat_template)
     app.router.add_get("/media/{name}", media)
     app.router.add_get("/cgi-bin/media/get", wechat_media_get)
     app.router.add_get("/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media}", twilio_media)
