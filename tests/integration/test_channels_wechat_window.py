@@ -36,6 +36,7 @@ async def outbox(hotline) -> list[OutboxMessage]:
         return list((await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
 
 
+@pytest.mark.parametrize("db_kind", ["sqlite"])  # senders and the outbox rows: nothing specific to PostgreSQL
 async def test_template_then_sms_after_the_window(hotline, client, agent, vendors, clock):
     contact = Contact(channel=Channel.WECHAT, external_id="wx-window-1", received_at=clock(),
                       text="青溪镇菜市场有商户卖过期食品", sender=Identity("wechat_openid", OPENID),

@@ -46,6 +46,9 @@ async def test_heads_get_sms_and_timers_are_in_the_history(hotline, client, cloc
     assert status == 200, out
 
     assert await tick_at(hotline, clock, bj(2026, 10, 8, 9, 1)) == ["sign_reminder"]
+    async with hotline.sessions() as s:
+        events = [m.event for m in (await s.execute(select(OutboxMessage))).scalars()]
+    assert "workorder.reminder" in events and "escalation_sms" not in events  # 催签: no SMS
     assert await tick_at(hotline, clock, bj(2026, 10, 8, 11, 1)) == ["sign_overdue"]
     async with hotline.sessions() as s:
         sms = list((await s.execute(select(OutboxMessage).where(OutboxMessage.event == "escalation_sms"))).scalars())
@@ -68,16 +71,3 @@ async def test_heads_get_sms_and_timers_are_in_the_history(hotline, client, cloc
     status, out = await dept.post(f"/api/v1/department/orders/{number}/sign", json={})
     assert status == 200, out
 
-
-@pytest.mark.parametrize("db_kind", ["sqlite"])
-async def test_no_sms_for_a_reminder(hotline, client, clock, vendors):
-    agent = await login_as(hotline, client, "agent")
-    status, out = await agent.post("/api/v1/workorders", json={
-        "text": "超市卖过期牛奶", "category": "complaint", "caller": {"phone": "13800138001"}})
-    number = out["number"]
-    await agent.post(f"/api/v1/workorders/{number}/dispatch", json={"lead": "scjgj"})
-    fired = await tick_at(hotline, clock, bj(2026, 10, 8, 9, 1))
-    assert fired == ["sign_reminder"]  # 催签: the department's own business, no SMS
-    async with hotline.sessions() as s:
-        events = [m.event for m in (await s.execute(select(OutboxMessage))).scalars()]
-    assert "escalation_sms" not in events and "workorder.reminder" in events
