@@ -11,7 +11,20 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    and_,
+    bindparam,
+    column,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.orm import selectinload
 
 from dispatch.models import DispatchHold, Timer
@@ -156,18 +169,22 @@ async def append_timer_events(session: AsyncSession, fired: Sequence[tuple[int, 
     """One `timer_fired` event per fired timer in its order's history (催办, 超期, 督办).
 
     An event's `seq` is the order's version after it, so each order's version moves by the
-    number of its events; the UPDATE takes the order's row lock, which keeps the seqs apart
-    from an agent's concurrent change. Three statements a tick, whatever the number."""
+    number of its events: on PostgreSQL one UPDATE ... FROM (VALUES ...) RETURNING for every
+    order of the tick, then one multi-row INSERT. The UPDATE takes the orders' row locks, which keeps the
+    seqs apart from an agent's concurrent change of the same order."""
     if not fired:
         return
     counts = Counter(order_id for order_id, _ in fired)
     t = cast("Table", WorkOrder.__table__)
-    await session.execute(update(t).where(t.c.id == bindparam("oid"))
-                          .values(version=t.c.version + bindparam("n")),
-                          # in id order: concurrent ticks lock the orders in the same order, never a deadlock
-                          [{"oid": oid, "n": n} for oid, n in sorted(counts.items())])
-    rows = (await session.execute(select(WorkOrder.id, WorkOrder.version, WorkOrder.status)
-                                  .where(WorkOrder.id.in_(list(counts))))).all()
+    ordered = sorted(counts.items())  # concurrent ticks lock the orders in one order: no deadlock
+    if session.get_bind().dialect.name == "postgresql":
+        bump = values(column("oid", Integer), column("n", Integer), name="bump").data(ordered)
+        rows = (await session.execute(update(t).where(t.c.id == bump.c.oid).values(version=t.c.version + bump.c.n)
+                                      .returning(t.c.id, t.c.version, t.c.status))).all()
+    else:  # SQLite takes no column list on a VALUES alias; in-process, statements cost no round trip
+        await session.execute(update(t).where(t.c.id == bindparam("oid")).values(version=t.c.version + bindparam("n")),
+                              [{"oid": oid, "n": n} for oid, n in ordered])
+        rows = (await session.execute(select(t.c.id, t.c.version, t.c.status).where(t.c.id.in_(list(counts))))).all()
     seq = {oid: version - counts[oid] for oid, version, _ in rows}
     status = {oid: st for oid, _, st in rows}
     events = []
