@@ -19,7 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hotline.telephony import events as ev
 from hotline.telephony.calls import AgentNotice, AgentState, CallNotice, Notice, QueueNotice
-from hotline.telephony.link import AmiLink, PbxError
+from hotline.telephony.link import AmiLink, PbxError, PbxUnavailable
 from hotline.telephony.tracker import Snapshot, Tracker
 
 if TYPE_CHECKING:
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 DeskHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
 DESK_KINDS = frozenset({"queued", "connected", "ended"})
 TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionError)
+# Read with Getvar from a call the resync finds but never saw start (the tracker's VarSet names).
+RESYNC_VARIABLES = ("LEGACY_LINE", "HOTLINE_CHANNEL", "IVR_CHOICE", "MIXMONITOR_FILENAME", "HOTLINE_DIRECTION",
+                    "HOTLINE_AGENT", "HOTLINE_CITIZEN", "HOTLINE_CALLBACK")
 
 
 class AmiConsumer:
@@ -42,6 +45,7 @@ class AmiConsumer:
         self.link = AmiLink(**link_args, events=True, on_message=self.on_message, on_up=self.resync,
                             on_down=self._down, name="ami-consumer")
         self.tick_every = tick_every
+        self.boot_wait = 30.0  # seconds to wait for FullyBooted after a login
         self._live_q: asyncio.Queue[Notice] = asyncio.Queue()
         self._desk_q: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self._agent_states: dict[str, str] = {}  # extension → state last counted in the gauge
@@ -94,7 +98,38 @@ class AmiConsumer:
 
     # ------------------------------------------------------------ session hooks
     async def resync(self) -> None:
-        """After every login: what is really up now, so no phantom call stays on the board."""
+        """After every login: what is really up now, so no phantom call stays on the board.
+
+        Asterisk accepts the login while it is still loading modules; until FullyBooted its
+        answer to QueueStatus is "Invalid/unknown command". So: wait for FullyBooted (a
+        running Asterisk sends it right after the login), then ask, and ask again with a
+        growing pause while it refuses. The link counts as up only once the board is true.
+        """
+        try:
+            async with asyncio.timeout(self.boot_wait):
+                await self.link.booted.wait()
+        except TimeoutError:
+            log.warning("AMI: no FullyBooted within %.0f s of the login; resyncing anyway", self.boot_wait)
+        delay = 0.25
+        while True:
+            try:
+                snap = await self._snapshot()
+                break
+            except PbxUnavailable:
+                return  # the link went down; the next login resyncs again
+            except (PbxError, ConnectionError) as exc:
+                if not self.link.up:
+                    return
+                log.warning("AMI resync incomplete: %s; asking again in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.notify(self.tracker.resync(snap, self.clock()))
+        self.resyncs += 1
+        self.metrics.ami_connected.set(1)  # up, and the board tells the truth again
+        log.info("AMI resync: %d channels, %d members, %d waiting; %d calls on the board",
+                 len(snap.channels), len(snap.members), len(snap.entries), len(self.tracker.calls))
+
+    async def _snapshot(self) -> Snapshot:
         snap = Snapshot(since_seq=self.tracker.seq)
         answers = await asyncio.gather(
             self.link.send({"Action": "CoreShowChannels"}, as_list=True),
@@ -102,9 +137,6 @@ class AmiConsumer:
             self.link.send({"Action": "QueueSummary"}, as_list=True), return_exceptions=True)
         for answer in answers:
             if isinstance(answer, BaseException):
-                if isinstance(answer, PbxError | ConnectionError):
-                    log.warning("AMI resync incomplete: %s", answer)
-                    return  # the link is going down; the next login resyncs again
                 raise answer
             for message in answer[1:]:
                 try:
@@ -120,11 +152,23 @@ class AmiConsumer:
                     snap.entries.append(item)
                 elif isinstance(item, ev.QueueSummaryItem):
                     snap.summaries.append(item)
-        self.notify(self.tracker.resync(snap, self.clock()))
-        self.resyncs += 1
-        self.metrics.ami_connected.set(1)  # up, and the board tells the truth again
-        log.info("AMI resync: %d channels, %d members, %d waiting; %d calls on the board",
-                 len(snap.channels), len(snap.members), len(snap.entries), len(self.tracker.calls))
+        await self._strangers_variables(snap)
+        return snap
+
+    async def _strangers_variables(self, snap: Snapshot) -> None:
+        """Calls that started while we were away: what their channels' variables say (the
+        legacy line, the recording, a fax), which CoreShowChannels does not list."""
+        for linkedid, channel in self.tracker.strangers(snap):
+            for name in RESYNC_VARIABLES:
+                try:
+                    reply = await self.link.send({"Action": "Getvar", "Channel": channel, "Variable": name})
+                except PbxUnavailable:
+                    raise
+                except PbxError:  # the channel hung up meanwhile: the events will say so
+                    break
+                value = reply.get("Value")
+                if isinstance(value, str) and value and value != "(null)":
+                    snap.variables.setdefault(linkedid, {})[name] = value
 
     def _down(self) -> None:
         self.metrics.ami_connected.set(0)

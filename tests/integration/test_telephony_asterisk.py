@@ -1,0 +1,149 @@
+"""The hotline against the real Asterisk 22 running the project's own `dialplans/`.
+
+Calls are Originates of `Local/<line>@from-pstn` (tests/asterisk_support.py); agents are
+queue members `Local/80NN@hotline-test-agents/n` that answer and wait. Each test prints a
+`figures:` line (calls made, answered, orders, overflowed, abandoned, reconnect time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+
+import pytest
+from sqlalchemy import select
+
+from hotline.domain.vocabulary import UserRole
+from hotline.storage.models import WorkOrder
+from hotline.telephony.link import Backoff
+from hotline.telephony.models import CallbackTask, CallRecord
+from hotline.telephony.service import Telephony
+from tests.asterisk_support import SECRET, Caller, until
+
+
+@pytest.fixture
+def db_kind() -> str:
+    return "sqlite"  # the PBX is what is under test here; PostgreSQL runs the simulator tests
+
+
+async def agents(hotline, *extensions: str) -> dict[str, int]:
+    ids = {}
+    async with hotline.sessions() as session, session.begin():
+        for ext in extensions:
+            user = await hotline.auth.add_user(session, username=f"agent{ext}", password="password-123",
+                                               role=UserRole.AGENT, now=hotline.clock(), extension=ext)
+            ids[ext] = user.id
+    return ids
+
+
+@contextlib.asynccontextmanager
+async def telephony_on(hotline, pbx, *, wait: bool = True):
+    tel = hotline.module(Telephony)
+    task = asyncio.create_task(tel._serve("127.0.0.1", pbx.ami_port, "hotline", SECRET))
+    try:
+        if wait:
+            await until(lambda: tel.leading and tel.consumer.resyncs > 0, limit=30)
+        yield tel
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def rows(hotline, model):
+    async with hotline.sessions() as session:
+        return (await session.execute(select(model))).scalars().all()
+
+
+def calls_total(hotline, outcome: str) -> float:
+    return hotline.metrics.calls.labels(outcome)._value.get()
+
+
+async def test_calls_connected_before_login_open_their_draft(hotline, real_asterisk):
+    """Item 1: calls answered while the hotline was away get their draft at resync, with the
+    caller, the line, the legacy line (a channel variable) and the agent; once only."""
+    pbx = real_asterisk(agents=("8001", "8002", "8003"))
+    pbx.start()
+    ids = await agents(hotline, "8001", "8002", "8003")
+    async with Caller(pbx) as caller:
+        await caller.call("13800138001")
+        await caller.call("13800138002", line="12331")
+        await caller.call("13800138003", line="12315")
+        await until(lambda: _bridged(caller, 6), limit=20)
+        async with telephony_on(hotline, pbx) as tel:
+            await tel.consumer.drained()
+            orders = await rows(hotline, WorkOrder)
+            assert len(orders) == 3
+            # A second resync (a reconnect) opens nothing new: idempotent on the Linkedid.
+            await tel.consumer.resync()
+            await tel.consumer.drained()
+            assert len(await rows(hotline, WorkOrder)) == 3
+            await caller.hangup_all()
+            await until(lambda: not tel.tracker.calls, limit=20)
+            await tel.consumer.drained()
+    records = {r.caller: r for r in await rows(hotline, CallRecord)}
+    orders = {o.id: o for o in await rows(hotline, WorkOrder)}
+    assert set(records) == {"13800138001", "13800138002", "13800138003"}
+    for r in records.values():
+        assert r.outcome == "answered" and r.work_order_id is not None, r
+        order = orders[r.work_order_id]
+        assert (order.status, order.call_id, order.contact_phone) == ("draft", r.linkedid, r.caller)
+        assert r.agent_extension in ids and r.agent_id == ids[r.agent_extension]
+        assert order.legacy_line == r.legacy_line
+    assert (records["13800138002"].legacy_line, records["13800138003"].legacy_line) == ("12331", "12315")
+    assert records["13800138001"].legacy_line is None
+    assert {r.line for r in records.values()} == {"12345", "12331", "12315"}
+    print(f"figures: item 1: calls 3, answered {len(records)}, orders {len(orders)}")
+
+
+async def _bridged(caller: Caller, n: int) -> bool:
+    return sum(1 for c in await caller.channels() if c.get("BridgeId")) >= n
+
+
+async def test_login_during_asterisk_start_waits_for_fully_booted(hotline, real_asterisk, tmp_path):
+    """Item 2: the hotline logs in while Asterisk still loads modules (QueueStatus unknown yet):
+    it waits for FullyBooted / retries, the link counts as up, a call killed with the old
+    Asterisk is no phantom."""
+    pbx = real_asterisk()
+    pbx.start()
+    async with Caller(pbx) as caller:
+        await caller.call("13900139001")
+        async with telephony_on(hotline, pbx) as tel:
+            tel.consumer.link.backoff = Backoff(first=0.02, cap=0.05)  # log in the moment AMI answers
+            await until(lambda: tel.tracker.calls and next(iter(tel.tracker.calls.values())).answered_at)
+            os.kill(pbx.run.pid, signal.SIGKILL)  # gone without a Shutdown: the call dies with it
+            await until(lambda: hotline.metrics.ami_connected._value.get() == 0, limit=20)
+            assert tel.tracker.calls  # nothing said the call ended
+            began = time.monotonic()
+            pbx.start()
+            await until(lambda: hotline.metrics.ami_connected._value.get() == 1, limit=30)
+            reconnect = time.monotonic() - began
+            assert not tel.tracker.calls  # no phantom
+            await tel.consumer.drained()
+            resyncs = tel.consumer.resyncs
+    records = await rows(hotline, CallRecord)
+    assert [(r.caller, r.outcome, r.data["unseen_end"]) for r in records] == [("13900139001", "answered", True)]
+    print(f"figures: item 2: reconnect {reconnect:.2f} s after the restart began, resyncs {resyncs}")
+
+
+async def test_overflow_and_abandon_are_told_apart(hotline, real_asterisk):
+    """Item 3: Asterisk 22 sends QueueCallerAbandon on a queue timeout too; HOTLINE_OVERFLOW
+    tells them apart; both counted, each with the right callback reason."""
+    pbx = real_asterisk(queue_timeout=1, overflow_timeout=1)
+    pbx.start()
+    async with Caller(pbx) as caller, telephony_on(hotline, pbx) as tel:
+        for a in ("8001", "8002"):
+            await caller.pause(a)
+        await caller.call("13700137001", patience=30)  # waits: the queue and the overflow queue time out
+        await caller.call("13700137002", patience=1)  # hangs up while waiting
+        await until(lambda: calls_total(hotline, "overflowed") + calls_total(hotline, "abandoned") >= 2, limit=30)
+        await tel.consumer.drained()
+    records = {r.caller: r for r in await rows(hotline, CallRecord)}
+    tasks = {t.phone: t for t in await rows(hotline, CallbackTask)}
+    assert records["13700137001"].outcome == "overflowed"
+    assert records["13700137002"].outcome == "abandoned"
+    assert tasks["13700137001"].reason == "overflowed" and tasks["13700137002"].reason == "abandoned"
+    assert (calls_total(hotline, "overflowed"), calls_total(hotline, "abandoned")) == (1, 1)
+    print("figures: item 3: calls 2, answered 0, overflowed 1, abandoned 1")
