@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -36,6 +37,11 @@ SECRET = "real-asterisk-secret"
 AGENT_CONTEXT = "hotline-test-agents"
 
 
+@functools.cache
+def _check() -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(SCRIPT), "check"], capture_output=True, text=True, check=False)
+
+
 def require_asterisk() -> Path:
     """The script's path; skip (fail in CI) when it is absent or cannot run here."""
     if not SCRIPT.exists():
@@ -43,7 +49,7 @@ def require_asterisk() -> Path:
         if IN_CI:
             pytest.fail(f"{msg}; CI must provide it")
         pytest.skip(msg)
-    r = subprocess.run([str(SCRIPT), "check"], capture_output=True, text=True, check=False)
+    r = _check()  # ldd over 293 modules: once per run
     if r.returncode:
         msg = f"the packaged Asterisk cannot run on this machine:\n{r.stdout}{r.stderr}"
         if IN_CI:

@@ -131,6 +131,22 @@ class AsteriskRun:
         return [re.sub(r"^\[[^\]]*\]\s*", "", x) for x in lines if re.search(r"\] (ERROR|WARNING)\[", x)]
 
 
+def tls_files(dialplans: Path, keys: Path | None) -> tuple[Path, Path] | str:
+    """The WSS certificate and key: from `keys/asterisk.{crt,key}`, else http.conf's own
+    paths; a one-line problem when they do not exist (browsers' phones would never connect)."""
+    text = (dialplans / "http.conf").read_text(encoding="utf-8")
+    if not re.search(r"^tlsenable\s*=\s*yes", text, flags=re.M):
+        return "http.conf: tlsenable is not yes: no WSS for the browser phones"
+    named = {k: Path(v.strip()) for k, v in re.findall(r"^(tlscertfile|tlsprivatekey)\s*=\s*(\S+)", text, flags=re.M)}
+    crt = keys / "asterisk.crt" if keys else named.get("tlscertfile")
+    key = keys / "asterisk.key" if keys else named.get("tlsprivatekey")
+    missing = [str(p) for p in (crt, key) if p is None or not p.is_file()]
+    if missing or crt is None or key is None:
+        return (f"http.conf: TLS file(s) {', '.join(missing)} do not exist: run `hotline dialplan cert --out DIR` "
+                "(a lab) or install the real certificate there")
+    return crt, key
+
+
 def data_dir(sounds: Path | None, into: Path, script: Path) -> Path | None:
     """An `astdatadir` with the hotline's prompts and music on hold (`hotline dialplan prompts`
     output), and the build's own XML documentation, without which Asterisk 22 does not boot."""

@@ -28,3 +28,13 @@ def real_asterisk(tmp_path: Path) -> Any:
     finally:
         for pbx in made:
             pbx.stop()
+
+
+@pytest.fixture(scope="session")
+def prompts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`hotline dialplan prompts` output, made once per run (espeak-ng + sox take a few seconds)."""
+    from hotline.telephony.media import write_prompts
+
+    out = tmp_path_factory.mktemp("prompts")
+    write_prompts(out)
+    return out
