@@ -12,10 +12,13 @@ import contextlib
 import os
 import signal
 import time
+from datetime import UTC, datetime
 
 import pytest
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
+from channels.module import Channels
 from hotline.domain.vocabulary import UserRole
 from hotline.storage.models import WorkOrder
 from hotline.telephony.link import Backoff
@@ -147,3 +150,55 @@ async def test_overflow_and_abandon_are_told_apart(hotline, real_asterisk):
     assert tasks["13700137001"].reason == "overflowed" and tasks["13700137002"].reason == "abandoned"
     assert (calls_total(hotline, "overflowed"), calls_total(hotline, "abandoned")) == (1, 1)
     print("figures: item 3: calls 2, answered 0, overflowed 1, abandoned 1")
+
+
+def fax_tiff(path) -> None:
+    page = Image.new("1", (1728, 1100), 1)  # a fax page: 1728 dots wide, standard resolution
+    ImageDraw.Draw(page).text((200, 200), "QINGSHAN 12345 FAX", fill=0)
+    page.save(path, "TIFF", compression="group4", dpi=(204, 98))
+
+
+async def test_a_fax_call_is_a_fax_not_a_missed_call(hotline, real_asterisk, tmp_path):
+    """Item 4: a real SendFAX → the dialplan's ReceiveFAX: the spool folder is created, the
+    sidecar names the sender, the hotline takes the file only once the call has ended (even
+    with a short orphan_after_seconds, while spandsp has written only the TIFF header), the
+    call is recorded as a fax with no callback task."""
+    pbx = real_asterisk()
+    assert not pbx.fax_spool.exists()
+    pbx.start()
+    fax = hotline.module(Channels).fax
+    fax.spool = pbx.fax_spool
+    fax.cfg = fax.cfg.model_copy(update={"orphan_after_seconds": 1})
+    fax.clock = lambda: datetime.now(UTC)  # the files' mtimes are real time
+    fax_tiff(tmp_path / "send.tif")
+    async with Caller(pbx) as caller, telephony_on(hotline, pbx) as tel:
+        await caller.call("057188001234", line="123458", app="SendFAX", data=str(tmp_path / "send.tif"))
+        await until(lambda: list(pbx.fax_spool.glob("*.tif")), limit=30)
+        tif = next(pbx.fax_spool.glob("*.tif"))
+        scans = taken = 0
+        while tif.exists() and not tif.with_suffix(".json").exists():  # on the line: scan as the loop would
+            await asyncio.sleep(0.5)
+            with contextlib.suppress(FileNotFoundError):
+                if time.time() - tif.stat().st_mtime > 1 and not tif.with_suffix(".json").exists():
+                    taken += await fax.scan_spool()
+                    scans += 1
+        await until(lambda: _no_channels(caller), limit=30)
+        taken += await fax.scan_spool()
+        assert taken == 1
+        await until(lambda: calls_total(hotline, "fax") == 1, limit=10)
+        await tel.consumer.drained()
+    assert scans > 0  # the scan did run mid-reception
+    assert not list((hotline.settings.data_dir / "fax-quarantine").glob("*"))  # nothing half-written taken
+    assert not list(pbx.fax_spool.iterdir())
+    orders = await rows(hotline, WorkOrder)
+    assert [(o.channel, o.title) for o in orders] == [("fax", "传真来件（1 页）")]
+    assert "88001234" in (orders[0].contact_phone or "")
+    records = await rows(hotline, CallRecord)
+    assert [(r.caller, r.outcome, r.callback_task_id) for r in records] == [("057188001234", "fax", None)]
+    assert await rows(hotline, CallbackTask) == []
+    assert calls_total(hotline, "abandoned") == 0
+    print(f"figures: item 4: fax calls 1, fax orders {len(orders)}, abandoned 0, callbacks 0, mid-call scans {scans}")
+
+
+async def _no_channels(caller: Caller) -> bool:
+    return not await caller.channels()
