@@ -144,6 +144,7 @@ class Call:
             "hangup_cause_txt": self.hangup_cause_txt, "end_reason": self.end_reason,
             "transferred_to": self.transferred_to, "rating": self.rating, "callback_task": self.callback_task,
             "outcome": outcome.value if outcome else None, "unseen_end": self.unseen_end,
+            "fax": self.fax, "overflow": self.overflow, "after_hours": self.after_hours,
         }
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from hotline.clock import Clock
     from hotline.live import LiveBus
     from hotline.metrics import Metrics
+    from hotline.telephony.journal import DeskJournal
 
 log = logging.getLogger(__name__)
 DeskHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -39,15 +40,17 @@ RESYNC_VARIABLES = ("LEGACY_LINE", "HOTLINE_CHANNEL", "IVR_CHOICE", "MIXMONITOR_
 class AmiConsumer:
     def __init__(self, link_args: dict[str, Any], tracker: Tracker, *, clock: Clock, metrics: Metrics,
                  live: LiveBus, desk: DeskHandler | None = None, tick_every: float = 1.0,
-                 share_board: Callable[[dict[str, Any]], Awaitable[None]] | None = None) -> None:
+                 share_board: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+                 journal: DeskJournal | None = None) -> None:
         self.tracker, self.clock, self.metrics, self.live, self.desk = tracker, clock, metrics, live, desk
+        self.journal = journal  # desk items on disk before they are queued (kill -9 loses none)
         self.share_board = share_board  # the other nodes' copy of the board (Redis)
         self.link = AmiLink(**link_args, events=True, on_message=self.on_message, on_up=self.resync,
                             on_down=self._down, name="ami-consumer")
         self.tick_every = tick_every
         self.boot_wait = 30.0  # seconds to wait for FullyBooted after a login
         self._live_q: asyncio.Queue[Notice] = asyncio.Queue()
-        self._desk_q: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self._desk_q: asyncio.Queue[tuple[str, dict[str, Any], int]] = asyncio.Queue()
         self._agent_states: dict[str, str] = {}  # extension → state last counted in the gauge
         for state in AgentState:  # every state from the start, at 0, so dashboards see them all
             metrics.agents.labels(state.value).set(0)
@@ -80,7 +83,8 @@ class AmiConsumer:
                     counter = self._outcomes.get(outcome) or self._outcomes.setdefault(outcome, m.calls.labels(outcome))
                     counter.inc()
                 if self.desk is not None and n.kind in DESK_KINDS:
-                    self._desk_q.put_nowait((n.kind, n.call))
+                    seq = self.journal.add(n.kind, n.call) if self.journal is not None else 0
+                    self._desk_q.put_nowait((n.kind, n.call, seq))
             elif isinstance(n, QueueNotice):
                 q = n.queue["queue"]
                 gauge = self._waiting.get(q) or self._waiting.setdefault(q, m.queue_waiting.labels(q))
@@ -175,6 +179,8 @@ class AmiConsumer:
 
     # ------------------------------------------------------------ owned tasks
     async def run(self) -> None:
+        if self.journal is not None and self.desk is not None:
+            self._recover(self.journal)
         desk = asyncio.create_task(self._desk_writer(), name="ami:desk")
         tasks = [asyncio.create_task(self.link.run(), name="ami:link"),
                  asyncio.create_task(self._publisher(), name="ami:live"),
@@ -198,6 +204,16 @@ class AmiConsumer:
                     log.warning("call desk: %d call(s) not written at shutdown", self._desk_q.qsize())
             desk.cancel()
             await asyncio.gather(desk, return_exceptions=True)
+            if self.journal is not None:
+                self.journal.close()
+
+    def _recover(self, journal: DeskJournal) -> None:
+        """What the last run was told but had not written, and the calls it was following."""
+        pending, live = journal.recover()
+        self.tracker.restore(live, self.clock())
+        journal.open(live)
+        for kind, call in pending:
+            self._desk_q.put_nowait((kind, call, journal.add(kind, call)))
 
     async def _publisher(self) -> None:
         while True:
@@ -217,7 +233,7 @@ class AmiConsumer:
     async def _desk_writer(self) -> None:
         delay = 0.5
         while True:
-            kind, call = await self._desk_q.get()
+            kind, call, seq = await self._desk_q.get()
             while self.desk is not None:
                 try:
                     await self.desk(kind, call)
@@ -233,6 +249,11 @@ class AmiConsumer:
                 except Exception:  # a bug: retrying would stall every later call behind this one
                     log.exception("call desk: %s of call %s failed; skipped", kind, call.get("linkedid"))
                     break
+            if self.journal is not None:
+                self.journal.done(seq)
+                if self._desk_q.empty():
+                    now = self.clock()
+                    self.journal.compact(c.snapshot(now) for c in self.tracker.calls.values())
             self._desk_q.task_done()
 
     async def _ticker(self) -> None:

@@ -107,6 +107,8 @@ class CallDesk:
         agent = await self.agent_id(call.get("agent_extension"))
         task_id = int(call["callback_task"]) if str(call.get("callback_task") or "").isdigit() else None
         async with self.sessions() as session, session.begin():
+            if await queries.call_recorded(session, call["linkedid"]):
+                return  # replayed from the journal after its commit: the callback is counted once
             order_id = await queries.order_of_call(session, call["linkedid"])
             values = dict(
                 linkedid=call["linkedid"], direction=call["direction"], outcome=outcome.value,

@@ -50,6 +50,10 @@ async def order_of_call(session: AsyncSession, linkedid: str) -> int | None:
         ContactRow.channel == Channel.PHONE.value, ContactRow.external_id == linkedid))).scalar()
 
 
+async def call_recorded(session: AsyncSession, linkedid: str) -> bool:
+    return (await session.execute(select(CallRecord.id).where(CallRecord.linkedid == linkedid))).first() is not None
+
+
 async def record_call(session: AsyncSession, values: Mapping[str, Any]) -> None:
     """One call record per Linkedid: the same call seen twice (a take-over) is kept once."""
     await session.execute(insert_for(session, CallRecord).values(**values)

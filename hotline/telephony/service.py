@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +21,14 @@ from aiohttp import web
 
 from hotline.telephony.actions import Switchboard
 from hotline.telephony.consumer import AmiConsumer
+from hotline.telephony.journal import DeskJournal
 from hotline.telephony.leader import Leadership, NoLock, PgAdvisoryLock, RedisLock
 from hotline.telephony.link import AmiLink
 from hotline.telephony.tracker import Tracker, TrackerConfig
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -72,6 +76,12 @@ class Telephony:
         if self.engine.dialect.name == "postgresql":
             return PgAdvisoryLock(self.engine, f"hotline:ami-consumer:{where}")
         return NoLock()
+
+    def journal_path(self, host: str, port: int) -> Path:
+        """One journal per Asterisk (and database schema): a take-over on this host replays it."""
+        schema = self.settings.database.schema_ or "public"
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"desk-{schema}-{host}-{port}.jsonl")
+        return self.settings.data_dir / "telephony" / name
 
     async def _share_board(self, board: dict[str, Any]) -> None:
         assert self.redis is not None
@@ -121,7 +131,8 @@ class Telephony:
             log.info("telephony: this process is now the AMI consumer for %s:%d", host, port)
             self.consumer = AmiConsumer(args, Tracker(self.tracker_config()), clock=self.clock,
                                         metrics=self.metrics, live=self.live, desk=self.desk.handle,
-                                        share_board=self._share_board if self.redis is not None else None)
+                                        share_board=self._share_board if self.redis is not None else None,
+                                        journal=DeskJournal(self.journal_path(host, port)))
             self.switchboard.link = self.consumer.link
             self.leading = True
             running = asyncio.create_task(self.consumer.run(), name="ami:consumer")

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
 
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 @dataclass(frozen=True)
 class TrackerConfig:
     inbound_contexts: frozenset[str] = frozenset({"from-pstn"})
@@ -351,6 +355,28 @@ class Tracker:
         for call in list(self.calls.values()):
             out += self._end(call, now)
         return out
+
+    def restore(self, calls: Iterable[dict[str, Any]], now: datetime) -> None:
+        """Calls a previous run was following (their last snapshots, from the desk's journal).
+
+        They count as seen before any resync: the first one ends those Asterisk no longer
+        has (`unseen_end`) and keeps following the others.
+        """
+        for c in calls:
+            if c["linkedid"] in self.calls:
+                continue
+            call = Call(c["linkedid"], _when(c.get("started_at")) or now, seq=0,
+                        direction=Direction(c.get("direction") or Direction.OTHER.value))
+            for key in ("caller", "caller_name", "line", "legacy_line", "ivr_choice", "queue", "agent_extension",
+                        "agent_name", "agent_interface", "recording", "callback_task", "rating", "transferred_to",
+                        "hangup_cause", "end_reason", "ring_seconds", "talk_seconds", "overflow"):
+                if c.get(key) is not None:
+                    setattr(call, key, c[key])
+            call.missed_by = list(c.get("missed_by") or [])
+            call.fax, call.after_hours = bool(c.get("fax")), bool(c.get("after_hours"))
+            call.joined_at, call.answered_at = _when(c.get("joined_at")), _when(c.get("answered_at"))
+            call.left_queue = c.get("phase") not in ("waiting", "ivr", "dialling")
+            self.calls[call.linkedid] = call
 
     # ------------------------------------------------------------ resync
     def resync(self, snap: Snapshot, now: datetime) -> list[Notice]:
