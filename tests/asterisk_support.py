@@ -96,9 +96,14 @@ class RealAsterisk:
         queues = self.etc / "hotline-queues.conf"
         queues.write_text(queues.read_text(encoding="utf-8").replace(
             "[hotline-12345](hotline-common)\n", f"[hotline-12345](hotline-common)\n{members}"), encoding="utf-8")
+        # The agent answers and speaks (a 1004 Hz tone, so MixMonitor has audio to record),
+        # then hangs up after agent_talk seconds.
         with (self.etc / "extensions.conf").open("a", encoding="utf-8") as f:
             f.write(f"\n; ---- test agents (tests/asterisk_support.py)\n[{AGENT_CONTEXT}]\n"
-                    f"exten => _8XXX,1,Answer()\n same => n,Wait({self.agent_talk})\n same => n,Hangup()\n")
+                    f"exten => _8XXX,1,Answer()\n same => n,Set(TIMEOUT(absolute)={self.agent_talk})\n"
+                    " same => n,Milliwatt(m)\n same => n,Hangup()\n")
+        with (self.etc / "modules.conf").open("a", encoding="utf-8") as f:
+            f.write("; ---- the test agents' tone and timeout\nload => app_milliwatt.so\nload => func_timeout.so\n")
         self.recordings.mkdir(parents=True, exist_ok=True)
         data = None
         if self.sounds is not None:

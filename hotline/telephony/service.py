@@ -111,6 +111,8 @@ class Telephony:
         async with running_simulator(user=ami.user, secret=secret, traffic=traffic, survey=sim.survey,
                                      members=DEMO_MEMBERS, answer_rate=sim.answer_rate) as simulator:
             self.simulator = simulator
+            simulator.pbx.globals["RECORDINGS"] = self.config.recordings_dir
+            simulator.pbx.write_recordings = True
             log.info("demo: PBX simulator on 127.0.0.1:%d, %.1f calls/min", simulator.port, sim.calls_per_minute)
             await self._serve("127.0.0.1", simulator.port, ami.user, secret)
 

@@ -20,11 +20,13 @@ from sqlalchemy import select
 
 from channels.module import Channels
 from hotline.domain.vocabulary import UserRole
-from hotline.storage.models import WorkOrder
+from hotline.storage.models import Attachment, WorkOrder
 from hotline.telephony.link import Backoff
 from hotline.telephony.models import CallbackTask, CallRecord
+from hotline.telephony.recordings import Recordings
 from hotline.telephony.service import Telephony
 from tests.asterisk_support import SECRET, Caller, until
+from tests.conftest import login_as
 
 
 @pytest.fixture
@@ -202,3 +204,39 @@ async def test_a_fax_call_is_a_fax_not_a_missed_call(hotline, real_asterisk, tmp
 
 async def _no_channels(caller: Caller) -> bool:
     return not await caller.channels()
+
+
+async def test_recordings_are_copied_with_their_size_and_served_with_ranges(hotline, real_asterisk, client):
+    """Item 6: MixMonitor's file from the real Asterisk is copied into the hotline's storage when
+    the call ends; the order gets it with its real size (no 0-byte placeholder at draft time);
+    agents and supervisors play it with range requests."""
+    pbx = real_asterisk(agent_talk=2)
+    pbx.start()
+    agent = await login_as(hotline, client, "agent")
+    async with Caller(pbx) as caller, telephony_on(hotline, pbx) as tel:
+        tel.desk.recordings = Recordings(tel.config.recordings, str(pbx.recordings), hotline.settings.data_dir)
+        await caller.call("13300133001", patience=4)
+        await until(lambda: tel.tracker.calls and next(iter(tel.tracker.calls.values())).answered_at, limit=20)
+        await tel.consumer.drained()
+        assert [a.size for a in await rows(hotline, Attachment)] == []  # nothing attached before the end
+        await until(lambda: not tel.tracker.calls, limit=30)
+        await tel.consumer.drained()
+    (record,) = await rows(hotline, CallRecord)
+    (att,) = await rows(hotline, Attachment)
+    original = pbx.recordings / record.recording.rsplit("/", 1)[-1]
+    assert record.recording == str(original) and att.work_order_id == record.work_order_id
+    assert att.kind == "recording" and att.size == original.stat().st_size > 1000
+    stored = hotline.settings.data_dir / att.location
+    assert stored.read_bytes() == original.read_bytes()
+    assert record.data["recording_file"]["size"] == att.size
+    url = f"/api/v1/telephony/calls/{record.linkedid}/recording"
+    async with client.get(url, headers={**agent.headers, "Range": "bytes=0-3"}) as r:
+        assert (r.status, await r.read()) == (206, b"RIFF")
+        assert r.headers["Content-Range"] == f"bytes 0-3/{att.size}"
+    async with client.get(url, headers=agent.headers) as r:
+        assert r.status == 200 and int(r.headers["Content-Length"]) == att.size
+    client.session.cookie_jar.clear()  # the login's session cookie
+    async with client.get(url) as r:
+        assert r.status == 401
+    status, body = await agent.get("/api/v1/telephony/calls/1.2/recording")
+    assert status == 404 and body["code"] == "recording_not_found"

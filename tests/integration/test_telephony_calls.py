@@ -273,6 +273,7 @@ async def test_known_caller_survey_and_metrics(hotline, client):
                                                               "caller": {"phone": "13900001234", "name": "王女士"}})
     assert status == 201
     pbx = Pbx(speed=20, members=MEMBERS[:1], survey=True)
+    pbx.globals["RECORDINGS"], pbx.write_recordings = str(hotline.settings.data_dir / "monitor"), True
     server = AmiServer(pbx, user="hotline", secret=SECRET)
     port = await server.start()
     try:
@@ -304,6 +305,7 @@ async def test_known_caller_survey_and_metrics(hotline, client):
     assert (status, out["status"]) == (200, "registered")
     status, detail = await agent.get(f"/api/v1/workorders/{order.number}")
     assert detail["call_id"] == record.linkedid and [a["kind"] for a in detail["attachments"]] == ["recording"]
+    assert detail["attachments"][0]["size"] == 8000 * 2 + 44  # the simulator's one second of silence
     assert 'hotline_ami_connected 1.0' in text
     assert 'hotline_calls_total{outcome="answered"} 1.0' in text
     assert 'hotline_agents{state="ready"} 1.0' in text

@@ -62,8 +62,9 @@ class Inbound(Outbound):
         assert c2 is not None
         self._newexten(c2, "Set", "__IVR_CHOICE=2")
         self._varset(c2, "__IVR_CHOICE", "2")
-        self._newexten(c2, "MixMonitor", "/var/spool/asterisk/monitor/hotline-${UNIQUEID}.wav")
-        self._varset(c2, "MIXMONITOR_FILENAME", f"/var/spool/asterisk/monitor/hotline-{c2.uniqueid}.wav")
+        self._newexten(c2, "MixMonitor", "${RECORDINGS}/hotline-${UNIQUEID}.wav")
+        call.recording = f"{self.globals['RECORDINGS']}/hotline-{c2.uniqueid}.wav"
+        self._varset(c2, "MIXMONITOR_FILENAME", call.recording)
         self._ev("MixMonitorStart", c2)
         self._newexten(c2, "Queue", f"{QUEUE},t,,,120")
         call.position = len(self.waiting()) + 1
