@@ -102,7 +102,7 @@ class PbxCore:
         # who was auto-paused for letting a call ring out comes back (None: stays paused).
         self.answer_rate, self.back_from_auto_pause = answer_rate, back_from_auto_pause
         self.globals: dict[str, str] = {"AGENT_RING": "2", "AGENT_TALK": "20",
-                                        "RECORDINGS": "/var/spool/asterisk/monitor"}
+                                        "RECORDINGS": "/var/spool/asterisk/monitor", "QUEUE_TIMEOUT": "120"}
         # Write each recording (a short silent WAV) where MIXMONITOR_FILENAME says, as
         # MixMonitor does when the call ends: set for the demo, so its orders can play one.
         self.write_recordings = False
