@@ -81,9 +81,10 @@ async def main() -> dict[str, object]:
         os.kill(pbx.run.pid, signal.SIGKILL)
         await until(lambda: h.metrics.ami_connected._value.get() == 0, limit=20)
         began = time.monotonic()
-        pbx.start()
+        starting = asyncio.create_task(asyncio.to_thread(pbx.start))  # the link retries meanwhile
         await until(lambda: h.metrics.ami_connected._value.get() == 1, limit=60)
         reconnect = time.monotonic() - began
+        await starting
         phantoms = len(tel.tracker.calls)
         await tel.consumer.drained()
         serving.cancel()

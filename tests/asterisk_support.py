@@ -70,6 +70,9 @@ class RealAsterisk:
     ports: Ports = field(default_factory=Ports)
     tls: tuple[Path, Path] | None = None
     sounds: Path | None = None
+    # autoload = yes loads ~290 modules (2-3 s): the slow start of the issue, when AMI accepts
+    # logins long before app_queue knows QueueStatus.
+    autoload: bool = False
 
     @property
     def etc(self) -> Path:
@@ -102,6 +105,8 @@ class RealAsterisk:
             f.write(f"\n; ---- test agents (tests/asterisk_support.py)\n[{AGENT_CONTEXT}]\n"
                     f"exten => _8XXX,1,Answer()\n same => n,Set(TIMEOUT(absolute)={self.agent_talk})\n"
                     " same => n,Milliwatt(m)\n same => n,Hangup()\n")
+        if self.autoload:
+            (self.etc / "modules.conf").write_text("[modules]\nautoload = yes\n", encoding="utf-8")
         with (self.etc / "modules.conf").open("a", encoding="utf-8") as f:
             f.write("; ---- the test agents' tone and timeout\nload => app_milliwatt.so\nload => func_timeout.so\n")
         self.recordings.mkdir(parents=True, exist_ok=True)
