@@ -6,8 +6,9 @@
 The spool folder (``channels.fax.spool_dir``, default ``<data_dir>/fax-spool``) takes
 ``NAME.tif`` (or .tiff/.pdf) and, written last by the dialplan, ``NAME.json`` —
 ``{"from": "...", "pages": "3", "fax_id": "..."}`` — or ``NAME.meta`` with ``key=value``
-lines. Page 1 becomes a PNG preview; the original is kept. An unreadable file answers
-422 (or, from the spool, leaves the spool) and is kept in ``<data_dir>/fax-quarantine``
+lines; while the call is on the line a ``NAME.receiving`` marker says not to touch the file.
+Page 1 becomes a PNG preview; the original is kept. An unreadable file answers 422 (or, from
+the spool, leaves the spool) and is kept in ``<data_dir>/fax-quarantine``
 with a JSON file saying why: never dropped silently.
 """
 
@@ -44,6 +45,11 @@ log = logging.getLogger(__name__)
 PATH = "/channels/fax"
 FAX_SUFFIXES = (".tif", ".tiff", ".pdf")
 META_SUFFIXES = (".json", ".meta")
+# The dialplan's "still on the line" marker, beside NAME.tif until the call's hangup handler
+# writes NAME.json. Older than this, the call cannot still be running (Asterisk died mid-fax):
+# the file is then an orphan like any other.
+RECEIVING = ".receiving"
+RECEIVING_STALE_SECONDS = 2 * 3600
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,10 @@ class FaxChannel:
     # ------------------------------------------------------------ the spool folder
     async def watch_spool(self) -> None:
         """Background loop: take what ReceiveFAX left in the spool folder."""
+        try:  # ReceiveFAX does not create it; on one host the hotline does, for Asterisk too
+            self.spool.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.warning("fax: cannot create the spool folder %s (%s); waiting for it", self.spool, exc.strerror)
         while True:
             try:
                 await self.scan_spool()
@@ -177,7 +187,8 @@ class FaxChannel:
         now = self.clock().timestamp()
         for path in sorted(p for p in self.spool.iterdir() if p.suffix.lower() in FAX_SUFFIXES):
             meta_path = next((path.with_suffix(s) for s in META_SUFFIXES if path.with_suffix(s).exists()), None)
-            if meta_path is None and now - path.stat().st_mtime < self.cfg.orphan_after_seconds:
+            marker = path.with_suffix(RECEIVING)
+            if meta_path is None and not self._orphan(path, marker, now):
                 continue  # ReceiveFAX may still be writing it
             meta = _read_meta(meta_path) if meta_path else {}
             data = path.read_bytes()
@@ -193,11 +204,22 @@ class FaxChannel:
                     log.info("fax: spool %s → order %s", path.name, result.number)
             except Unreadable:
                 pass  # quarantined by take
-            for p in (path, meta_path):  # only after the order (or quarantine) is committed
+            for p in (path, meta_path, marker):  # only after the order (or quarantine) is committed
                 if p is not None:
                     p.unlink(missing_ok=True)
             taken += 1
         return taken
+
+    def _orphan(self, path: Path, marker: Path, now: float) -> bool:
+        """A file without its sidecar: taken only once nothing can still be writing it. While the
+        call is on the line (the dialplan's marker) that is never, however short
+        `orphan_after_seconds` is, but for a marker so old that Asterisk must have died."""
+        try:
+            if marker.exists():
+                return now - marker.stat().st_mtime >= max(RECEIVING_STALE_SECONDS, self.cfg.orphan_after_seconds)
+            return now - path.stat().st_mtime >= self.cfg.orphan_after_seconds
+        except FileNotFoundError:  # taken away meanwhile
+            return False
 
 
 async def _read_limited(part: BodyPartReader, limit: int) -> bytes:

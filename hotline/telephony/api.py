@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.domain.vocabulary import UserRole
@@ -21,8 +23,6 @@ from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
     from hotline.auth import Principal
 
 routes = ApiRoutes()
@@ -275,3 +275,26 @@ async def close_callback(request: web.Request, principal: Principal, body: Close
         out = TaskOut.model_validate(task, from_attributes=True)
     await h.live.publish("callback", {"event": task.status, "task": out.id, "phone": out.phone})
     return out
+
+
+@routes.get("/api/v1/telephony/calls/{linkedid}/recording", summary="通话录音 / The call's recording (WAV, Range)",
+            tags=TAG, extra_responses={404: "无此通话或无录音 / no such call or no recording",
+                                       206: "Range 请求的部分内容 / partial content"})
+async def call_recording(request: web.Request, principal: Principal) -> web.StreamResponse:
+    """The hotline's own copy of the recording (telephony.recordings), for agents and
+    supervisors from the order (`call_id` = the Linkedid). Range requests let a player seek."""
+    principal.require_role(*STAFF)
+    h = request.app[HOTLINE]
+    linkedid = request.match_info["linkedid"]
+    async with h.sessions() as session:
+        record = await queries.call_by_linkedid(session, linkedid)
+    kept = (record.data or {}).get("recording_file") if record is not None else None
+    if record is None or not kept:
+        raise NotFound("该通话没有录音", code="recording_not_found")
+    root = h.settings.data_dir.resolve()
+    path = (root / str(kept["location"])).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound("录音文件不在本机存储中", code="recording_not_stored")
+    name = quote(f"{linkedid}.wav")
+    return web.FileResponse(path, headers={"Content-Type": "audio/wav", "X-Content-Type-Options": "nosniff",
+                                           "Content-Disposition": f"inline; filename*=UTF-8''{name}"})

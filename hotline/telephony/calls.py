@@ -24,6 +24,7 @@ class Outcome(StrEnum):
     TRANSFERRED = "transferred"  # 转接: answered, then sent to a department
     AFTER_HOURS = "after_hours"  # 非工作时间: never queued
     UNANSWERED = "unanswered"  # outbound: the citizen did not pick up
+    FAX = "fax"  # 传真: the fax line took a fax (the fax channel makes its order), never a missed call
 
 
 NOT_REACHED = frozenset({Outcome.ABANDONED, Outcome.OVERFLOWED, Outcome.AFTER_HOURS})  # → 回拨
@@ -78,6 +79,7 @@ class Call:
     abandoned: bool = False
     overflow: str | None = None  # QUEUESTATUS when the queue gave up (TIMEOUT, FULL ...)
     after_hours: bool = False
+    fax: bool = False  # the fax line (HOTLINE_CHANNEL=fax)
     dial_answered: bool = False  # outbound: the citizen's leg answered
     callback_task: str | None = None
     rating: int | None = None  # post-call survey, 5 非常满意 … 1 非常不满意
@@ -91,11 +93,17 @@ class Call:
             return Outcome.ANSWERED if self.dial_answered or self.answered_at else Outcome.UNANSWERED
         if self.direction is not Direction.INBOUND:
             return None
+        if self.fax:
+            return Outcome.FAX
         if self.answered_at is not None:
             return Outcome.TRANSFERRED if self.transferred_to else Outcome.ANSWERED
+        # Asterisk 22 sends QueueCallerAbandon when the queue times out too: the dialplan's
+        # HOTLINE_OVERFLOW (the QUEUESTATUS it gave up with) says the caller did not hang up.
+        if self.overflow:
+            return Outcome.OVERFLOWED
         if self.abandoned:
             return Outcome.ABANDONED
-        if self.overflow or (self.joined_at is not None and self.left_queue):
+        if self.joined_at is not None and self.left_queue:
             return Outcome.OVERFLOWED  # the queue let go of a caller who had not hung up
         if self.after_hours:
             return Outcome.AFTER_HOURS
@@ -136,6 +144,7 @@ class Call:
             "hangup_cause_txt": self.hangup_cause_txt, "end_reason": self.end_reason,
             "transferred_to": self.transferred_to, "rating": self.rating, "callback_task": self.callback_task,
             "outcome": outcome.value if outcome else None, "unseen_end": self.unseen_end,
+            "fax": self.fax, "overflow": self.overflow, "after_hours": self.after_hours,
         }
 
 

@@ -1,4 +1,4 @@
-"""CLI: `hotline pbx-sim` and `hotline dialplan render|check`."""
+"""CLI: `hotline pbx-sim` and `hotline dialplan render|check|prompts|cert`."""
 
 from __future__ import annotations
 
@@ -38,7 +38,27 @@ def add_commands(sub: Subcommands, cli: Cli) -> None:
     r.set_defaults(func=partial(cmd_dialplan_render, cli))
     c = dsub.add_parser("check", help="validate contexts, Goto targets, queues, legacy lines, transfers")
     c.add_argument("--dir", type=Path, default=None, help="dialplans directory (default: the repository's)")
+    c.add_argument("--asterisk", action="store_true",
+                   help="also load the files into the real Asterisk and report every ERROR/WARNING it logs")
+    c.add_argument("--asterisk-script", type=Path, default=None,
+                   help="the relocatable Asterisk's script (default HOTLINE_ASTERISK or ../shared/asterisk/asterisk)")
+    c.add_argument("--sounds", type=Path, default=None,
+                   help="prompts folder (`dialplan prompts` output; default: generated for the check)")
+    c.add_argument("--keys", type=Path, default=None,
+                   help="folder with asterisk.crt/asterisk.key for WSS (default: http.conf's own paths)")
     c.set_defaults(func=partial(cmd_dialplan_check, cli))
+    pr = dsub.add_parser("prompts", help="generate the Mandarin prompts and hold music (espeak-ng + sox, 8 kHz)")
+    pr.add_argument("--out", type=Path, required=True,
+                    help="an Asterisk data folder: writes sounds/<lang>/... and moh/ (e.g. /var/lib/asterisk)")
+    pr.add_argument("--voice", default="cmn", help="espeak-ng voice: cmn (Mandarin, default) or yue (Cantonese)")
+    pr.add_argument("--recorded", type=Path, default=None,
+                    help="folder of recorded prompts (NAME.wav, e.g. hotline/welcome.wav) that replace the synthetic ones")
+    pr.set_defaults(func=partial(cmd_dialplan_prompts, cli))
+    ce = dsub.add_parser("cert", help="make a self-signed certificate for a lab's WSS (asterisk.crt/.key)")
+    ce.add_argument("--out", type=Path, required=True, help="folder for the files (http.conf: /etc/asterisk/keys)")
+    ce.add_argument("--host", default="localhost", help="the name or address browsers connect to")
+    ce.add_argument("--days", type=int, default=825, help="validity in days (default 825)")
+    ce.set_defaults(func=partial(cmd_dialplan_cert, cli))
 
 
 def _dir(args: argparse.Namespace) -> Path:
@@ -65,13 +85,72 @@ async def cmd_dialplan_check(cli: Cli, args: argparse.Namespace) -> int:
     from hotline.telephony.dialplan import check
 
     s = cli.settings()
-    problems = check(s, telephony_settings(s), _dir(args))
+    directory = _dir(args)
+    problems = check(s, telephony_settings(s), directory)
+    if args.asterisk:
+        problems += await asyncio.to_thread(_asterisk_check, args, directory)
     for p in problems:
         print(f"  - {p}")
     if problems:
         raise Fail(f"dialplan check: {len(problems)} problem(s)")
     print(f"拨号方案检查通过 / dialplan OK: {len(s.legacy_lines)} legacy lines routed, "
-          f"{sum(1 for d in s.departments if d.phone)} department transfer numbers")
+          f"{sum(1 for d in s.departments if d.phone)} department transfer numbers"
+          + ("; the real Asterisk loaded it with no error or warning" if args.asterisk else ""))
+    return 0
+
+
+def _asterisk_check(args: argparse.Namespace, directory: Path) -> list[str]:
+    import tempfile
+
+    from hotline.telephony.media import MediaError, write_prompts
+    from hotline.telephony.trial import DEFAULT_SCRIPT, TrialError, tls_files, trial
+
+    script = args.asterisk_script or Path(os.environ.get("HOTLINE_ASTERISK") or DEFAULT_SCRIPT)
+    if not script.exists():
+        raise Fail(f"{script}: no Asterisk script (give --asterisk-script or HOTLINE_ASTERISK)")
+    problems: list[str] = []
+    found = tls_files(directory, args.keys)
+    tls = None if isinstance(found, str) else found
+    if isinstance(found, str):
+        problems.append(found)
+    with tempfile.TemporaryDirectory(prefix="hotline-dialplan-check-") as tmp:
+        sounds = args.sounds
+        if sounds is None:
+            try:
+                write_prompts(Path(tmp) / "sounds")
+                sounds = Path(tmp) / "sounds"
+            except MediaError as exc:
+                problems.append(f"no prompts for the check ({exc}); give --sounds")
+        try:
+            logged = trial(directory, Path(tmp), script=script, sounds=sounds, tls=tls)
+        except TrialError as exc:
+            raise Fail(f"Asterisk did not start with {directory}: {exc}") from None
+    return problems + [f"asterisk: {line}" for line in logged]
+
+
+async def cmd_dialplan_prompts(cli: Cli, args: argparse.Namespace) -> int:
+    from hotline.telephony.media import MediaError, write_prompts
+
+    try:
+        written = await asyncio.to_thread(write_prompts, args.out, voice=args.voice, recorded=args.recorded)
+    except MediaError as exc:
+        raise Fail(str(exc)) from None
+    print(f"wrote {len(written)} files under {args.out} (8 kHz mono WAV); "
+          f"Asterisk: astdatadir = {args.out} or copy sounds/ and moh/ there")
+    return 0
+
+
+async def cmd_dialplan_cert(cli: Cli, args: argparse.Namespace) -> int:
+    from hotline.telephony.media import MediaError, self_signed
+
+    if not 1 <= args.days <= 3650:
+        raise Fail("--days: between 1 and 3650")
+    try:
+        crt, key = await asyncio.to_thread(self_signed, args.out, host=args.host, days=args.days)
+    except MediaError as exc:
+        raise Fail(str(exc)) from None
+    print(f"wrote {crt} and {key} (self-signed, for a lab: each browser must trust it once, "
+          f"e.g. by opening https://{args.host}:8089/ws)")
     return 0
 
 

@@ -25,6 +25,16 @@ class SimulatorDefaults(ConfigModel):
     survey: bool = True
 
 
+class RecordingSource(ConfigModel):
+    """录音: how the hotline gets MixMonitor's files from the Asterisk host (recordings.py)."""
+
+    mode: str = Field(default="copy", pattern="^(copy|fetch|off)$")
+    share_dir: str | None = Field(default=None, description="recordings_dir as mounted here; null: the same path")
+    fetch_url: str | None = Field(default=None, description="mode fetch: e.g. https://pbx.lan/monitor/{name}")
+    fetch_timeout_seconds: float = Field(default=30, gt=0, le=600)
+    max_bytes: int = Field(default=500 * 1024 * 1024, ge=1024)
+
+
 class TelephonySettings(ConfigModel):
     queues: tuple[str, ...] = ("hotline-12345",)
     inbound_contexts: tuple[str, ...] = ("from-pstn",)
@@ -36,6 +46,7 @@ class TelephonySettings(ConfigModel):
     transfer: str = Field(default="blindtransfer", pattern="^(blindtransfer|redirect)$")
     recordings_dir: str = "/var/spool/asterisk/monitor"
     recording_template: str = ""  # when MIXMONITOR_FILENAME is not seen: e.g. "{dir}/hotline-{uniqueid}.wav"
+    recordings: RecordingSource = RecordingSource()
     callback: CallbackPolicy = CallbackPolicy()
     simulator: SimulatorDefaults = SimulatorDefaults()
 

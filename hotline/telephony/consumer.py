@@ -19,31 +19,38 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hotline.telephony import events as ev
 from hotline.telephony.calls import AgentNotice, AgentState, CallNotice, Notice, QueueNotice
-from hotline.telephony.link import AmiLink, PbxError
+from hotline.telephony.link import AmiLink, PbxError, PbxUnavailable
 from hotline.telephony.tracker import Snapshot, Tracker
 
 if TYPE_CHECKING:
     from hotline.clock import Clock
     from hotline.live import LiveBus
     from hotline.metrics import Metrics
+    from hotline.telephony.journal import DeskJournal
 
 log = logging.getLogger(__name__)
 DeskHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
 DESK_KINDS = frozenset({"queued", "connected", "ended"})
 TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionError)
+# Read with Getvar from a call the resync finds but never saw start (the tracker's VarSet names).
+RESYNC_VARIABLES = ("LEGACY_LINE", "HOTLINE_CHANNEL", "IVR_CHOICE", "MIXMONITOR_FILENAME", "HOTLINE_DIRECTION",
+                    "HOTLINE_AGENT", "HOTLINE_CITIZEN", "HOTLINE_CALLBACK")
 
 
 class AmiConsumer:
     def __init__(self, link_args: dict[str, Any], tracker: Tracker, *, clock: Clock, metrics: Metrics,
                  live: LiveBus, desk: DeskHandler | None = None, tick_every: float = 1.0,
-                 share_board: Callable[[dict[str, Any]], Awaitable[None]] | None = None) -> None:
+                 share_board: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+                 journal: DeskJournal | None = None) -> None:
         self.tracker, self.clock, self.metrics, self.live, self.desk = tracker, clock, metrics, live, desk
+        self.journal = journal  # desk items on disk before they are queued (kill -9 loses none)
         self.share_board = share_board  # the other nodes' copy of the board (Redis)
         self.link = AmiLink(**link_args, events=True, on_message=self.on_message, on_up=self.resync,
                             on_down=self._down, name="ami-consumer")
         self.tick_every = tick_every
+        self.boot_wait = 30.0  # seconds to wait for FullyBooted after a login
         self._live_q: asyncio.Queue[Notice] = asyncio.Queue()
-        self._desk_q: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self._desk_q: asyncio.Queue[tuple[str, dict[str, Any], int]] = asyncio.Queue()
         self._agent_states: dict[str, str] = {}  # extension → state last counted in the gauge
         for state in AgentState:  # every state from the start, at 0, so dashboards see them all
             metrics.agents.labels(state.value).set(0)
@@ -76,7 +83,8 @@ class AmiConsumer:
                     counter = self._outcomes.get(outcome) or self._outcomes.setdefault(outcome, m.calls.labels(outcome))
                     counter.inc()
                 if self.desk is not None and n.kind in DESK_KINDS:
-                    self._desk_q.put_nowait((n.kind, n.call))
+                    seq = self.journal.add(n.kind, n.call) if self.journal is not None else 0
+                    self._desk_q.put_nowait((n.kind, n.call, seq))
             elif isinstance(n, QueueNotice):
                 q = n.queue["queue"]
                 gauge = self._waiting.get(q) or self._waiting.setdefault(q, m.queue_waiting.labels(q))
@@ -94,7 +102,38 @@ class AmiConsumer:
 
     # ------------------------------------------------------------ session hooks
     async def resync(self) -> None:
-        """After every login: what is really up now, so no phantom call stays on the board."""
+        """After every login: what is really up now, so no phantom call stays on the board.
+
+        Asterisk accepts the login while it is still loading modules; until FullyBooted its
+        answer to QueueStatus is "Invalid/unknown command". So: wait for FullyBooted (a
+        running Asterisk sends it right after the login), then ask, and ask again with a
+        growing pause while it refuses. The link counts as up only once the board is true.
+        """
+        try:
+            async with asyncio.timeout(self.boot_wait):
+                await self.link.booted.wait()
+        except TimeoutError:
+            log.warning("AMI: no FullyBooted within %.0f s of the login; resyncing anyway", self.boot_wait)
+        delay = 0.25
+        while True:
+            try:
+                snap = await self._snapshot()
+                break
+            except PbxUnavailable:
+                return  # the link went down; the next login resyncs again
+            except (PbxError, ConnectionError) as exc:
+                if not self.link.up:
+                    return
+                log.warning("AMI resync incomplete: %s; asking again in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.notify(self.tracker.resync(snap, self.clock()))
+        self.resyncs += 1
+        self.metrics.ami_connected.set(1)  # up, and the board tells the truth again
+        log.info("AMI resync: %d channels, %d members, %d waiting; %d calls on the board",
+                 len(snap.channels), len(snap.members), len(snap.entries), len(self.tracker.calls))
+
+    async def _snapshot(self) -> Snapshot:
         snap = Snapshot(since_seq=self.tracker.seq)
         answers = await asyncio.gather(
             self.link.send({"Action": "CoreShowChannels"}, as_list=True),
@@ -102,9 +141,6 @@ class AmiConsumer:
             self.link.send({"Action": "QueueSummary"}, as_list=True), return_exceptions=True)
         for answer in answers:
             if isinstance(answer, BaseException):
-                if isinstance(answer, PbxError | ConnectionError):
-                    log.warning("AMI resync incomplete: %s", answer)
-                    return  # the link is going down; the next login resyncs again
                 raise answer
             for message in answer[1:]:
                 try:
@@ -120,17 +156,31 @@ class AmiConsumer:
                     snap.entries.append(item)
                 elif isinstance(item, ev.QueueSummaryItem):
                     snap.summaries.append(item)
-        self.notify(self.tracker.resync(snap, self.clock()))
-        self.resyncs += 1
-        self.metrics.ami_connected.set(1)  # up, and the board tells the truth again
-        log.info("AMI resync: %d channels, %d members, %d waiting; %d calls on the board",
-                 len(snap.channels), len(snap.members), len(snap.entries), len(self.tracker.calls))
+        await self._strangers_variables(snap)
+        return snap
+
+    async def _strangers_variables(self, snap: Snapshot) -> None:
+        """Calls that started while we were away: what their channels' variables say (the
+        legacy line, the recording, a fax), which CoreShowChannels does not list."""
+        for linkedid, channel in self.tracker.strangers(snap):
+            for name in RESYNC_VARIABLES:
+                try:
+                    reply = await self.link.send({"Action": "Getvar", "Channel": channel, "Variable": name})
+                except PbxUnavailable:
+                    raise
+                except PbxError:  # the channel hung up meanwhile: the events will say so
+                    break
+                value = reply.get("Value")
+                if isinstance(value, str) and value and value != "(null)":
+                    snap.variables.setdefault(linkedid, {})[name] = value
 
     def _down(self) -> None:
         self.metrics.ami_connected.set(0)
 
     # ------------------------------------------------------------ owned tasks
     async def run(self) -> None:
+        if self.journal is not None and self.desk is not None:
+            self._recover(self.journal)
         desk = asyncio.create_task(self._desk_writer(), name="ami:desk")
         tasks = [asyncio.create_task(self.link.run(), name="ami:link"),
                  asyncio.create_task(self._publisher(), name="ami:live"),
@@ -154,6 +204,16 @@ class AmiConsumer:
                     log.warning("call desk: %d call(s) not written at shutdown", self._desk_q.qsize())
             desk.cancel()
             await asyncio.gather(desk, return_exceptions=True)
+            if self.journal is not None:
+                self.journal.close()
+
+    def _recover(self, journal: DeskJournal) -> None:
+        """What the last run was told but had not written, and the calls it was following."""
+        pending, live = journal.recover()
+        self.tracker.restore(live, self.clock())
+        journal.open(live)
+        for kind, call in pending:
+            self._desk_q.put_nowait((kind, call, journal.add(kind, call)))
 
     async def _publisher(self) -> None:
         while True:
@@ -173,7 +233,7 @@ class AmiConsumer:
     async def _desk_writer(self) -> None:
         delay = 0.5
         while True:
-            kind, call = await self._desk_q.get()
+            kind, call, seq = await self._desk_q.get()
             while self.desk is not None:
                 try:
                     await self.desk(kind, call)
@@ -189,6 +249,11 @@ class AmiConsumer:
                 except Exception:  # a bug: retrying would stall every later call behind this one
                     log.exception("call desk: %s of call %s failed; skipped", kind, call.get("linkedid"))
                     break
+            if self.journal is not None:
+                self.journal.done(seq)
+                if self._desk_q.empty():
+                    now = self.clock()
+                    self.journal.compact(c.snapshot(now) for c in self.tracker.calls.values())
             self._desk_q.task_done()
 
     async def _ticker(self) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from hotline.contact import AttachmentIn, Contact, Identity
+from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import OPEN, Channel
 from hotline.storage.queries import find_citizen
 from hotline.telephony import queries
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     from hotline.settings import Settings
     from hotline.storage.engine import SessionFactory
     from hotline.telephony.config import TelephonySettings
+    from hotline.telephony.recordings import Recordings
 
 log = logging.getLogger(__name__)
 PHONE = re.compile(r"^\+?\d{5,20}$")
@@ -39,8 +39,9 @@ def _at(value: str | None) -> datetime | None:
 
 class CallDesk:
     def __init__(self, config: TelephonySettings, settings: Settings, *, sessions: SessionFactory, clock: Clock,
-                 live: LiveBus, intake: Intake) -> None:
+                 live: LiveBus, intake: Intake, recordings: Recordings | None = None) -> None:
         self.config = config
+        self.recordings = recordings
         self.settings = settings
         self.sessions, self.clock, self.live, self.intake = sessions, clock, live, intake
         self._agents: dict[str, int | None] = {}
@@ -79,9 +80,8 @@ class CallDesk:
         """An answered call opens a draft (通话中) order for the agent; the agent completes it."""
         if not call["caller"] or not PHONE.match(call["caller"]):
             return
-        recording = call.get("recording")
-        attachments = (AttachmentIn("recording", PurePath(recording).name, "audio/wav", 0, recording),) \
-            if recording else ()
+        # No recording yet: MixMonitor closes the file when the call ends; `record` attaches
+        # the hotline's own copy then, with its real size (never a 0-byte placeholder).
         legacy = call.get("legacy_line") if call.get("legacy_line") and \
             self.settings.legacy_line(call["legacy_line"]) else None
         line = self.settings.legacy_line(legacy) if legacy else None
@@ -89,7 +89,6 @@ class CallDesk:
         contact = Contact(channel=Channel.PHONE, external_id=call["linkedid"], call_id=call["linkedid"],
                           received_at=_at(call["started_at"]) or self.clock(), draft=True,
                           sender=Identity("phone", call["caller"]), legacy_line=legacy, title=title,
-                          attachments=attachments,
                           raw={k: call.get(k) for k in ("linkedid", "line", "queue", "agent_extension",
                                                         "answered_at", "wait_seconds", "direction",
                                                         "callback_task")})
@@ -105,8 +104,12 @@ class CallDesk:
         now = self.clock()
         self._news: list[dict[str, Any]] = []  # published once committed, never before
         agent = await self.agent_id(call.get("agent_extension"))
+        kept = await self.recordings.keep(call["recording"], call["linkedid"], now) \
+            if call.get("recording") and self.recordings is not None else None
         task_id = int(call["callback_task"]) if str(call.get("callback_task") or "").isdigit() else None
         async with self.sessions() as session, session.begin():
+            if await queries.call_recorded(session, call["linkedid"]):
+                return  # replayed from the journal after its commit: the callback is counted once
             order_id = await queries.order_of_call(session, call["linkedid"])
             values = dict(
                 linkedid=call["linkedid"], direction=call["direction"], outcome=outcome.value,
@@ -118,6 +121,8 @@ class CallDesk:
                 recording=call.get("recording"), transferred_to=call.get("transferred_to"), rating=call.get("rating"),
                 work_order_id=order_id,
                 data={"missed_by": call.get("missed_by") or [], "end_reason": call.get("end_reason"),
+                      "recording_file": {"location": kept.location, "size": kept.size, "sha256": kept.sha256}
+                      if kept is not None else None,
                       "unseen_end": call.get("unseen_end", False), "hangup_cause_txt": call.get("hangup_cause_txt")})
             inbound = call["direction"] == Direction.INBOUND
             if inbound and outcome in NOT_REACHED:
@@ -128,6 +133,8 @@ class CallDesk:
                 values["callback_task_id"] = task_id
                 await self._callback_done(session, task_id, call, outcome, agent, now)
             await queries.record_call(session, values)
+            if kept is not None and order_id is not None:
+                await queries.attach_recording(session, order_id, kept, now)
         for news in self._news:
             await self.live.publish("callback", news)
         await self.live.publish("call", {"event": "recorded", "linkedid": call["linkedid"],

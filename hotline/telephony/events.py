@@ -217,6 +217,7 @@ class ChannelItem:
     application: str
     bridge_id: str
     duration_s: int
+    application_data: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +350,7 @@ PARSERS: dict[str, Callable[[Headers], AmiEvent | None]] = {
     "FullyBooted": lambda m: FullyBooted(_int(m, "Uptime", 0)),
     "CoreShowChannel": lambda m: ChannelItem(*_chan(m), _opt(m, "CallerIDNum"), _opt(m, "CallerIDName"),
                                              _opt(m, "Context"), _opt(m, "Exten"), _opt(m, "Application"),
-                                             _opt(m, "BridgeId"), _duration(m)),
+                                             _opt(m, "BridgeId"), _duration(m), _opt(m, "ApplicationData")),
     "QueueEntry": lambda m: QueueEntryItem(_need(m, "Queue"), _need(m, "Channel"), _need(m, "Uniqueid"),
                                            _opt(m, "CallerIDNum"), _int(m, "Wait", 0)),
     "QueueSummary": lambda m: QueueSummaryItem(_need(m, "Queue"), _int(m, "LoggedIn", 0), _int(m, "Available", 0),

@@ -87,6 +87,9 @@ class AmiLink:
         self.up = False  # logged in and usable
         self.sessions = 0  # successful logins, for tests and logs
         self._lost: asyncio.Event | None = None
+        # Set by this session's FullyBooted: Asterisk accepts logins while it still loads
+        # modules (0.3 s after launch), when QueueStatus is not yet a known command.
+        self.booted = asyncio.Event()
 
     @property
     def where(self) -> str:
@@ -94,6 +97,8 @@ class AmiLink:
 
     # ------------------------------------------------------------ panoramisk's factory interface
     def dispatch(self, message: Message) -> None:
+        if message.get("Event") == "FullyBooted":
+            self.booted.set()
         if self.events:
             self.on_message(message)
 
@@ -120,6 +125,7 @@ class AmiLink:
     async def _session(self) -> None:
         loop = asyncio.get_running_loop()
         self._lost = lost = asyncio.Event()
+        self.booted = asyncio.Event()
         # asyncio.timeout, never wait_for: on Python 3.11 wait_for can swallow a cancel that
         # arrives as the awaited result does, and a cancelled link would then live on.
         async with asyncio.timeout(self.timeout):

@@ -20,13 +20,19 @@ if TYPE_CHECKING:
 def install(h: Hotline) -> Telephony:
     from hotline.telephony import api
     from hotline.telephony.desk import CallDesk
+    from hotline.telephony.recordings import Recordings
     from hotline.telephony.service import TELEPHONY, Telephony
 
     config = telephony_settings(h.settings)
     if h.demo and not h.settings.ami.host:
         # The simulator's members are Local channels, like the lab the traces come from.
-        config = config.model_copy(update={"agent_interface": "Local/{extension}@agents/n"})
-    desk = CallDesk(config, h.settings, sessions=h.sessions, clock=h.clock, live=h.live, intake=h.intake)
+        # Its recordings are short silent WAVs in a folder of the data dir, so that the
+        # demo's orders play one like a real deployment's.
+        config = config.model_copy(update={"agent_interface": "Local/{extension}@agents/n",
+                                           "recordings_dir": str(h.settings.data_dir / "demo-monitor")})
+    recordings = Recordings(config.recordings, config.recordings_dir, h.settings.data_dir)
+    desk = CallDesk(config, h.settings, sessions=h.sessions, clock=h.clock, live=h.live, intake=h.intake,
+                    recordings=recordings)
     telephony = Telephony(config, h.settings, engine=h.engine, redis=h.redis, clock=h.clock, metrics=h.metrics,
                           live=h.live, desk=desk)
     h.share(TELEPHONY, telephony)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, text, update
 
 from hotline.domain.vocabulary import Channel
-from hotline.storage.models import Citizen, User, WorkOrder
+from hotline.storage.models import Attachment, Citizen, User, WorkOrder
 from hotline.storage.models import Contact as ContactRow
 from hotline.storage.queries import insert_for
 from hotline.telephony.models import OPEN_TASK, CallbackTask, CallRecord
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hotline.contact import AttachmentIn
 
 
 async def agent_of_extension(session: AsyncSession, extension: str) -> int | None:
@@ -48,6 +50,20 @@ async def order_of_call(session: AsyncSession, linkedid: str) -> int | None:
     """The order the call's contact opened (its draft), by the call's Linkedid."""
     return (await session.execute(select(ContactRow.work_order_id).where(
         ContactRow.channel == Channel.PHONE.value, ContactRow.external_id == linkedid))).scalar()
+
+
+async def attach_recording(session: AsyncSession, order_id: int, rec: AttachmentIn, now: datetime) -> None:
+    """The call's recording on its order, once (a replay of the same call adds nothing)."""
+    known = await session.execute(select(Attachment.id).where(
+        Attachment.work_order_id == order_id, Attachment.kind == "recording", Attachment.location == rec.location))
+    if known.first() is None:
+        session.add(Attachment(work_order_id=order_id, kind=rec.kind, filename=rec.filename,
+                               content_type=rec.content_type, size=rec.size, sha256=rec.sha256,
+                               location=rec.location, created_at=now))
+
+
+async def call_recorded(session: AsyncSession, linkedid: str) -> bool:
+    return (await session.execute(select(CallRecord.id).where(CallRecord.linkedid == linkedid))).first() is not None
 
 
 async def record_call(session: AsyncSession, values: Mapping[str, Any]) -> None:
@@ -86,6 +102,10 @@ async def reopen_task(session: AsyncSession, task_id: int) -> None:
     """A callback that was not dialled after all waits for the next try."""
     await session.execute(update(CallbackTask).where(CallbackTask.id == task_id,
                                                      CallbackTask.status == "calling").values(status="open"))
+
+
+async def call_by_linkedid(session: AsyncSession, linkedid: str) -> CallRecord | None:
+    return (await session.execute(select(CallRecord).where(CallRecord.linkedid == linkedid))).scalar()
 
 
 async def calls(session: AsyncSession, *, outcome: str | None, caller_number: str | None,

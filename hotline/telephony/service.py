@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +21,14 @@ from aiohttp import web
 
 from hotline.telephony.actions import Switchboard
 from hotline.telephony.consumer import AmiConsumer
+from hotline.telephony.journal import DeskJournal
 from hotline.telephony.leader import Leadership, NoLock, PgAdvisoryLock, RedisLock
 from hotline.telephony.link import AmiLink
 from hotline.telephony.tracker import Tracker, TrackerConfig
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -73,6 +77,12 @@ class Telephony:
             return PgAdvisoryLock(self.engine, f"hotline:ami-consumer:{where}")
         return NoLock()
 
+    def journal_path(self, host: str, port: int) -> Path:
+        """One journal per Asterisk (and database schema): a take-over on this host replays it."""
+        schema = self.settings.database.schema_ or "public"
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"desk-{schema}-{host}-{port}.jsonl")
+        return self.settings.data_dir / "telephony" / name
+
     async def _share_board(self, board: dict[str, Any]) -> None:
         assert self.redis is not None
         await self.redis.set(self.board_key, json.dumps(board, ensure_ascii=False, default=str), ex=10)
@@ -101,6 +111,8 @@ class Telephony:
         async with running_simulator(user=ami.user, secret=secret, traffic=traffic, survey=sim.survey,
                                      members=DEMO_MEMBERS, answer_rate=sim.answer_rate) as simulator:
             self.simulator = simulator
+            simulator.pbx.globals["RECORDINGS"] = self.config.recordings_dir
+            simulator.pbx.write_recordings = True
             log.info("demo: PBX simulator on 127.0.0.1:%d, %.1f calls/min", simulator.port, sim.calls_per_minute)
             await self._serve("127.0.0.1", simulator.port, ami.user, secret)
 
@@ -121,7 +133,8 @@ class Telephony:
             log.info("telephony: this process is now the AMI consumer for %s:%d", host, port)
             self.consumer = AmiConsumer(args, Tracker(self.tracker_config()), clock=self.clock,
                                         metrics=self.metrics, live=self.live, desk=self.desk.handle,
-                                        share_board=self._share_board if self.redis is not None else None)
+                                        share_board=self._share_board if self.redis is not None else None,
+                                        journal=DeskJournal(self.journal_path(host, port)))
             self.switchboard.link = self.consumer.link
             self.leading = True
             running = asyncio.create_task(self.consumer.run(), name="ami:consumer")

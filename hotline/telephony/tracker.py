@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
 
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 @dataclass(frozen=True)
 class TrackerConfig:
     inbound_contexts: frozenset[str] = frozenset({"from-pstn"})
@@ -52,6 +56,7 @@ class Snapshot:
     members: list[ev.Member] = field(default_factory=list)
     entries: list[ev.QueueEntryItem] = field(default_factory=list)
     summaries: list[ev.QueueSummaryItem] = field(default_factory=list)
+    variables: dict[str, dict[str, str]] = field(default_factory=dict)  # Linkedid → Getvar answers
 
 
 class Tracker:
@@ -145,9 +150,11 @@ class Tracker:
         name, value = e.variable, e.value
         if name == "LEGACY_LINE":
             call.legacy_line = value or None
-        elif name == "HOTLINE_CHANNEL" and call.direction is Direction.OTHER:
-            call.direction = Direction.INBOUND
-            return self._says("started", call, now)
+        elif name == "HOTLINE_CHANNEL":
+            call.fax = call.fax or value == "fax"
+            if call.direction is Direction.OTHER:
+                call.direction = Direction.INBOUND
+                return self._says("started", call, now)
         elif name == "IVR_CHOICE":
             call.ivr_choice = value
         elif name == "HOTLINE_DIRECTION" and value == "outbound":
@@ -349,6 +356,28 @@ class Tracker:
             out += self._end(call, now)
         return out
 
+    def restore(self, calls: Iterable[dict[str, Any]], now: datetime) -> None:
+        """Calls a previous run was following (their last snapshots, from the desk's journal).
+
+        They count as seen before any resync: the first one ends those Asterisk no longer
+        has (`unseen_end`) and keeps following the others.
+        """
+        for c in calls:
+            if c["linkedid"] in self.calls:
+                continue
+            call = Call(c["linkedid"], _when(c.get("started_at")) or now, seq=0,
+                        direction=Direction(c.get("direction") or Direction.OTHER.value))
+            for key in ("caller", "caller_name", "line", "legacy_line", "ivr_choice", "queue", "agent_extension",
+                        "agent_name", "agent_interface", "recording", "callback_task", "rating", "transferred_to",
+                        "hangup_cause", "end_reason", "ring_seconds", "talk_seconds", "overflow"):
+                if c.get(key) is not None:
+                    setattr(call, key, c[key])
+            call.missed_by = list(c.get("missed_by") or [])
+            call.fax, call.after_hours = bool(c.get("fax")), bool(c.get("after_hours"))
+            call.joined_at, call.answered_at = _when(c.get("joined_at")), _when(c.get("answered_at"))
+            call.left_queue = c.get("phase") not in ("waiting", "ivr", "dialling")
+            self.calls[call.linkedid] = call
+
     # ------------------------------------------------------------ resync
     def resync(self, snap: Snapshot, now: datetime) -> list[Notice]:
         out: list[Notice] = []
@@ -361,15 +390,33 @@ class Tracker:
         for linkedid, items in by_call.items():
             known = self.calls.get(linkedid)
             if known is None:
-                out += self._adopt(linkedid, items, now)
+                out += self._adopt(linkedid, items, snap.variables.get(linkedid, {}), now)
             elif known.seq <= snap.since_seq:
                 known.channels = {i.uniqueid for i in items}
         out += self._resync_queues(snap, now)
         out += self._resync_agents(snap.members, now)
         return out
 
-    def _adopt(self, linkedid: str, items: list[ev.ChannelItem], now: datetime) -> list[Notice]:
-        """A call that started while we were away: learn what the channel list tells."""
+    def strangers(self, snap: Snapshot) -> list[tuple[str, str]]:
+        """(Linkedid, channel to ask) of the calls in `snap` this tracker has never seen: the
+        channel running the hotline's dialplan (in the queue, else in an inbound context)."""
+        by_call: dict[str, list[ev.ChannelItem]] = {}
+        for item in snap.channels:
+            if item.linkedid not in self.calls:
+                by_call.setdefault(item.linkedid, []).append(item)
+        return [(linkedid, self._dialplan_channel(items).channel) for linkedid, items in by_call.items()]
+
+    def _dialplan_channel(self, items: list[ev.ChannelItem]) -> ev.ChannelItem:
+        return (next((i for i in items if i.application == "Queue"), None)
+                or next((i for i in items if i.context in self.config.inbound_contexts
+                         and i.application not in ("", "AppDial", "Wait")), None)
+                or next((i for i in items if i.uniqueid == i.linkedid), items[0]))
+
+    def _adopt(self, linkedid: str, items: list[ev.ChannelItem], variables: dict[str, str],
+               now: datetime) -> list[Notice]:
+        """A call that started while we were away: learn what the channel list and the
+        channel's variables tell, and, when it is already connected to an agent, say so:
+        the desk opens its draft as if the AgentConnect had been seen."""
         first = next((i for i in items if i.uniqueid == linkedid), items[0])
         self.seq += 1
         started = now - timedelta(seconds=max(i.duration_s for i in items))
@@ -377,17 +424,34 @@ class Tracker:
         if first.context in self.config.inbound_contexts:
             call.direction, call.line = Direction.INBOUND, first.exten
         call.caller = first.caller_num if first.caller_num not in ("", "<unknown>") else ""
+        call.caller_name = first.caller_name if first.caller_name not in ("", "<unknown>") else ""
+        out: list[Notice] = []
+        for name, value in variables.items():  # as if their VarSets had been seen
+            out += self._var_set(ev.VarSet(first.channel, first.uniqueid, linkedid, name, value), now)
+        if variables.get("HOTLINE_CHANNEL") and call.direction is Direction.OTHER:
+            call.direction = Direction.INBOUND
         in_queue = next((i for i in items if i.application == "Queue"), None)
         if in_queue is not None:
             call.direction = Direction.INBOUND
             call.caller_channel = in_queue.channel
+            call.queue = in_queue.application_data.split(",", 1)[0] or None
+            call.joined_at = started
             if in_queue.bridge_id:
                 call.answered_at = now  # talking already; the exact moment was missed
                 peer = next((i for i in items if i.bridge_id == in_queue.bridge_id and i is not in_queue), None)
                 if peer is not None:
                     call.agent_channel = peer.channel
                     call.agent_extension = ev.extension_of(peer.channel)
-        return self._says("started", call, now)
+                    agent = self.agents.get(call.agent_extension or "")
+                    if agent is not None:
+                        agent.call, agent.ringing_for, agent.wrap_until = linkedid, None, None
+                        call.agent_name = agent.name
+                        call.agent_interface = agent.interface or None
+        out = [n for n in out if not isinstance(n, CallNotice)]  # one "started", below
+        out += self._says("started", call, now)
+        if call.answered_at is not None and call.direction is Direction.INBOUND:
+            out += self._says("connected", call, now)
+        return out
 
     def _resync_queues(self, snap: Snapshot, now: datetime) -> list[Notice]:
         names = {s.queue for s in snap.summaries} | {m.queue for m in snap.members} | {e.queue for e in snap.entries}
@@ -408,6 +472,10 @@ class Tracker:
             agent = self._agent(m.interface, m.name)
             seen.setdefault(agent.extension, {})[m.queue] = Membership(
                 m.paused, m.paused_reason, m.status, m.in_call, m.wrapup_seconds)
+        for call in self.calls.values():  # agents on a call the resync found connected
+            if call.agent_extension and call.answered_at is not None:
+                agent = self._agent(call.agent_extension)
+                agent.call = agent.call or call.linkedid
         out: list[Notice] = []
         for agent in self.agents.values():
             agent.memberships = seen.get(agent.extension, {})

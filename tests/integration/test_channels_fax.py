@@ -115,3 +115,27 @@ async def test_spool_folder_from_receivefax(hotline):
         order = (await s.execute(select(WorkOrder))).scalar_one()
         assert (order.channel, order.contact_phone, order.title) == ("fax", "13900139000", "传真来件（4 页）")
     assert len(list((hotline.settings.data_dir / "fax-quarantine").glob("*.json"))) == 1
+
+
+async def test_a_fax_still_on_the_line_is_never_an_orphan(hotline):
+    """The dialplan's NAME.receiving marker: no sidecar yet, the call is on the line; only a
+    marker older than two hours (Asterisk died mid-fax) makes the file an orphan."""
+    import os
+
+    from channels.fax import RECEIVING_STALE_SECONDS
+
+    channel = hotline.module(Channels).fax
+    channel.cfg = channel.cfg.model_copy(update={"orphan_after_seconds": 1})
+    spool = channel.spool
+    spool.mkdir(parents=True)
+    (spool / "f1.tif").write_bytes(b"II*\x00\x08\x00\x00\x00")  # spandsp's header, pages to come
+    (spool / "f1.receiving").write_text("1796125905.1")
+    now = hotline.clock().timestamp()
+    for p in spool.iterdir():
+        os.utime(p, (now - 60, now - 60))
+    assert await channel.scan_spool() == 0
+    assert sorted(p.name for p in spool.iterdir()) == ["f1.receiving", "f1.tif"]
+    stale = now - RECEIVING_STALE_SECONDS - 1
+    os.utime(spool / "f1.receiving", (stale, stale))
+    assert await channel.scan_spool() == 1  # quarantined (a header only), never dropped
+    assert not list(spool.iterdir())

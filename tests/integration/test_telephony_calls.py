@@ -273,6 +273,7 @@ async def test_known_caller_survey_and_metrics(hotline, client):
                                                               "caller": {"phone": "13900001234", "name": "王女士"}})
     assert status == 201
     pbx = Pbx(speed=20, members=MEMBERS[:1], survey=True)
+    pbx.globals["RECORDINGS"], pbx.write_recordings = str(hotline.settings.data_dir / "monitor"), True
     server = AmiServer(pbx, user="hotline", secret=SECRET)
     port = await server.start()
     try:
@@ -304,6 +305,7 @@ async def test_known_caller_survey_and_metrics(hotline, client):
     assert (status, out["status"]) == (200, "registered")
     status, detail = await agent.get(f"/api/v1/workorders/{order.number}")
     assert detail["call_id"] == record.linkedid and [a["kind"] for a in detail["attachments"]] == ["recording"]
+    assert detail["attachments"][0]["size"] == 8000 * 2 + 44  # the simulator's one second of silence
     assert 'hotline_ami_connected 1.0' in text
     assert 'hotline_calls_total{outcome="answered"} 1.0' in text
     assert 'hotline_agents{state="ready"} 1.0' in text
@@ -336,3 +338,25 @@ async def test_postgresql_advisory_lock_take_over(tmp_path, pg_schema, clock):
         await server.stop(graceful=False)
         await cm1.__aexit__(None, None, None)
         await cm2.__aexit__(None, None, None)
+
+
+async def test_simulated_queue_timeout_is_an_overflow_like_asterisk_22(hotline):
+    """The simulator times a queue out as the real Asterisk 22 does (QueueCallerAbandon, then
+    HOTLINE_OVERFLOW=TIMEOUT): the call is overflowed, not abandoned."""
+    pbx = Pbx(speed=20, members=MEMBERS[:1])
+    pbx.globals["QUEUE_TIMEOUT"] = "3"
+    pbx.members[0].paused = True
+    server = AmiServer(pbx, user="hotline", secret=SECRET)
+    port = await server.start()
+    try:
+        async with telephony_on(hotline, port) as tel:
+            pbx.call_in("12345", "13900005678")
+            await until(lambda: not pbx.calls and not tel.tracker.calls)
+            await tel.consumer.drained()
+    finally:
+        await server.stop(graceful=False)
+        pbx.close()
+    async with hotline.sessions() as session:
+        record = (await session.execute(select(CallRecord))).scalar_one()
+        task = (await session.execute(select(CallbackTask))).scalar_one()
+    assert (record.outcome, task.reason, pbx.counts["overflowed"]) == ("overflowed", "overflowed", 1)

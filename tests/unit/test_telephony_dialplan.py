@@ -83,3 +83,24 @@ def test_telephony_settings_are_validated_with_the_key(tmp_path):
         telephony_settings(s)
     text = "\n".join(exc.value.problems)
     assert "telephony.transfer" in text and "telephony.callbak" in text
+
+
+def test_the_wss_certificate_must_exist(tmp_path):
+    """http.conf's TLS paths are checked before a deployment wonders why WSS never listens."""
+    from hotline.telephony.media import self_signed
+    from hotline.telephony.trial import tls_files
+
+    problem = tls_files(DIALPLANS, tmp_path / "nothing-here")
+    assert isinstance(problem, str) and "hotline dialplan cert" in problem
+    crt, key = self_signed(tmp_path / "keys", host="10.0.0.5")
+    assert tls_files(DIALPLANS, tmp_path / "keys") == (crt, key)
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+
+
+def test_no_opus_without_a_translator():
+    """This Asterisk has no codec_opus: an endpoint allowing opus would fail against G.711."""
+    modules = (DIALPLANS / "modules.conf").read_text(encoding="utf-8")
+    assert "autoload = no" in modules
+    for line in (DIALPLANS / "pjsip.conf").read_text(encoding="utf-8").splitlines():
+        if line.startswith("allow"):
+            assert "opus" not in line.split(";")[0] or "load => codec_opus.so" in modules, line

@@ -8,9 +8,11 @@ import itertools
 import logging
 import random
 import time
+import wave
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hotline.telephony.sim import frames as f
@@ -71,6 +73,19 @@ class SimCall:
     cdr_dest: str = ""
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)  # member legs that rang out (one NO ANSWER Cdr each)
+    recording: str = ""  # MIXMONITOR_FILENAME
+
+
+def _silence(path: Path, seconds: float) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(b"\x00\x00" * int(8000 * seconds))
+    except OSError:  # a demo without a writable folder: the call goes on, without a file
+        pass
 
 
 class PbxCore:
@@ -86,7 +101,11 @@ class PbxCore:
         # Simulated agents: how often one picks up an offered call, and after how long one
         # who was auto-paused for letting a call ring out comes back (None: stays paused).
         self.answer_rate, self.back_from_auto_pause = answer_rate, back_from_auto_pause
-        self.globals: dict[str, str] = {"AGENT_RING": "2", "AGENT_TALK": "20"}
+        self.globals: dict[str, str] = {"AGENT_RING": "2", "AGENT_TALK": "20",
+                                        "RECORDINGS": "/var/spool/asterisk/monitor", "QUEUE_TIMEOUT": "120"}
+        # Write each recording (a short silent WAV) where MIXMONITOR_FILENAME says, as
+        # MixMonitor does when the call ends: set for the demo, so its orders can play one.
+        self.write_recordings = False
         self.members: list[SimMember] = []
         self.started = int(time.time())
         for interface, name in members if members is not None else [
@@ -220,6 +239,8 @@ class PbxCore:
 
     def _ended(self, call: SimCall) -> None:
         self.cancel(call)
+        if self.write_recordings and call.recording and call.answered:
+            _silence(Path(call.recording), 1.0)
         call.state = "ended"
         self.calls.pop(call.linkedid, None)
         for name in [n for n, (c, _) in self.channels.items() if c is call]:

@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from hotline.telephony.sim import frames as f
 from hotline.telephony.sim.core import QUEUE, SimCall, SimMember
 from hotline.telephony.sim.outbound import Outbound
+
+if TYPE_CHECKING:
+    from hotline.telephony.sim.frames import Chan
 
 
 class Inbound(Outbound):
@@ -62,10 +66,11 @@ class Inbound(Outbound):
         assert c2 is not None
         self._newexten(c2, "Set", "__IVR_CHOICE=2")
         self._varset(c2, "__IVR_CHOICE", "2")
-        self._newexten(c2, "MixMonitor", "/var/spool/asterisk/monitor/hotline-${UNIQUEID}.wav")
-        self._varset(c2, "MIXMONITOR_FILENAME", f"/var/spool/asterisk/monitor/hotline-{c2.uniqueid}.wav")
+        self._newexten(c2, "MixMonitor", "${RECORDINGS}/hotline-${UNIQUEID}.wav")
+        call.recording = f"{self.globals['RECORDINGS']}/hotline-{c2.uniqueid}.wav"
+        self._varset(c2, "MIXMONITOR_FILENAME", call.recording)
         self._ev("MixMonitorStart", c2)
-        self._newexten(c2, "Queue", f"{QUEUE},t,,,120")
+        self._newexten(c2, "Queue", f"{QUEUE},ct,,,{self.globals['QUEUE_TIMEOUT']}")
         call.position = len(self.waiting()) + 1
         self._varset(c2, "QUEUEPOSITION", str(call.position))
         call.state, call.joined = "queued", self.now()
@@ -73,7 +78,44 @@ class Inbound(Outbound):
                  privilege="agent")
         if call.patience is not None:
             self.later(call, "caller", call.patience, lambda: self.caller_hangs_up(call))
+        self.later(call, "queue_timeout", float(self.globals["QUEUE_TIMEOUT"]), lambda: self._queue_timeout(call))
         self.distribute()
+
+    def _stop_ringing(self, call: SimCall, c2: Chan) -> None:
+        if call.state == "ringing" and call.a1 is not None:
+            self.emit(f.event("DialEnd", c2.block(), call.a1.block("Dest"), [("DialStatus", "CANCEL")]))
+            self._drop_agent_legs(call, 0)
+            if call.member is not None:
+                call.member.status = 1
+                self.member_event("QueueMemberStatus", call.member)
+
+    def _abandon(self, call: SimCall, c2: Chan) -> None:
+        """app_queue's QueueCallerAbandon + QueueCallerLeave: a hang-up and, on Asterisk 22, a timeout."""
+        self._ev("QueueCallerAbandon", c2, ("Queue", QUEUE), ("Position", 1), ("OriginalPosition", call.position),
+                 ("HoldTime", int(self.now() - call.joined)), privilege="agent")
+        self._ev("QueueCallerLeave", c2, ("Queue", QUEUE), ("Position", 1),
+                 ("Count", len([c for c in self.waiting() if c is not call])), privilege="agent")
+
+    def _queue_timeout(self, call: SimCall) -> None:
+        """The queue gives up (QUEUE_TIMEOUT): as Asterisk 22 does, QueueCallerAbandon first,
+        then the dialplan's HOTLINE_OVERFLOW=TIMEOUT; the overflow queue (no members here)
+        says "we will call you back" and the call ends."""
+        c1, c2 = call.c1, call.c2
+        if call.state not in ("queued", "ringing") or c2 is None:
+            return
+        self._stop_ringing(call, c2)
+        self.cancel(call)
+        self._abandon(call, c2)
+        self._varset(c2, "QUEUESTATUS", "TIMEOUT")
+        self._newexten(c2, "Set", "HOTLINE_OVERFLOW=TIMEOUT")
+        self._varset(c2, "HOTLINE_OVERFLOW", "TIMEOUT")
+        self._newexten(c2, "Playback", "hotline/we-will-call-back")
+        self._cdr(c1, call.line, "from-pstn", "", "Wait", "0")
+        self._cdr(c2, "12345", "from-pstn", "", "Playback", "hotline/we-will-call-back")
+        self._hangup(call, c2, 16)
+        self._hangup(call, c1, 16)
+        self.counts["overflowed"] += 1
+        self._ended(call)
 
     def distribute(self) -> None:
         """rrmemory: offer each waiting caller (oldest first) to the next free member."""
@@ -165,7 +207,7 @@ class Inbound(Outbound):
     def _answer(self, call: SimCall) -> None:
         m, c2, a1 = call.member, call.c2, call.a1
         assert m is not None and c2 is not None and a1 is not None
-        self.cancel(call, "ring_timeout", "answer")
+        self.cancel(call, "ring_timeout", "answer", "queue_timeout")
         if call.patience is not None:
             self.cancel(call, "caller")
         if call.a2 is not None:
@@ -206,19 +248,10 @@ class Inbound(Outbound):
         c1, c2 = call.c1, call.c2
         assert c2 is not None
         if call.state in ("queued", "ringing"):
-            if call.state == "ringing" and call.a1 is not None:
-                self.emit(f.event("DialEnd", c2.block(), call.a1.block("Dest"), [("DialStatus", "CANCEL")]))
-                self._drop_agent_legs(call, 0)
-                if call.member is not None:
-                    call.member.status = 1
-                    self.member_event("QueueMemberStatus", call.member)
+            self._stop_ringing(call, c2)
             self._cdr(c1, call.line, "from-pstn", "", "Wait", "0")
             self._hangup(call, c1, 0)
-            hold = int(self.now() - call.joined)
-            self._ev("QueueCallerAbandon", c2, ("Queue", QUEUE), ("Position", 1), ("OriginalPosition", call.position),
-                     ("HoldTime", hold), privilege="agent")
-            self._ev("QueueCallerLeave", c2, ("Queue", QUEUE), ("Position", 1),
-                     ("Count", len([c for c in self.waiting() if c is not call])), privilege="agent")
+            self._abandon(call, c2)
             self._cdr(c2, "12345", "from-pstn", "", "Queue", f"{QUEUE},t,,,120")
             self._hangup(call, c2, 0)
             self.abandoned += 1

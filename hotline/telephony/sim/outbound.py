@@ -38,7 +38,8 @@ class Outbound(PbxCore):
             for k, v in [("HOTLINE_DIRECTION", "outbound"), ("HOTLINE_AGENT", member.extension),
                          ("HOTLINE_CITIZEN", number), *variables.items()]:
                 self._varset(a, f"__{k}", v)
-            self._varset(a, "MIXMONITOR_FILENAME", f"/var/spool/asterisk/monitor/out-{a.uniqueid}.wav")
+            call.recording = f"{self.globals['RECORDINGS']}/out-{a.uniqueid}.wav"
+            self._varset(a, "MIXMONITOR_FILENAME", call.recording)
             self._ev("MixMonitorStart", a)
             c = self._chan(f"PJSIP/trunk-{next(self.local_counter):08x}", a.linkedid, "hotline-outbound", number, 0)
             c.caller_num = c.caller_name = number

@@ -286,7 +286,8 @@ class AmiServer:
                 "AppQueue" if ch is call.a1 else "Wait")
             secs = int(pbx.now() - ch.born)
             items.append(f.frame([("Event", "CoreShowChannel"), ("ActionID", aid), *ch.block(), ("Application", app),
-                                  ("ApplicationData", ""), ("Duration", f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"),
+                                  ("ApplicationData", f"{QUEUE},ct,,,{pbx.globals['QUEUE_TIMEOUT']}" if app == "Queue" else ""),
+                                  ("Duration", f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"),
                                   ("BridgeId", ch.bridge if call.state == "talking" else "")]))
         return [f.list_start(aid, "Channels will follow"), *items,
                 f.list_complete("CoreShowChannelsComplete", aid, len(items))]
