@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from hotline.domain import workorder as wo
-from hotline.domain.vocabulary import ActorKind, Status
+from hotline.domain.vocabulary import ActorKind, Channel, Status
 from hotline.errors import ValidationFailed
 from hotline.groupcommit import GroupCommit
 from hotline.storage import contacts
@@ -122,6 +122,13 @@ class Intake:
         # new order needs no transaction of its own on PostgreSQL.
         self.on_created: list[OnCreated] = []
         self._tz = settings.tz
+        # The reference codes a contact is checked against (settings are frozen): built once,
+        # not for every contact.
+        self._codes = ({x.code for x in settings.categories}, {x.code for x in settings.urgencies},
+                       settings.subject_codes(), settings.area_codes())
+        # The counters' children, looked up once: `labels()` takes a lock and builds a key.
+        self._counted = {ch: (metrics.contacts.labels(ch.value), metrics.workorders_created.labels(ch.value))
+                         for ch in Channel}
         self._fast: GroupCommit[_Job, _Fast] = GroupCommit(self._write_fast)
         # The general way may wait for an order's lock (a follow-up): a few groups at once
         # on PostgreSQL, so that one wait does not hold up every other contact.
@@ -135,7 +142,8 @@ class Intake:
 
     async def receive(self, contact: Contact, *, agent_id: int | None = None) -> IntakeResult:
         self._validate(contact)
-        self.metrics.contacts.labels(contact.channel.value).inc()
+        contacts_counter, created_counter = self._counted[contact.channel]
+        contacts_counter.inc()
         job = _Job(contact, self.clock(), agent_id,
                    [e for e, when in self.on_created if when is None or when(contact)])
         try:
@@ -155,7 +163,7 @@ class Intake:
         if change is not None:  # None: already announced
             await self.orders.committed(change)
         if result.created:
-            self.metrics.workorders_created.labels(contact.channel.value).inc()
+            created_counter.inc()
         return result
 
     async def record_command(self, contact: Contact, kind: str, run: CommandRun) -> CommandResult:
@@ -187,17 +195,17 @@ class Intake:
         return now.astimezone(self._tz).date()
 
     def _validate(self, c: Contact) -> None:
-        s = self.settings
+        categories, urgencies, subjects, areas = self._codes
         problems = []
         if not c.external_id or len(c.external_id) > 200:
             problems.append("external_id: 1–200 characters")
-        if c.category and c.category not in {x.code for x in s.categories}:
+        if c.category and c.category not in categories:
             problems.append(f"category: unknown {c.category!r}")
-        if c.urgency not in {x.code for x in s.urgencies}:
+        if c.urgency not in urgencies:
             problems.append(f"urgency: unknown {c.urgency!r}")
-        if c.subject and c.subject not in s.subject_codes():
+        if c.subject and c.subject not in subjects:
             problems.append(f"subject: unknown {c.subject!r}")
-        if c.area and c.area not in s.area_codes():
+        if c.area and c.area not in areas:
             problems.append(f"area: unknown {c.area!r}")
         if c.received_at.tzinfo is None:
             problems.append("received_at: must carry a time zone")
@@ -234,12 +242,14 @@ class Intake:
 
     async def _fast_rows(self, jobs: Sequence[_Job]) -> list[FastRow]:
         rows = []
+        sequences: dict[date, str] = {}  # a group is mostly one day: its sequence looked up once
         for j in jobs:
             c, day = j.contact, self._local_day(j.now)
+            if day not in sequences:
+                sequences[day] = await ensure_day_sequence(self.engine, day)
             status = Status.DRAFT if c.draft else Status.REGISTERED
             values = self._order_values(c, [c.sender] if c.sender else [], status, j.now, j.agent_id)
-            rows.append(FastRow(c, f"{day:%Y%m%d}", await ensure_day_sequence(self.engine, day), j.now, values,
-                                self._event_data(c)))
+            rows.append(FastRow(c, f"{day:%Y%m%d}", sequences[day], j.now, values, self._event_data(c)))
         return rows
 
     async def _write_fast(self, jobs: Sequence[_Job]) -> list[_Fast]:
