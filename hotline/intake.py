@@ -29,7 +29,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import ActorKind, Channel, Status
-from hotline.errors import ValidationFailed
+from hotline.errors import HotlineError, ValidationFailed
 from hotline.groupcommit import GroupCommit
 from hotline.storage import contacts
 from hotline.storage.fastintake import FastResult, FastRow, fits, insert_new_orders
@@ -301,8 +301,10 @@ class Intake:
                 try:
                     async with session.begin_nested():
                         out.append(await self._store(session, j.contact, j.now, j.agent_id, j.effects))
-                except Exception as exc:  # a repeat, a constraint, an effect that refused: this one only
+                except (_Repeat, IntegrityError, HotlineError) as exc:  # this member's own answer
                     out.append(exc)
+                # Anything else (a deadlock between two groups, a lost connection, a bug in
+                # an effect) fails the group, which is then retried member by member.
         return out
 
     def _created(self, c: Contact, fast: FastResult, status: Status,
