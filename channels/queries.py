@@ -30,16 +30,6 @@ _OPEN = [s.value for s in OPEN]
 
 # ---------------------------------------------------------------- the conversation (SMS, WeChat)
 
-async def recent_open_order(session: AsyncSession, channel: str, sender: str, since: datetime) -> str | None:
-    """The open order this sender wrote about on this channel since `since`, if any."""
-    row = (await session.execute(
-        select(WorkOrder.number).join(ContactRow, ContactRow.work_order_id == WorkOrder.id)
-        .where(ContactRow.channel == channel, ContactRow.sender == sender, ContactRow.received_at >= since,
-               WorkOrder.status.in_(_OPEN))
-        .order_by(ContactRow.id.desc()).limit(1))).first()
-    return row[0] if row else None
-
-
 async def citizen_orders(session: AsyncSession, citizen_id: int, *, number: str | None = None,
                          limit: int = 5) -> list[WorkOrder]:
     """A citizen's latest orders (or the one numbered), newest first: what 查询 answers."""
