@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.domain.vocabulary import AssignmentStatus
 from hotline.outbox import message_values
-from hotline.redaction import Audience, citizen_block, redact_data
+from hotline.redaction import Audience, citizen_block, redact_data, redact_text
 from hotline.storage.models import Assignment, OutboxMessage, WorkOrder
 
 if TYPE_CHECKING:
@@ -97,7 +97,10 @@ def order_payload(order: Any, assignment: Any, *, public_url: str | None) -> dic
 
     body: dict[str, Any] = {
         "number": order.number, "status": order.status, "version": order.version, "channel": order.channel,
-        "title": order.title, "description": order.description, "category": order.category,
+        "title": redact_text(order.title, confidential=bool(order.confidential), audience=Audience.DEPARTMENT),
+        "category": order.category,
+        "description": redact_text(order.description, confidential=bool(order.confidential),
+                                   audience=Audience.DEPARTMENT, names=(order.contact_name,)),
         "subject": order.subject, "area": order.area, "address": order.address,
         "latitude": order.latitude, "longitude": order.longitude, "urgency": order.urgency,
         "confidential": order.confidential, "legacy_line": order.legacy_line,

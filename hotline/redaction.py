@@ -17,11 +17,14 @@ public never sees a person's identity on any order.
 
 from __future__ import annotations
 
+import mimetypes
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from hotline.masking import mask
+
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
 HIDDEN = "（保密）"
 
@@ -70,9 +73,27 @@ def redact_actor(actor_kind: str, actor_id: str | None, actor_name: str | None, 
     return actor_id, actor_name
 
 
+def redact_text(text: str, *, confidential: bool, audience: Audience, names: Iterable[str | None] = ()) -> str:
+    """Free text (a description, a contact's words, a reply) with the writer's own name,
+    numbers and door masked where this audience may not learn who wrote it; `names` are the
+    citizen's names on record. What the report is about stays readable."""
+    return mask(text, names) if hides_person(confidential=confidential, audience=audience) else text
+
+
 def citizen_block(name: str | None, phone: str | None, *, confidential: bool,
                   audience: Audience) -> dict[str, str | None] | None:
     """The order's citizen as `audience` may see it, or None."""
     if hides_person(confidential=confidential, audience=audience):
         return None
     return {"name": name, "phone": phone}
+
+
+def attachment_name(attachment_id: int, filename: str, content_type: str, *, from_citizen: bool,
+                    audience: Audience) -> str:
+    """The name a file is shown under. A citizen's own file name (`IMG_李举报.jpg`) may name
+    them, so outside the hotline a citizen's file is `附件-<id>.<ext>`; a department's own
+    upload keeps its name."""
+    if audience is Audience.STAFF or not from_citizen:
+        return filename
+    ext = mimetypes.guess_extension(content_type.split(";", maxsplit=1)[0].strip()) or ""
+    return f"附件-{attachment_id}{ext}"

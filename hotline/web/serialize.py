@@ -11,7 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from hotline.domain.vocabulary import STATUS_NAMES, Status
-from hotline.redaction import Audience, citizen_block, hides_person, redact_actor, redact_data
+from hotline.redaction import (
+    Audience,
+    attachment_name,
+    citizen_block,
+    hides_person,
+    redact_actor,
+    redact_data,
+    redact_text,
+)
 from hotline.storage.orders import OrderHistory, is_overdue
 from hotline.web import schemas as s
 from hotline.workorders import Change, event_row
@@ -31,10 +39,12 @@ def status_name(status: str, lang: Literal["zh", "en"]) -> str:
     return en if lang == "en" else zh
 
 
-def summary(o: WorkOrder, now: datetime, lang: Literal["zh", "en"]) -> s.OrderSummary:
+def summary(o: WorkOrder, now: datetime, lang: Literal["zh", "en"], *,
+            audience: Audience = Audience.STAFF) -> s.OrderSummary:
+    # The default title is the start of the citizen's words: masked like them.
     return s.OrderSummary(
         number=o.number, status=o.status, status_name=status_name(o.status, lang), channel=o.channel,
-        title=o.title, category=o.category, subject=o.subject, area=o.area, urgency=o.urgency,
+        title=redact_text(o.title, confidential=bool(o.confidential), audience=audience), category=o.category, subject=o.subject, area=o.area, urgency=o.urgency,
         confidential=o.confidential, legacy_line=o.legacy_line, lead_department=o.lead_department,
         sign_by=o.sign_by, reply_by=o.reply_by, overdue=is_overdue(o, now), created_at=o.created_at,
         updated_at=o.updated_at, version=o.version)
@@ -54,12 +64,15 @@ def detail(hist: OrderHistory, settings: Settings, now: datetime, lang: Literal[
     audience = Audience.STAFF if for_department is None else Audience.DEPARTMENT
     confidential = bool(o.confidential)
     hide = hides_person(confidential=confidential, audience=audience)
+    names_known = (o.contact_name,)
     names = {d.code: (d.name_en if lang == "en" and d.name_en else d.name) for d in settings.departments}
-    base = summary(o, now, lang).model_dump()
+    base = summary(o, now, lang, audience=audience).model_dump()
     block = citizen_block(o.contact_name, o.contact_phone, confidential=confidential, audience=audience)
     citizen = None if block is None else s.CitizenOut(id=o.citizen_id, **block)
     return s.OrderDetail(
-        **base, description=o.description, address=o.address, latitude=o.latitude, longitude=o.longitude,
+        **base, description=redact_text(o.description, confidential=confidential, audience=audience,
+                                        names=names_known),
+        address=o.address, latitude=o.latitude, longitude=o.longitude,
         citizen=citizen, rating=o.rating, reopen_count=o.reopen_count, merged_into=o.merged_into,
         call_id=None if for_department else o.call_id,
         assignments=[s.AssignmentOut(
@@ -69,9 +82,13 @@ def detail(hist: OrderHistory, settings: Settings, now: datetime, lang: Literal[
             replied_at=a.replied_at, extended_days=a.extended_days, result=a.result,
             return_reason=a.return_reason) for a in o.assignments],
         events=[event_out(e, confidential=confidential, audience=audience) for e in hist.events],
-        contacts=[s.ContactOut(id=c.id, channel=c.channel, sender=None if hide else c.sender, text=c.text,
+        contacts=[s.ContactOut(id=c.id, channel=c.channel, sender=None if hide else c.sender,
+                               text=redact_text(c.text, confidential=confidential, audience=audience,
+                                                names=names_known),
                                received_at=c.received_at) for c in hist.contacts],
-        attachments=[s.AttachmentOut(id=a.id, kind=a.kind, filename=a.filename, content_type=a.content_type,
+        attachments=[s.AttachmentOut(id=a.id, kind=a.kind, content_type=a.content_type,
+                                     filename=attachment_name(a.id, a.filename, a.content_type, audience=audience,
+                                                              from_citizen=a.contact_id is not None),
                                      size=a.size, created_at=a.created_at) for a in hist.attachments])
 
 
