@@ -2,8 +2,13 @@
 
 Passwords and API-key secrets are stored as argon2 hashes. Login tokens are 256-bit
 random strings stored as SHA-256 (enough for a random token, and fast to look up on
-every request). Argon2 is deliberately slow, so a verified API key is remembered in
-memory for a few minutes, keyed by a SHA-256 of the whole key.
+every request).
+
+Revocation is effective at once on every node: each request reads the login or the key's
+row (one indexed lookup), so a logout, a disabled user or a revoked key elsewhere is seen
+on the next request. Only argon2's slow verification of a key's secret is remembered, keyed
+by a SHA-256 of the whole key *and* the stored hash it was checked against, so it can never
+stand in for a row that is gone.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -34,9 +39,6 @@ if TYPE_CHECKING:
 _hasher = PasswordHasher()
 API_KEY_PREFIX = "hk_"
 _KEY_CACHE_SECONDS = 300
-# A login is looked up in the database at most this often per process; a logout on this
-# node takes effect at once, on other nodes within this time.
-_TOKEN_CACHE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,8 @@ class Auth:
         self.sessions = sessions
         self._secret = secret_key.encode()
         self.session_lifetime = timedelta(hours=session_hours)
-        self._key_cache: dict[str, tuple[float, Principal]] = {}
-        self._token_cache: dict[str, tuple[float, datetime, Principal]] = {}
+        # sha256(key) → (until, the secret hash it matched): saves argon2, never the row lookup.
+        self._key_cache: dict[str, tuple[float, str]] = {}
 
     # ------------------------------------------------------------ users
     async def add_user(self, session: AsyncSession, *, username: str, password: str, role: UserRole,
@@ -119,26 +121,18 @@ class Auth:
         return token, user
 
     async def logout(self, token_hash: str) -> None:
-        self._token_cache.pop(token_hash, None)
         async with self.sessions() as session, session.begin():
             await accounts.drop_login(session, token_hash)
 
     async def user_for_token(self, token: str, now: datetime, *, via_cookie: bool = False) -> Principal:
         h = sha256_hex(token)
-        hit = self._token_cache.get(h)
-        if hit is not None and hit[0] > time.monotonic() and hit[1] > now:
-            return replace(hit[2], via_cookie=via_cookie)
         async with self.sessions() as session:
             row = await accounts.login_of(session, h)
         if row is None or row[1] < now or not row[0].active:
             raise Unauthorized("登录已失效，请重新登录", code="session_expired")
         user = row[0]
-        principal = Principal("user", str(user.id), user.display_name or user.username, UserRole(user.role),
-                              user.extension, via_cookie=via_cookie, token_hash=h, username=user.username)
-        if len(self._token_cache) > 10_000:
-            self._token_cache.clear()
-        self._token_cache[h] = (time.monotonic() + _TOKEN_CACHE_SECONDS, row[1], principal)
-        return principal
+        return Principal("user", str(user.id), user.display_name or user.username, UserRole(user.role),
+                         user.extension, via_cookie=via_cookie, token_hash=h, username=user.username)
 
     def csrf_token(self, token_hash: str) -> str:
         """Bound to the login, so a page from another site cannot forge it."""
@@ -164,26 +158,23 @@ class Auth:
         return f"{API_KEY_PREFIX}{prefix}_{secret}"
 
     async def department_for_key(self, key: str) -> Principal:
-        cache_key = sha256_hex(key)
-        hit = self._key_cache.get(cache_key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
         if not key.startswith(API_KEY_PREFIX) or key.count("_") < 2:
             raise Unauthorized("X-Api-Key 无效", code="bad_api_key")
         prefix, _, secret = key[len(API_KEY_PREFIX):].partition("_")
         async with self.sessions() as session:
-            row = await accounts.live_key(session, prefix)
-        if row is None or not await asyncio.to_thread(verify_secret, row[0].secret_hash, secret):
+            row = await accounts.live_key(session, prefix)  # every time: a revoked key fails at once
+        if row is None:
             raise Unauthorized("X-Api-Key 无效", code="bad_api_key")
-        principal = Principal("department", row[1].code, row[1].name, department=row[1].code)
-        if len(self._key_cache) > 10_000:
-            self._key_cache.clear()
-        self._key_cache[cache_key] = (time.monotonic() + _KEY_CACHE_SECONDS, principal)
-        return principal
-
-    def forget_keys(self) -> None:
-        """Drop cached keys (after a revocation)."""
-        self._key_cache.clear()
+        stored = row[0].secret_hash
+        cache_key = sha256_hex(key)
+        hit = self._key_cache.get(cache_key)
+        if not (hit and hit[0] > time.monotonic() and hit[1] == stored):
+            if not await asyncio.to_thread(verify_secret, stored, secret):
+                raise Unauthorized("X-Api-Key 无效", code="bad_api_key")
+            if len(self._key_cache) > 10_000:
+                self._key_cache.clear()
+            self._key_cache[cache_key] = (time.monotonic() + _KEY_CACHE_SECONDS, stored)
+        return Principal("department", row[1].code, row[1].name, department=row[1].code)
 
 
 _DUMMY_HASH = hash_secret("not-a-real-password")

@@ -17,7 +17,7 @@ from hotline.ratelimit import RateLimiter
 from hotline.storage.locks import ping
 from hotline.storage.orders import count_overdue
 from hotline.tasks import supervised
-from hotline.web import auth_views, orders, pages, reference
+from hotline.web import admin, auth_views, orders, pages, reference
 from hotline.web.api import ApiRoutes, AuthKind, dumps
 from hotline.web.auth_views import LOGIN_LIMITER, SESSION_COOKIE
 from hotline.web.context import HOTLINE, lang_of
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("hotline.web")
 access_log = logging.getLogger("hotline.access")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-CORE_TABLES = [auth_views.routes, orders.routes, reference.routes]
+CORE_TABLES = [auth_views.routes, orders.routes, reference.routes, admin.routes]
 _HTTP_CODES = {400: ("bad_request", "请求格式错误", "Bad request"), 404: ("not_found", "未找到", "Not found"),
                405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
                413: ("payload_too_large", "上传内容过大", "Payload too large"),
