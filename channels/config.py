@@ -32,6 +32,9 @@ class WechatConfig(ConfigModel):
     max_body_bytes: int = Field(64 * 1024, ge=2048, le=1024 * 1024)
     # Replies to a click on one of these menu keys (the account's custom menu).
     menu_replies: dict[str, str] = Field(default_factory=dict)
+    # With HOTLINE_WECHAT_AES_KEY set, plain (明文) bodies are refused: a signature alone
+    # proves nothing about the body. True only while the account is in 明文/兼容 mode.
+    plain_mode: bool = False
 
 
 class PortalConfig(ConfigModel):

@@ -59,7 +59,7 @@ def install(h: Hotline) -> Channels:
     h.add_sender("sms", sms_channel)
 
     wechat_channel = wechat.WechatChannel(cfg.wechat, s, clock=h.clock, inbox=inbox(cfg.wechat.follow_up_window_minutes),
-                                          token_store=h.redis_sync)
+                                          token_store=h.redis_sync, nonce_store=h.redis)
     wechat.install_routes(h, wechat_channel)
     h.add_sender("wechat", wechat_channel)
 
