@@ -8,7 +8,6 @@ holds on every node from the next request on.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from hotline.auth import API_KEY_PREFIX, check_password_strength, hash_secret
@@ -47,10 +46,10 @@ async def set_active(session: AsyncSession, user: User, active: bool, *, by: str
     return user
 
 
-async def reset_password(session: AsyncSession, user: User, password: str) -> User:
+async def reset_password(session: AsyncSession, auth: Auth, user: User, password: str) -> User:
     """A new password (重置密码); the old one's logins end."""
     check_password_strength(password)
-    user.password_hash = await asyncio.to_thread(hash_secret, password)
+    user.password_hash = await auth.pool.run(hash_secret, password)
     await accounts.drop_logins_of(session, user.id)
     return user
 

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -27,12 +28,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import ActorKind, UserRole
-from hotline.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from hotline.errors import Conflict, Forbidden, HotlineError, Unauthorized, ValidationFailed
 from hotline.storage import accounts
 from hotline.storage.models import ApiKey, Department, User
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    T = TypeVar("T")
 
     from hotline.storage.engine import SessionFactory
 
@@ -87,9 +93,41 @@ def check_password_strength(password: str) -> None:
         raise ValidationFailed("密码至少 8 位", code="weak_password")
 
 
+class PasswordBusy(HotlineError):
+    code = "too_many_attempts"
+    status = 429
+    title = "尝试过多"
+    title_en = "Too many attempts"
+
+
+class PasswordPool:
+    """argon2 (deliberately slow) in a few threads of its own, never the shared default
+    executor that intake and file writes use; past `queue` waiting, callers get a 429 at
+    once instead of a place in an ever longer line."""
+
+    def __init__(self, workers: int = 2, queue: int = 16) -> None:
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="hotline-argon2")
+        self.capacity = workers + queue
+        self.in_flight = 0
+
+    async def run(self, fn: Callable[..., T], *args: str) -> T:
+        if self.in_flight >= self.capacity:
+            raise PasswordBusy("登录请求过多，请稍后再试", code="too_many_attempts")
+        self.in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        finally:
+            self.in_flight -= 1
+
+    async def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
 class Auth:
-    def __init__(self, sessions: SessionFactory, secret_key: str, session_hours: float) -> None:
+    def __init__(self, sessions: SessionFactory, secret_key: str, session_hours: float,
+                 pool: PasswordPool | None = None) -> None:
         self.sessions = sessions
+        self.pool = pool or PasswordPool()
         self._secret = secret_key.encode()
         self.session_lifetime = timedelta(hours=session_hours)
         # sha256(key) → (until, the secret hash it matched): saves argon2, never the row lookup.
@@ -102,21 +140,24 @@ class Auth:
         if await accounts.user_named(session, username) is not None:
             raise Conflict(f"用户名 {username} 已存在", code="username_taken")
         user = User(username=username, display_name=display_name or username, role=role.value,
-                    extension=extension, password_hash=await asyncio.to_thread(hash_secret, password),
+                    extension=extension, password_hash=await self.pool.run(hash_secret, password),
                     active=True, created_at=now)
         session.add(user)
         await session.flush()
         return user
 
     async def login(self, username: str, password: str, now: datetime) -> tuple[str, User]:
-        async with self.sessions() as session, session.begin():
+        # No connection is held while argon2 runs: on SQLite there is one, on PostgreSQL a
+        # pool that intake needs as much as logins do.
+        async with self.sessions() as session:
             user = await accounts.user_named(session, username)
-            # Hash even for an unknown user, so timing does not reveal which names exist.
-            stored = user.password_hash if user else _DUMMY_HASH
-            ok = await asyncio.to_thread(verify_secret, stored, password)
-            if user is None or not ok or not user.active:
-                raise Unauthorized("用户名或密码错误", code="bad_credentials")
-            token = secrets.token_urlsafe(32)
+        # Hash even for an unknown user, so timing does not reveal which names exist.
+        stored = user.password_hash if user else _DUMMY_HASH
+        ok = await self.pool.run(verify_secret, stored, password)
+        if user is None or not ok or not user.active:
+            raise Unauthorized("用户名或密码错误", code="bad_credentials")
+        token = secrets.token_urlsafe(32)
+        async with self.sessions() as session, session.begin():
             await accounts.add_login(session, user.id, sha256_hex(token), now, now + self.session_lifetime)
         return token, user
 
@@ -152,7 +193,7 @@ class Auth:
             raise ValidationFailed(f"部门 {department} 不存在", code="unknown_department")
         prefix = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
-        session.add(ApiKey(prefix=prefix, secret_hash=await asyncio.to_thread(hash_secret, secret),
+        session.add(ApiKey(prefix=prefix, secret_hash=await self.pool.run(hash_secret, secret),
                            department_code=department, label=label, created_at=now))
         await session.flush()
         return f"{API_KEY_PREFIX}{prefix}_{secret}"
@@ -169,7 +210,7 @@ class Auth:
         cache_key = sha256_hex(key)
         hit = self._key_cache.get(cache_key)
         if not (hit and hit[0] > time.monotonic() and hit[1] == stored):
-            if not await asyncio.to_thread(verify_secret, stored, secret):
+            if not await self.pool.run(verify_secret, stored, secret):
                 raise Unauthorized("X-Api-Key 无效", code="bad_api_key")
             if len(self._key_cache) > 10_000:
                 self._key_cache.clear()

@@ -63,7 +63,7 @@ async def cmd_user_change(args: argparse.Namespace, cli: Cli) -> int:
             await admin.set_active(session, user, action == "enable")
         elif action == "reset-password":
             assert password is not None
-            await admin.reset_password(session, user, password)
+            await admin.reset_password(session, h.auth, user, password)
         elif action == "set-extension":
             admin.set_extension(user, args.extension)
         else:

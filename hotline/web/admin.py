@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from aiohttp import web
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from hotline.auth import Principal
+    from hotline.auth import Auth, Principal
     from hotline.storage.models import ApiKey, User
     from hotline.web.api import Handler
 
-    UserChange = Callable[[AsyncSession, User, BaseModel | None, Principal], Awaitable[None]]
+    UserChange = Callable[[AsyncSession, User, BaseModel | None, Principal, Auth], Awaitable[None]]
 
 routes = ApiRoutes()
 TAG = ["管理 Admin"]
@@ -139,7 +139,7 @@ def _user_action(path: str, summary: str, body: type[BaseModel] | None = None) -
             principal.require_role(UserRole.ADMIN)
             async with request.app[HOTLINE].sessions() as session, session.begin():
                 user = await admin.find_user(session, _id(request))
-                await change(session, user, body, principal)
+                await change(session, user, body, principal, request.app[HOTLINE].auth)
                 return _user_out(user)
         handler.__name__ = f"admin_user_{path.replace('-', '_')}"
         extra = {**ADMIN_ONLY, 409: "不能对自己这样做 / not on your own account"}
@@ -150,29 +150,29 @@ def _user_action(path: str, summary: str, body: type[BaseModel] | None = None) -
 
 
 @_user_action("disable", "停用用户（立即退出所有登录） / Disable a user (ends every login at once)")
-async def _disable(session: AsyncSession, user: User, body: BaseModel | None, by: Principal) -> None:
+async def _disable(session: AsyncSession, user: User, body: BaseModel | None, by: Principal, auth: Auth) -> None:
     await admin.set_active(session, user, False, by=by.id)
 
 
 @_user_action("enable", "启用用户 / Enable a user")
-async def _enable(session: AsyncSession, user: User, body: BaseModel | None, by: Principal) -> None:
+async def _enable(session: AsyncSession, user: User, body: BaseModel | None, by: Principal, auth: Auth) -> None:
     await admin.set_active(session, user, True)
 
 
 @_user_action("reset-password", "重置密码（立即退出所有登录） / Reset the password (ends every login)", PasswordIn)
-async def _reset(session: AsyncSession, user: User, body: BaseModel | None, by: Principal) -> None:
+async def _reset(session: AsyncSession, user: User, body: BaseModel | None, by: Principal, auth: Auth) -> None:
     assert isinstance(body, PasswordIn)
-    await admin.reset_password(session, user, body.password)
+    await admin.reset_password(session, auth, user, body.password)
 
 
 @_user_action("extension", "设置分机号 / Set the phone extension", ExtensionIn)
-async def _extension(session: AsyncSession, user: User, body: BaseModel | None, by: Principal) -> None:
+async def _extension(session: AsyncSession, user: User, body: BaseModel | None, by: Principal, auth: Auth) -> None:
     assert isinstance(body, ExtensionIn)
     admin.set_extension(user, body.extension)
 
 
 @_user_action("role", "设置角色 / Set the role", RoleIn)
-async def _role(session: AsyncSession, user: User, body: BaseModel | None, by: Principal) -> None:
+async def _role(session: AsyncSession, user: User, body: BaseModel | None, by: Principal, auth: Auth) -> None:
     assert isinstance(body, RoleIn)
     admin.set_role(user, body.role, by=by.id)
 

@@ -13,13 +13,13 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hotline.errors import HotlineError, Unauthorized, Unavailable
-from hotline.ratelimit import RateLimiter
+from hotline.ratelimit import Attempts, RedisAttempts
 from hotline.storage.locks import ping
 from hotline.storage.orders import count_overdue
 from hotline.tasks import supervised
 from hotline.web import admin, auth_views, orders, pages, reference
 from hotline.web.api import ApiRoutes, AuthKind, dumps
-from hotline.web.auth_views import LOGIN_LIMITER, SESSION_COOKIE
+from hotline.web.auth_views import LOGIN_ATTEMPTS, SESSION_COOKIE
 from hotline.web.context import HOTLINE, lang_of
 from hotline.web.openapi import build as build_openapi
 
@@ -209,7 +209,8 @@ def create_app(h: Hotline, *, run_background: bool = True) -> web.Application:
     app = web.Application(client_max_size=h.settings.http.max_body_bytes,
                           middlewares=[access_middleware, errors_middleware])
     app[HOTLINE] = h
-    app[LOGIN_LIMITER] = RateLimiter(10, 300)  # per process: slows guessing from one client down
+    # With Redis every web node counts the same attempts.
+    app[LOGIN_ATTEMPTS] = RedisAttempts(h.redis) if h.redis is not None else Attempts()
     tables: list[ApiRoutes] = [*CORE_TABLES, *h.api_tables]
     for table in tables:
         table.install(app, authenticate)
