@@ -60,6 +60,11 @@ class FaxConfig(ConfigModel):
 
 class AppConfig(ConfigModel):
     max_text_chars: int = Field(5000, ge=50, le=20000)
+    # The status lookup needs the last 4 digits of the phone: 10,000 guesses per order. Per
+    # window: lookups from one client (app key + address), and failed ones per order from anyone.
+    lookups_per_client: int = Field(30, ge=1)
+    failed_lookups_per_order: int = Field(10, ge=1)
+    lookup_window_seconds: int = Field(600, ge=10)
 
 
 class ChannelsConfig(ConfigModel):

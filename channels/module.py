@@ -66,7 +66,11 @@ def install(h: Hotline) -> Channels:
     open311_api = open311.Open311(s, sessions=h.sessions, clock=h.clock, intake=h.intake)
     open311.install_routes(h, open311_api)
     # The app API checks the same client keys as Open311.
-    h.share(app.APP, app.AppChannel(open311_api, clock=h.clock, sessions=h.sessions, intake=h.intake))
+    from hotline.ratelimit import Attempts, RedisAttempts
+
+    lookups = RedisAttempts(h.redis, "hotline:lookups") if h.redis is not None else Attempts()
+    h.share(app.APP, app.AppChannel(open311_api, clock=h.clock, sessions=h.sessions, intake=h.intake, cfg=cfg.app,
+                                    lookups=lookups))
     h.add_api(app.routes, citizens.routes)
 
     fax_channel = fax.FaxChannel(cfg.fax, cfg.spool_dir(s), data_dir=s.data_dir, clock=h.clock, intake=h.intake,
