@@ -55,15 +55,15 @@ class AdminUserIn(BaseModel):
     extension: str | None = Field(None, max_length=32, pattern=r"^[0-9]+$")
 
 
-class PasswordIn(BaseModel):
+class UserPasswordIn(BaseModel):
     password: str = Field(min_length=8, max_length=200)
 
 
-class ExtensionIn(BaseModel):
+class UserExtensionIn(BaseModel):
     extension: str | None = Field(max_length=32, pattern=r"^[0-9]*$", description="null or empty: none")
 
 
-class RoleIn(BaseModel):
+class UserRoleIn(BaseModel):
     role: Role
 
 
@@ -159,21 +159,21 @@ async def _enable(session: AsyncSession, user: User, body: BaseModel | None, by:
     await admin.set_active(session, user, True)
 
 
-@_user_action("reset-password", "重置密码（立即退出所有登录） / Reset the password (ends every login)", PasswordIn)
+@_user_action("reset-password", "重置密码（立即退出所有登录） / Reset the password (ends every login)", UserPasswordIn)
 async def _reset(session: AsyncSession, user: User, body: BaseModel | None, by: Principal, auth: Auth) -> None:
-    assert isinstance(body, PasswordIn)
+    assert isinstance(body, UserPasswordIn)
     await admin.reset_password(session, auth, user, body.password)
 
 
-@_user_action("extension", "设置分机号 / Set the phone extension", ExtensionIn)
+@_user_action("extension", "设置分机号 / Set the phone extension", UserExtensionIn)
 async def _extension(session: AsyncSession, user: User, body: BaseModel | None, by: Principal, auth: Auth) -> None:
-    assert isinstance(body, ExtensionIn)
+    assert isinstance(body, UserExtensionIn)
     admin.set_extension(user, body.extension)
 
 
-@_user_action("role", "设置角色 / Set the role", RoleIn)
+@_user_action("role", "设置角色 / Set the role", UserRoleIn)
 async def _role(session: AsyncSession, user: User, body: BaseModel | None, by: Principal, auth: Auth) -> None:
-    assert isinstance(body, RoleIn)
+    assert isinstance(body, UserRoleIn)
     admin.set_role(user, body.role, by=by.id)
 
 

@@ -205,6 +205,7 @@ async def test_front_door_and_api_docs_need_no_cdn(client):
             assert r.status == 200 and len(await r.read()) > 50, asset
 
 
+@pytest.mark.parametrize("db_kind", ["sqlite"])  # a header check, not storage
 async def test_the_live_socket_takes_a_session_cookie_only_from_our_own_pages(hotline, client, agent):
     """Issue 9 item 4: a page on any other site could open /api/v1/live with the agent's cookie."""
     import aiohttp

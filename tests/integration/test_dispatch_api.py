@@ -254,6 +254,7 @@ async def test_ids_in_paths_that_do_not_fit_are_404_not_500(hotline, client):
     assert status == 404
 
 
+@pytest.mark.parametrize("db_kind", ["sqlite"])  # files, not storage
 async def test_a_citizens_photo_reaches_the_department_clean_and_under_a_neutral_name(hotline, client, settings):
     """Issue 9 item 2: photos went to the department byte for byte (EXIF GPS, Artist) under
     the citizen's own file name (`IMG_李举报.jpg`)."""
