@@ -43,6 +43,9 @@ class WechatConfig(ConfigModel):
     # Replies to a click on one of these menu keys (the account's custom menu).
     menu_replies: dict[str, str] = Field(default_factory=dict)
     template: WechatTemplate = WechatTemplate()
+    # With HOTLINE_WECHAT_AES_KEY set, plain (明文) bodies are refused: a signature alone
+    # proves nothing about the body. True only while the account is in 明文/兼容 mode.
+    plain_mode: bool = False
 
 
 class PortalConfig(ConfigModel):
@@ -68,6 +71,11 @@ class FaxConfig(ConfigModel):
 
 class AppConfig(ConfigModel):
     max_text_chars: int = Field(5000, ge=50, le=20000)
+    # The status lookup needs the last 4 digits of the phone: 10,000 guesses per order. Per
+    # window: lookups from one client (app key + address), and failed ones per order from anyone.
+    lookups_per_client: int = Field(30, ge=1)
+    failed_lookups_per_order: int = Field(10, ge=1)
+    lookup_window_seconds: int = Field(600, ge=10)
 
 
 class ChannelsConfig(ConfigModel):

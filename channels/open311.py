@@ -33,6 +33,8 @@ from hotline.channel import handler as channel_handler
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel
 from hotline.errors import HotlineError
+from hotline.masking import coarse_address, coarse_point, names_in
+from hotline.redaction import Audience, redact_text
 
 if TYPE_CHECKING:
     from multidict import MultiDictProxy
@@ -48,7 +50,10 @@ log = logging.getLogger(__name__)
 BASE = "/open311/v2"
 FMT = "{format:json|xml}"
 MAX_FORM = 64 * 1024
-MAX_RESULTS = 1000
+# The public feed is paged (`page`, `page_size`): nobody reads the whole register in one go.
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 200
 DEFAULT_SPAN = timedelta(days=90)
 RECORD_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
@@ -218,7 +223,11 @@ class Open311:
 
     async def search(self, params: Any) -> list[dict[str, Any]]:
         self._check_jurisdiction(params)
+        size = _int(params.get("page_size"), PAGE_SIZE, MAX_PAGE_SIZE, "page_size")
+        page = _int(params.get("page"), 1, MAX_PAGE, "page")
         ids = _csv(params.get("service_request_id"))
+        if len(ids) > size:
+            raise Open311Error(400, f"service_request_id 一次最多 {size} 个")
         if ids:  # "overrides all other parameters", as the spec says
             search = queries.OrderSearch(numbers=ids)
         else:
@@ -232,22 +241,31 @@ class Open311:
             search = queries.OrderSearch(start=start, end=end, subjects=_csv(params.get("service_code")),
                                          closed=closed, closed_statuses=[x.value for x in CLOSED])
         async with self.sessions() as session:
-            orders, events, media = await queries.public_orders(session, search, MAX_RESULTS)
+            orders, events, media = await queries.public_orders(session, search, size, offset=(page - 1) * size)
         return [self.record(o, events[o.id], media.get(o.id, "")) for o in orders]
 
     def record(self, o: WorkOrder, events: list[OrderEvent], media_url: str) -> dict[str, Any]:
+        """One request as the public sees it: masked words, a road-level place, never the original."""
         leaves = {leaf.code: leaf.name for _, leaf in self.settings.leaf_subjects()}
         secret = bool(o.confidential)
+
+        # The names the citizen gave anywhere are masked everywhere (a reply that names them).
+        names = (o.contact_name, *names_in(o.description))
+
+        def public(text: str) -> str:
+            return redact_text(text, confidential=secret, audience=Audience.PUBLIC, names=names)
+
+        lat, lng = (None, None) if secret else coarse_point(o.latitude, o.longitude)
         return {
             "service_request_id": o.number, "status": open_or_closed(o.status),
-            "status_notes": status_notes(self.settings, events),
+            "status_notes": public(status_notes(self.settings, events)),
             "service_name": leaves.get(o.subject or "", ""), "service_code": o.subject or "",
-            "description": "（保密）" if secret else o.description,
+            "description": "（保密）" if secret else public(o.description),
             "agency_responsible": dept_name(self.settings, o.lead_department), "service_notice": "",
             "requested_datetime": self._iso(o.created_at), "updated_datetime": self._iso(o.updated_at),
-            "expected_datetime": self._iso(o.reply_by), "address": None if secret else o.address,
-            "address_id": None, "zipcode": None, "lat": None if secret else o.latitude,
-            "long": None if secret else o.longitude, "media_url": None if secret else (media_url or None)}
+            "expected_datetime": self._iso(o.reply_by), "address": None if secret else coarse_address(o.address),
+            "address_id": None, "zipcode": None, "lat": lat, "long": lng,
+            "media_url": None if secret else (media_url or None)}
 
     def _iso(self, t: datetime | None) -> str | None:
         return t.astimezone(self.tz).isoformat(timespec="seconds") if t else None
@@ -255,6 +273,14 @@ class Open311:
 
 def _csv(value: str | None) -> list[str]:
     return [x.strip() for x in (value or "").split(",") if x.strip()]
+
+
+def _int(value: str | None, default: int, most: int, name: str) -> int:
+    if value in (None, ""):
+        return default
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= most:
+        raise Open311Error(400, f"{name} 须为 1 至 {most} 的整数")
+    return int(value)
 
 
 def _coord(value: str | None, lo: float, hi: float, name: str) -> float | None:

@@ -107,7 +107,7 @@ class OrderSearch:
     closed_statuses: Collection[str] = ()
 
 
-async def public_orders(session: AsyncSession, search: OrderSearch, limit: int
+async def public_orders(session: AsyncSession, search: OrderSearch, limit: int, *, offset: int = 0
                         ) -> tuple[list[WorkOrder], dict[int, list[OrderEvent]], dict[int, str]]:
     """Orders as the public may list them (no drafts), newest first, with their events and
     the first file kept at a URL (Open311's media_url)."""
@@ -127,7 +127,7 @@ async def public_orders(session: AsyncSession, search: OrderSearch, limit: int
         elif search.closed is False:
             conditions.append(WorkOrder.status.not_in(search.closed_statuses))
         q = q.where(*conditions)
-    orders = list((await session.execute(q.order_by(WorkOrder.id.desc()).limit(limit))).scalars())
+    orders = list((await session.execute(q.order_by(WorkOrder.id.desc()).offset(offset).limit(limit))).scalars())
     ids = [o.id for o in orders]
     events: dict[int, list[OrderEvent]] = {i: [] for i in ids}
     media: dict[int, str] = {}

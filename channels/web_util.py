@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 from multidict import MultiDict
 
 from channels.errors import BadPayload, PayloadTooLarge, UnsupportedMedia
+from hotline.web.clients import client_address
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -35,8 +36,9 @@ async def read_form(request: web.Request, limit: int) -> MultiDict[str]:
 
 
 def client_key(request: web.Request) -> str:
-    """Who is asking, for rate limits: the peer address (a proxy in front must set it right)."""
-    return request.remote or "unknown"
+    """Who is asking, for rate limits: the client's address, through trusted proxies only
+    (`http.trusted_proxies`, see `hotline.web.clients`)."""
+    return client_address(request)
 
 
 def external_url(request: web.Request, public_url: str | None) -> str:

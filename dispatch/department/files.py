@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from dispatch import queries
 from dispatch.dead_letters import path_id
 from hotline.errors import Forbidden, HotlineError, NotFound, ValidationFailed
+from hotline.redaction import Audience, attachment_name
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE
 
@@ -164,7 +165,11 @@ async def department_download(request: web.Request, principal: Principal) -> web
     path = (root / att.location).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise NotFound("附件文件不在本机存储中", code="attachment_not_stored")
+    if path.is_relative_to(root / "originals"):  # a citizen's untouched file: the hotline's staff only
+        raise Forbidden("原始文件仅热线工作人员可见", code="original_file")
+    name = attachment_name(att.id, att.filename, att.content_type, audience=Audience.DEPARTMENT,
+                           from_citizen=att.contact_id is not None)
     return web.FileResponse(path, headers={
         "Content-Type": att.content_type,
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(att.filename)}",
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
         "X-Content-Type-Options": "nosniff"})

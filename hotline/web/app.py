@@ -7,19 +7,20 @@ import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from hotline.errors import HotlineError, Unauthorized, Unavailable
-from hotline.ratelimit import RateLimiter
+from hotline.errors import Forbidden, HotlineError, Unauthorized, Unavailable
+from hotline.ratelimit import Attempts, RedisAttempts
 from hotline.storage.locks import ping
 from hotline.storage.orders import count_overdue
 from hotline.tasks import supervised
-from hotline.web import auth_views, orders, pages, reference
+from hotline.web import admin, auth_views, orders, pages, reference
 from hotline.web.api import ApiRoutes, AuthKind, dumps
-from hotline.web.auth_views import LOGIN_LIMITER, SESSION_COOKIE
+from hotline.web.auth_views import LOGIN_ATTEMPTS, SESSION_COOKIE
 from hotline.web.context import HOTLINE, lang_of
 from hotline.web.openapi import build as build_openapi
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("hotline.web")
 access_log = logging.getLogger("hotline.access")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-CORE_TABLES = [auth_views.routes, orders.routes, reference.routes]
+CORE_TABLES = [auth_views.routes, orders.routes, reference.routes, admin.routes]
 _HTTP_CODES = {400: ("bad_request", "请求格式错误", "Bad request"), 404: ("not_found", "未找到", "Not found"),
                405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
                413: ("payload_too_large", "上传内容过大", "Payload too large"),
@@ -162,6 +163,8 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     token = request.query.get("token") or request.cookies.get(SESSION_COOKIE)
     if not token:
         raise Unauthorized("请先登录", code="login_required")
+    if "token" not in request.query:
+        check_origin(request)
     await h.auth.user_for_token(token, h.clock())
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
@@ -180,6 +183,29 @@ async def live(request: web.Request) -> web.WebSocketResponse:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
     return ws
+
+
+def allowed_origins(request: web.Request) -> set[str]:
+    """The page origins that may use a session cookie here: HOTLINE_PUBLIC_URL's, the
+    configured `http.cors_origins`, and this server as the browser addressed it."""
+    http = request.app[HOTLINE].settings.http
+    found = {f"{request.scheme}://{request.host}".lower()}
+    for url in (http.public_url, *http.cors_origins):
+        if url:
+            parts = urlsplit(url.strip())
+            if parts.scheme and parts.netloc:
+                found.add(f"{parts.scheme}://{parts.netloc}".lower())
+    return found
+
+
+def check_origin(request: web.Request) -> None:
+    """A browser always sends Origin on a WebSocket handshake and always sends our cookie
+    along, so a page on any other site could open the live feed as the logged-in agent
+    (cross-site WebSocket hijacking). Tools without a browser send no Origin."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.strip().lower().rstrip("/") not in allowed_origins(request):
+        log.warning("live: refused a session cookie from origin %r", origin[:200])
+        raise Forbidden("不允许从该来源页面连接", code="bad_origin")
 
 
 async def _drain(ws: web.WebSocketResponse) -> None:
@@ -209,7 +235,8 @@ def create_app(h: Hotline, *, run_background: bool = True) -> web.Application:
     app = web.Application(client_max_size=h.settings.http.max_body_bytes,
                           middlewares=[access_middleware, errors_middleware])
     app[HOTLINE] = h
-    app[LOGIN_LIMITER] = RateLimiter(10, 300)  # per process: slows guessing from one client down
+    # With Redis every web node counts the same attempts.
+    app[LOGIN_ATTEMPTS] = RedisAttempts(h.redis) if h.redis is not None else Attempts()
     tables: list[ApiRoutes] = [*CORE_TABLES, *h.api_tables]
     for table in tables:
         table.install(app, authenticate)

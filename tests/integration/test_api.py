@@ -203,3 +203,37 @@ async def test_front_door_and_api_docs_need_no_cdn(client):
     for asset in ("/static/swagger-ui/swagger-ui-bundle.js", "/static/swagger-ui/swagger-ui.css", "/static/api-docs.js"):
         async with client.get(asset) as r:
             assert r.status == 200 and len(await r.read()) > 50, asset
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"])  # a header check, not storage
+async def test_the_live_socket_takes_a_session_cookie_only_from_our_own_pages(hotline, client, agent):
+    """Issue 9 item 4: a page on any other site could open /api/v1/live with the agent's cookie."""
+    import aiohttp
+
+    assert client.session.cookie_jar.filter_cookies(client.make_url("/"))  # the login left its cookie
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        async with client.ws_connect("/api/v1/live", headers={"Origin": "https://evil.example"}):
+            pass
+    assert refused.value.status == 403  # was: 101, the live feed as the logged-in agent
+    own = f"http://{client.host}:{client.port}"
+    async with client.ws_connect("/api/v1/live", headers={"Origin": own}) as ws:
+        assert not ws.closed
+    async with client.ws_connect("/api/v1/live") as ws:  # a tool: no Origin, no browser
+        assert not ws.closed
+
+
+def test_allowed_origins_come_from_the_public_url_and_cors_origins(tmp_path):
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from hotline.web.app import allowed_origins
+    from hotline.web.context import HOTLINE
+    from tests.conftest import make_settings
+
+    s = make_settings(tmp_path, env={"HOTLINE_PUBLIC_URL": "https://12345.example.gov.cn/hotline/"},
+                      extra_yaml="http: {cors_origins: ['https://desk.example.gov.cn']}\n")
+    app = web.Application()
+    app[HOTLINE] = type("H", (), {"settings": s})()  # type: ignore[assignment]
+    req = make_mocked_request("GET", "/api/v1/live", headers={"Host": "10.0.0.8:8080"}, app=app)
+    assert allowed_origins(req) == {"http://10.0.0.8:8080", "https://12345.example.gov.cn",
+                                    "https://desk.example.gov.cn"}
