@@ -30,6 +30,10 @@ class SmsConfig(ConfigModel):
 class WechatConfig(ConfigModel):
     follow_up_window_minutes: int = Field(30, ge=0, le=7 * 24 * 60)
     max_body_bytes: int = Field(64 * 1024, ge=2048, le=1024 * 1024)
+    # While the database is down a message is held (retried) this long before the 503:
+    # WeChat retries (3 times) only when it gets no answer within 5 s; an error answer
+    # shows the citizen 该公众号暂时无法提供服务 and the message is lost.
+    outage_hold_seconds: float = Field(6.0, ge=0, le=30)
     # Replies to a click on one of these menu keys (the account's custom menu).
     menu_replies: dict[str, str] = Field(default_factory=dict)
 

@@ -21,6 +21,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from hotline.errors import HotlineError, ValidationFailed
+from hotline.web.boundary import clean_json, too_deep
+from hotline.web.context import HOTLINE
 
 AuthKind = Literal["none", "user", "department", "any"]
 Handler = Callable[..., Awaitable[Any]]
@@ -57,10 +59,13 @@ async def read_json(request: web.Request) -> Any:
                            title_en="Unsupported media type")
     raw = await request.read()
     try:
-        return json.loads(raw or b"null")
+        data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise HotlineError(f"请求体不是合法的 JSON：{exc}", code="malformed_json", status=400,
                            title="请求格式错误", title_en="Malformed JSON") from None
+    except RecursionError:  # nested deeper than the parser goes; clean_json refuses far less already
+        raise too_deep() from None
+    return clean_json(data)
 
 
 def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
@@ -76,7 +81,8 @@ def parse_query(model: type[BaseModel], request: web.Request) -> BaseModel:
         values = request.query.getall(key)
         data[key] = values if len(values) > 1 else values[0]
     try:
-        return model.model_validate(data)
+        # The county's zone, for the date filters (a plain date is that day there).
+        return model.model_validate(data, context={"tz": request.app[HOTLINE].settings.tz})
     except ValidationError as exc:
         raise _validation_problem(exc, "query") from None
 
