@@ -203,3 +203,18 @@ async def test_front_door_and_api_docs_need_no_cdn(client):
     for asset in ("/static/swagger-ui/swagger-ui-bundle.js", "/static/swagger-ui/swagger-ui.css", "/static/api-docs.js"):
         async with client.get(asset) as r:
             assert r.status == 200 and len(await r.read()) > 50, asset
+
+
+async def test_redirects_and_http_exceptions_are_counted_with_their_status(client, caplog):
+    """A raised redirect (the portal's 303 after a submit, /portal → /portal/) is logged and
+    counted with its own status, not as a 500 (issue 10, item 14)."""
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="hotline.access"):
+        async with client.get("/portal", allow_redirects=False) as r:
+            assert r.status == 302
+    assert [rec.status for rec in caplog.records if getattr(rec, "path", "") == "/portal"] == [302]
+    async with client.get("/metrics") as r:
+        text = await r.text()
+    assert 'hotline_http_request_seconds_count{method="GET",route="/portal",status="302"} 1.0' in text
+    assert 'route="/portal",status="500"' not in text
