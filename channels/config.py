@@ -55,8 +55,14 @@ class FaxConfig(ConfigModel):
     scan_seconds: float = Field(5, gt=0)
     # A spool file without its metadata sidecar is taken anyway once untouched this long.
     orphan_after_seconds: float = Field(600, gt=0)
-    # Keys fax gateways send as X-Fax-Key; empty: the endpoint must sit behind the firewall.
+    # Keys fax gateways send as X-Fax-Key. Without one every upload is refused (403) unless
+    # `open_without_key` says the endpoint sits on a trusted network behind the firewall.
     gateway_keys: tuple[str, ...] = ()
+    open_without_key: bool = False
+    # The quarantine (unreadable faxes kept for a person): files older than the age are
+    # removed, and past the size a new unreadable upload is refused (507) rather than kept.
+    quarantine_max_bytes: int = Field(200 * 1024 * 1024, ge=1024 * 1024)
+    quarantine_max_age_days: int = Field(30, ge=1, le=3650)
 
 
 class AppConfig(ConfigModel):

@@ -30,7 +30,7 @@ from channels.identity import phone_identity
 from hotline.channel import handler as channel_handler
 from hotline.contact import Contact
 from hotline.domain.vocabulary import Channel
-from hotline.errors import PayloadTooLarge, ValidationFailed
+from hotline.errors import HotlineError, PayloadTooLarge, ValidationFailed
 from hotline.web.multipart import parts
 
 if TYPE_CHECKING:
@@ -84,6 +84,9 @@ class FaxChannel:
             key = request.headers.get("X-Fax-Key", "")
             if not any(hmac.compare_digest(key.encode(), k.encode()) for k in self.cfg.gateway_keys):
                 raise ChannelAuthError("X-Fax-Key 无效", code="bad_fax_key")
+        elif not self.cfg.open_without_key:
+            raise ChannelAuthError("传真网关须配置密钥（channels.fax.gateway_keys），或在可信内网显式开放"
+                                   "（channels.fax.open_without_key: true）", code="fax_key_required")
         return await self._upload(request)
 
     async def _upload(self, request: web.Request) -> FaxIn:
@@ -130,6 +133,14 @@ class FaxChannel:
             doc = await asyncio.to_thread(read_fax, fax.data, self.cfg.max_pages)
         except Unreadable as exc:
             meta = {"from": fax.sender, "pages": fax.pages, "fax_id": fax.fax_id, "source": fax.source}
+            room = await asyncio.to_thread(files.prune, self.quarantine_dir, now=now,
+                                           max_age_days=self.cfg.quarantine_max_age_days,
+                                           max_bytes=self.cfg.quarantine_max_bytes)
+            if len(fax.data) > room:
+                log.warning("fax: quarantine full (%d bytes max): unreadable %s from %s not kept",
+                            self.cfg.quarantine_max_bytes, fax.fax_id or fax.filename, fax.sender)
+                raise HotlineError("传真隔离区已满，文件未保留，请联系热线管理员", code="quarantine_full",
+                                   status=507, title="存储空间不足", title_en="Insufficient storage") from None
             where = await asyncio.to_thread(files.quarantine, self.quarantine_dir, fax.data, filename=fax.filename,
                                             reason=str(exc), meta=meta, now=now)
             log.warning("fax: unreadable %s from %s (%s): kept in %s", fax.fax_id or fax.filename, fax.sender,
