@@ -15,6 +15,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from typing import Any, Literal
 
 from aiohttp import web
@@ -22,7 +23,6 @@ from pydantic import BaseModel, ValidationError
 
 from hotline.errors import HotlineError, ValidationFailed
 from hotline.web.boundary import clean_json, too_deep
-from hotline.web.context import HOTLINE
 
 AuthKind = Literal["none", "user", "department", "any"]
 Handler = Callable[..., Awaitable[Any]]
@@ -75,14 +75,14 @@ def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
         raise _validation_problem(exc, "body") from None
 
 
-def parse_query(model: type[BaseModel], request: web.Request) -> BaseModel:
+def parse_query(model: type[BaseModel], request: web.Request, zone: tzinfo = UTC) -> BaseModel:
     data: dict[str, Any] = {}
     for key in request.query:
         values = request.query.getall(key)
         data[key] = values if len(values) > 1 else values[0]
     try:
         # The county's zone, for the date filters (a plain date is that day there).
-        return model.model_validate(data, context={"tz": request.app[HOTLINE].settings.tz})
+        return model.model_validate(data, context={"tz": zone})
     except ValidationError as exc:
         raise _validation_problem(exc, "query") from None
 
@@ -130,16 +130,18 @@ class ApiRoutes:
     def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
         return self.route("DELETE", path, **kw)
 
-    def install(self, app: web.Application, authenticate: Callable[[web.Request, AuthKind], Awaitable[Any]]) -> None:
+    def install(self, app: web.Application, authenticate: Callable[[web.Request, AuthKind], Awaitable[Any]],
+                zone: tzinfo = UTC) -> None:
+        """`zone`: the county's, in which a plain date of a query filter is read."""
         for op in self.operations:
-            app.router.add_route(op.method, op.path, _wrap(op, authenticate), name=_route_name(op))
+            app.router.add_route(op.method, op.path, _wrap(op, authenticate, zone), name=_route_name(op))
 
 
 def _route_name(op: Operation) -> str:
     return op.handler.__name__
 
 
-def _wrap(op: Operation, authenticate: Callable[[web.Request, AuthKind], Awaitable[Any]]) -> Handler:
+def _wrap(op: Operation, authenticate: Callable[[web.Request, AuthKind], Awaitable[Any]], zone: tzinfo) -> Handler:
     params = inspect.signature(op.handler).parameters
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -150,7 +152,7 @@ def _wrap(op: Operation, authenticate: Callable[[web.Request, AuthKind], Awaitab
         if op.body is not None:
             kwargs["body"] = parse_body(op.body, await read_json(request))
         if op.query is not None:
-            kwargs["query"] = parse_query(op.query, request)
+            kwargs["query"] = parse_query(op.query, request, zone)
         return to_response(await op.handler(request, **kwargs), op.status)
 
     handler.__name__ = op.handler.__name__

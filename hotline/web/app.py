@@ -247,7 +247,7 @@ def create_app(h: Hotline, *, run_background: bool = True) -> web.Application:
     app[LOGIN_LIMITER] = RateLimiter(10, 300)  # per process: slows guessing from one client down
     tables: list[ApiRoutes] = [*CORE_TABLES, *h.api_tables]
     for table in tables:
-        table.install(app, authenticate)
+        table.install(app, authenticate, h.settings.tz)
     doc = build_openapi(tables, title=f"{h.settings.hotline.name} API",
                         description="12345 政务服务便民热线：工单受理、派单、承办、回访。错误均为 RFC 9457 problem+json。")
     async def openapi(request: web.Request) -> web.Response:
