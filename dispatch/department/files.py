@@ -79,7 +79,12 @@ async def _held_order(session: AsyncSession, number: str, department: str, *, ac
              response=AttachmentOut, status=201, tags=TAG,
              description="multipart/form-data with one `file` (PDF, JPEG, PNG, TIFF, DOCX, XLSX or TXT). "
                          "Pass the returned id in the reply's `attachments`.",
-             extra_responses={404: "不存在或不属于本部门", 413: "文件过大", 415: "文件类型不支持"})
+             extra_responses={404: "不存在或不属于本部门", 413: "文件过大", 415: "文件类型不支持"},
+             raw_body={"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["file"],
+                 "properties": {"file": {"type": "string", "format": "binary",
+                                         "description": "PDF, JPEG, PNG, TIFF, DOCX, XLSX 或 UTF-8 TXT"}}},
+                 "encoding": {"file": {"contentType": "application/octet-stream"}}}})
 async def department_upload(request: web.Request, principal: Principal) -> web.StreamResponse:
     h = request.app[HOTLINE]
     dept = principal.department or ""

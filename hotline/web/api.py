@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
 
 from hotline.errors import HotlineError, ValidationFailed
 from hotline.web.boundary import clean_json, too_deep
@@ -42,6 +43,14 @@ class Operation:
     status: int = 200
     auth: AuthKind = "user"
     extra_responses: dict[int, str] = field(default_factory=dict)
+    # Request headers the handler reads: name → (required, longest accepted, description).
+    headers: dict[str, tuple[bool, int, str]] = field(default_factory=dict)
+    # A key checked by the handler itself (auth="none"): a securitySchemes name, e.g. "appKey".
+    key: str | None = None
+    # A request body the handler reads itself (multipart uploads): its OpenAPI `content`.
+    raw_body: dict[str, Any] | None = None
+    # Another success status with the same body (200 for an idempotent repeat of a 201).
+    repeat_status: int | None = None
 
 
 def _validation_problem(exc: ValidationError, where: str) -> ValidationFailed:
@@ -70,7 +79,9 @@ async def read_json(request: web.Request) -> Any:
 
 def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
     try:
-        return model.model_validate(data)
+        # Strict, as JSON reads it: `0` is not `false` and "5" is not 5 (the document says
+        # boolean and integer), while strings still make enums and datetimes.
+        return model.model_validate_json(to_json(data), strict=True)
     except ValidationError as exc:
         raise _validation_problem(exc, "body") from None
 

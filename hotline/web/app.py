@@ -13,7 +13,7 @@ from multidict import MultiDict
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from hotline.errors import HotlineError, Unauthorized, Unavailable
+from hotline.errors import HotlineError, NotFound, Unauthorized, Unavailable
 from hotline.ratelimit import RateLimiter
 from hotline.storage.engine import database_unavailable
 from hotline.storage.locks import ping
@@ -71,7 +71,8 @@ async def errors_middleware(request: web.Request, handler: Callable[[web.Request
         detail = exc.text if exc.status != 404 else f"{request.method} {request.path} 不存在"
         if exc.status == 413:
             detail = f"请求体超过上限 {request.app[HOTLINE].settings.http.max_body_bytes} 字节"
-        return problem(request, exc.status, code, title, title_en, detail or title)
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None  # a 405 names what is allowed
+        return problem(request, exc.status, code, title, title_en, detail or title, headers=allow)
     except DBAPIError as exc:
         if database_unavailable(exc):
             return _unavailable(request, exc)
@@ -103,8 +104,8 @@ async def boundary_middleware(request: web.Request,
                               handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
     """Hostile bytes decided once (`hotline.web.boundary`): refused in the path and the
     headers, removed from the query before any handler reads it."""
-    if bad_identifier(request.path):
-        raise BadInput("路径中含有控制字符", code="bad_path")
+    if bad_identifier(request.path):  # no resource has such a name
+        raise NotFound(f"{request.method} 路径中含有控制字符，不存在", code="not_found")
     for name, value in request.headers.items():
         if bad_identifier(value) and name.lower() not in _FREE_HEADERS:
             raise BadInput(f"请求头 {name} 含有控制字符或非 UTF-8 字节", code="bad_header")

@@ -18,7 +18,8 @@ LOGIN_LIMITER: web.AppKey[RateLimiter] = web.AppKey("login_limiter", RateLimiter
 
 
 @routes.post("/api/v1/auth/login", summary="登录 / Log in", auth="none", body=s.LoginIn, response=s.LoginOut,
-             tags=TAG, extra_responses={429: "尝试过多 / too many attempts"})
+             tags=TAG, extra_responses={401: "用户名或密码错误 / bad credentials",
+                                        429: "尝试过多 / too many attempts"})
 async def login(request: web.Request, body: s.LoginIn) -> web.StreamResponse:
     h = request.app[HOTLINE]
     limiter = request.app[LOGIN_LIMITER]

@@ -218,3 +218,35 @@ async def test_redirects_and_http_exceptions_are_counted_with_their_status(clien
         text = await r.text()
     assert 'hotline_http_request_seconds_count{method="GET",route="/portal",status="302"} 1.0' in text
     assert 'route="/portal",status="500"' not in text
+
+
+async def test_openapi_is_exact(client):
+    """issue 9, item 13: no component overwrites another, the headers and the multipart
+    upload are declared, 401/415/503 are documented, 405 names Allow, no aiohttp regex."""
+    async with client.get("/api/v1/openapi.json") as r:
+        doc = await r.json()
+    schemas, paths = doc["components"]["schemas"], doc["paths"]
+
+    def resolve(ref: dict) -> dict:
+        return schemas[ref["$ref"].rsplit("/", 1)[1]]
+
+    detail = resolve(paths["/api/v1/workorders/{number}"]["get"]["responses"]["200"]["content"]["application/json"]
+                     ["schema"])
+    citizen = detail["properties"]["citizen"]["anyOf"][0]
+    assert set(resolve(citizen)["properties"]) == {"id", "name", "phone"}  # the order's, not the timeline's
+    timeline = resolve(paths["/api/v1/citizens/{id}"]["get"]["responses"]["200"]["content"]["application/json"]
+                       ["schema"])
+    assert "identities" in timeline["properties"]
+    assert not [p for p in paths if ":" in p]
+    app_post = paths["/api/v1/app/requests"]["post"]
+    assert app_post["security"] == [{"appKey": []}]
+    assert doc["components"]["securitySchemes"]["appKey"]["name"] == "X-App-Key"
+    assert {(p["name"], p["in"], p["required"]) for p in app_post["parameters"]} >= {("Idempotency-Key", "header", True)}
+    assert {"200", "201", "401", "415", "503"} <= set(app_post["responses"])
+    upload = paths["/api/v1/department/orders/{number}/attachments"]["post"]
+    assert "file" in upload["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    assert "401" in paths["/api/v1/auth/login"]["post"]["responses"]
+    assert all("503" in op["responses"] for ops in paths.values() for op in ops.values())
+    assert paths["/api/v1/citizens/{id}"]["get"]["parameters"][0]["schema"]["maximum"] == 2**63 - 1
+    async with client.request("TRACE", "/api/v1/workorders") as r:
+        assert r.status == 405 and set(r.headers["Allow"].split(",")) >= {"GET", "POST"}
