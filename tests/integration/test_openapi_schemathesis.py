@@ -109,7 +109,8 @@ def run_schemathesis(served: Served, db_kind: str, tmp_path: Path) -> tuple[int,
            "--exclude-path", "/api/v1/auth/logout",
            "-H", f"Authorization: Bearer {served.token}", "-H", f"X-App-Key: {OPEN311_KEY}",
            "--report", "json", "--report-json-path", str(report)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=220, check=False)
+    # cwd: schemathesis keeps a .schemathesis/ folder where it runs
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=220, check=False, cwd=tmp_path)
     assert report.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     data = json.loads(report.read_text())
     failures = [f"{f['code']} {f['title']}: {f['count']} on {', '.join(f['operations'][:5])}"
