@@ -24,6 +24,7 @@ from pydantic_core import to_json
 
 from hotline.errors import HotlineError, ValidationFailed
 from hotline.web.boundary import clean_json, too_deep
+from hotline.web.messages import describe
 
 AuthKind = Literal["none", "user", "department", "any"]
 Handler = Callable[..., Awaitable[Any]]
@@ -54,9 +55,11 @@ class Operation:
 
 
 def _validation_problem(exc: ValidationError, where: str) -> ValidationFailed:
-    errors = [{"loc": [where, *err["loc"]], "msg": err["msg"], "type": err["type"]} for err in exc.errors()]
-    first = errors[0]
-    detail = f"{'.'.join(str(x) for x in first['loc'][1:]) or where}: {first['msg']}"
+    """The errors as pydantic reports them (type, context, English message): the web shell
+    words them in the caller's language (`hotline.web.messages`) when it answers."""
+    errors = [{"loc": [where, *err["loc"]], "msg": err["msg"], "type": err["type"], "ctx": err.get("ctx") or {}}
+              for err in exc.errors(include_url=False)]
+    detail, _ = describe(errors, "en")
     return ValidationFailed(detail, errors=errors)
 
 

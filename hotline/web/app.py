@@ -13,7 +13,7 @@ from multidict import MultiDict
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from hotline.errors import HotlineError, NotFound, Unauthorized, Unavailable
+from hotline.errors import HotlineError, NotFound, Unauthorized, Unavailable, ValidationFailed
 from hotline.ratelimit import RateLimiter
 from hotline.storage.engine import database_unavailable
 from hotline.storage.locks import ping
@@ -24,6 +24,7 @@ from hotline.web.api import ApiRoutes, AuthKind, dumps
 from hotline.web.auth_views import LOGIN_LIMITER, SESSION_COOKIE
 from hotline.web.boundary import BadInput, bad_identifier, clean_text
 from hotline.web.context import HOTLINE, lang_of
+from hotline.web.messages import describe
 from hotline.web.openapi import build as build_openapi
 
 if TYPE_CHECKING:
@@ -63,16 +64,20 @@ async def errors_middleware(request: web.Request, handler: Callable[[web.Request
         headers = {"Retry-After": RETRY_AFTER} if exc.status == 503 else None
         if exc.status == 401:
             headers = {"WWW-Authenticate": 'Bearer realm="hotline"'}
-        return problem(request, exc.status, exc.code, exc.title, exc.title_en, exc.detail, exc.extra, headers)
+        detail, extra = exc.detail, exc.extra
+        if isinstance(exc, ValidationFailed) and isinstance(extra.get("errors"), list):
+            detail, errors = describe(extra["errors"], lang_of(request))  # field errors: 中文 first, ?lang=en
+            extra = {**extra, "errors": errors}
+        return problem(request, exc.status, exc.code, exc.title, exc.title_en, detail, extra, headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code, title, title_en = _HTTP_CODES.get(exc.status, (f"http_{exc.status}", exc.reason, exc.reason))
-        detail = exc.text if exc.status != 404 else f"{request.method} {request.path} 不存在"
+        text = exc.text if exc.status != 404 else f"{request.method} {request.path} 不存在"
         if exc.status == 413:
-            detail = f"请求体超过上限 {request.app[HOTLINE].settings.http.max_body_bytes} 字节"
+            text = f"请求体超过上限 {request.app[HOTLINE].settings.http.max_body_bytes} 字节"
         allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None  # a 405 names what is allowed
-        return problem(request, exc.status, code, title, title_en, detail or title, headers=allow)
+        return problem(request, exc.status, code, title, title_en, text or title, headers=allow)
     except DBAPIError as exc:
         if database_unavailable(exc):
             return _unavailable(request, exc)

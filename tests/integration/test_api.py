@@ -250,3 +250,23 @@ async def test_openapi_is_exact(client):
     assert paths["/api/v1/citizens/{id}"]["get"]["parameters"][0]["schema"]["maximum"] == 2**63 - 1
     async with client.request("TRACE", "/api/v1/workorders") as r:
         assert r.status == 405 and set(r.headers["Allow"].split(",")) >= {"GET", "POST"}
+
+
+async def test_validation_errors_are_chinese_first_and_english_on_request(agent, supervisor):
+    """issue 10, item 15: field errors were pydantic's English inside Chinese problems."""
+    status, made = await agent.post("/api/v1/workorders", json={"text": "路灯不亮", "category": "inquiry"})
+    assert status == 201
+    status, problem = await supervisor.post(f"/api/v1/workorders/{made['number']}/dispatch", json={})
+    assert status == 422
+    assert problem["title"] == "请求内容不符合要求" and problem["detail"] == "lead：必填字段", problem
+    assert problem["errors"] == [{"loc": ["body", "lead"], "msg": "必填字段", "type": "missing"}]
+    status, problem = await supervisor.post(f"/api/v1/workorders/{made['number']}/dispatch?lang=en", json={})
+    assert problem["detail"] == "lead: Field required" and problem["title"] == "The request body is not valid"
+    status, problem = await agent.post("/api/v1/workorders", json={"text": "x", "caller": {"phone": "电话"}})
+    assert status == 422 and problem["detail"].startswith("caller.phone：格式不符合要求"), problem
+    status, problem = await agent.get("/api/v1/workorders", params={"limit": 1000})
+    assert problem["detail"] == "limit：须小于或等于 200", problem
+    status, problem = await agent.get("/api/v1/workorders", params={"from": "0001-01-01T00:00:00+08:00"})
+    assert problem["detail"].startswith("from：日期超出范围"), problem
+    status, problem = await agent.post("/api/v1/workorders", json={"text": "x", "confidential": 0})
+    assert problem["detail"] == "confidential：须为布尔值（true 或 false）", problem
