@@ -170,7 +170,8 @@ APP: web.AppKey[AppChannel] = web.AppKey("channels.app", AppChannel)
              body=AppRequestIn, response=AppRequestOut, status=201, tags=TAG,
              description="Headers: `X-App-Key` (issued app key) and `Idempotency-Key` (required; a retry with "
                          "the same key answers 200 with the first number). Same key, different body: 422.",
-             extra_responses={403: "X-App-Key 无效"})
+             extra_responses={403: "X-App-Key 无效"}, key="appKey", repeat_status=200,
+             headers={"Idempotency-Key": (True, 100, "每次提交唯一、重试时不变 / unique per submission, same on retry")})
 async def submit(request: web.Request, body: AppRequestIn) -> web.StreamResponse:
     channel = request.app[APP]
     return await answer(channel, AppSubmission(request, body))
@@ -181,7 +182,7 @@ async def submit(request: web.Request, body: AppRequestIn) -> web.StreamResponse
             description="Needs `X-App-Key` and the last 4 digits of the phone number given with the request. "
                         "Limited per window (`channels.app`): lookups per client (app key + address) and failed "
                         "lookups per order; beyond either, 429 `too_many_lookups`.",
-            extra_responses={403: "X-App-Key 无效", 404: "不存在或手机号不符", 429: "查询过于频繁 / too many lookups"})
+            extra_responses={403: "X-App-Key 无效", 404: "不存在或手机号不符", 429: "查询过于频繁 / too many lookups"}, key="appKey")
 async def status(request: web.Request, query: StatusQuery) -> AppStatusOut:
     h = request.app[HOTLINE]
     app = request.app[APP]

@@ -153,3 +153,22 @@ def quarantine(folder: Path, data: bytes, *, filename: str | None, reason: str, 
     info = {"reason": reason, "filename": filename, "received_at": now.isoformat(), **meta}
     _write(base.with_suffix(".json"), json.dumps(info, ensure_ascii=False, indent=2).encode())
     return base.with_suffix(".bin")
+
+
+def prune(folder: Path, *, now: datetime, max_age_days: int, max_bytes: int) -> int:
+    """Remove quarantined files older than `max_age_days`; return the bytes still free
+    under `max_bytes` (the caller keeps a new file only if it fits)."""
+    if not folder.is_dir():
+        return max_bytes
+    cutoff = now.timestamp() - max_age_days * 86400
+    used = 0
+    for path in folder.iterdir():
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        if st.st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+        else:
+            used += st.st_size
+    return max(0, max_bytes - used)

@@ -19,22 +19,27 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from multidict import MultiDict
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from channels import queries
-from channels.errors import BadPayload, PayloadTooLarge, UnsupportedMedia
 from channels.identity import APP_USER, phone_identity
 from channels.publicview import CLOSED, dept_name, open_or_closed, status_notes
+from channels.web_util import MAX_FIELDS, read_form
 from hotline.channel import handler as channel_handler
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel
-from hotline.errors import HotlineError
+from hotline.errors import HotlineError, PayloadTooLarge
 from hotline.masking import coarse_address, coarse_point, names_in
 from hotline.redaction import Audience, redact_text
+from hotline.storage.engine import database_unavailable
+from hotline.web.boundary import parse_when, xml_safe
+from hotline.web.multipart import parts
 
 if TYPE_CHECKING:
     from multidict import MultiDictProxy
@@ -88,7 +93,7 @@ def _xml_value(parent: ET.Element, key: str, value: Any) -> None:
             for k, v in item.items():
                 _xml_value(child, k, v)
     elif value is not None:
-        el.text = str(value)
+        el.text = xml_safe(str(value))  # one stray \x0b in a stored text must not break the whole feed
 
 
 def render(fmt: str, root: str, item: str, items: list[dict[str, Any]] | dict[str, Any], status: int = 200
@@ -231,7 +236,8 @@ class Open311:
         if ids:  # "overrides all other parameters", as the spec says
             search = queries.OrderSearch(numbers=ids)
         else:
-            start, end = _when(params.get("start_date"), "start_date"), _when(params.get("end_date"), "end_date")
+            start = _when(params.get("start_date"), "start_date", self.tz)
+            end = _when(params.get("end_date"), "end_date", self.tz, end=True)
             if start is None and end is None:
                 start = self.clock() - DEFAULT_SPAN
             statuses = set(_csv(params.get("status")))
@@ -295,16 +301,17 @@ def _coord(value: str | None, lo: float, hi: float, name: str) -> float | None:
     return v
 
 
-def _when(value: str | None, name: str) -> datetime | None:
+def _when(value: str | None, name: str, zone: tzinfo, *, end: bool = False) -> datetime | None:
+    """A W3C date-time; a plain date (what most integrations send) is that day in the
+    county's zone, as the boundary reads every date filter."""
     if not value:
         return None
     try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise Open311Error(400, f"{name} 须为 W3C 日期时间，如 2026-11-26T08:00:00+08:00") from None
-    if t.tzinfo is None:
-        raise Open311Error(400, f"{name} 须带时区（Z 或 +08:00）")
-    return t
+        t = parse_when(value, zone, end_of_day=end)
+    except ValueError as exc:
+        raise Open311Error(400, f"{name} {exc}") from None
+    # end_date is inclusive in GeoReport v2: a plain end date ends just before the next day.
+    return t - timedelta(microseconds=1) if end and len(value.strip()) == 10 else t
 
 
 # ---------------------------------------------------------------- routes
@@ -322,24 +329,25 @@ def _guard(fn: Handler) -> Handler:
             return error(fmt, exc.status, exc.description)
         except HotlineError as exc:
             return error(fmt, exc.status if exc.status < 500 else 503, exc.detail)
-        except (OperationalError, InterfaceError, ConnectionError, OSError):
-            log.exception("open311: database unavailable")
-            return error(fmt, 503, "服务暂时不可用，请稍后重试")
-        except DBAPIError:
-            log.exception("open311: database error")
-            return error(fmt, 500, "服务器内部错误")
+        except (DBAPIError, PoolTimeout, ConnectionError, OSError) as exc:
+            if not database_unavailable(exc):
+                log.exception("open311: database error")
+                return error(fmt, 500, "服务器内部错误")
+            log.error("open311: database unavailable: %s", exc)
+            response = error(fmt, 503, "服务暂时不可用，请稍后重试")
+            response.headers["Retry-After"] = "5"
+            return response
     return wrapped
 
 
 async def _form(request: web.Request) -> Any:
-    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        raise UnsupportedMedia("请使用 application/x-www-form-urlencoded")
-    if request.content_length is not None and request.content_length > MAX_FORM:
-        raise PayloadTooLarge(f"请求体超过上限 {MAX_FORM} 字节")
-    try:
-        return await request.post()
-    except ValueError as exc:
-        raise BadPayload(f"表单无法解析：{exc}") from None
+    if request.content_type == "multipart/form-data":
+        if request.content_length is not None and request.content_length > MAX_FORM:
+            raise PayloadTooLarge(f"请求体超过上限 {MAX_FORM} 字节")
+        # The fields only: a file part (some clients send `media`) is not read; media_url is.
+        return MultiDict([(p.name, await p.text(MAX_FORM)) async for p in parts(request, max_parts=MAX_FIELDS)
+                          if p.filename is None])
+    return await read_form(request, MAX_FORM)
 
 
 def install_routes(h: Hotline, api: Open311) -> None:

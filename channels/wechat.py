@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,7 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from channels import files, texts
-from channels.errors import BadPayload, ChannelAuthError, ChannelNotConfigured, UnsupportedMedia
+from channels.errors import BadPayload, ChannelAuthError, ChannelNotConfigured
 from channels.identity import WECHAT
 from channels.inbox import Answer, Inbound, Inbox
 from channels.keywords import Intent, classify
@@ -51,7 +52,9 @@ from channels.web_util import read_body
 from hotline.channel import handler as channel_handler
 from hotline.contact import Identity
 from hotline.domain.vocabulary import Channel
+from hotline.errors import UnsupportedMedia
 from hotline.outbox import DeliveryFailed
+from hotline.web.boundary import xml_safe
 
 if TYPE_CHECKING:
     from redis import Redis as SyncRedis
@@ -190,7 +193,9 @@ class WechatChannel:
             raise ChannelAuthError("msg_signature 校验失败") from None
         except InvalidAppIdException:
             raise ChannelAuthError("消息不属于本公众号（AppID 不符）", code="wrong_appid") from None
-        except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
+        except (KeyError, ValueError, TypeError, UnicodeDecodeError, IndexError, struct.error) as exc:
+            # Signed by someone with the token, but not a message our key encrypted (wechatpy
+            # unpacks the plaintext's length with struct: a short one is struct.error).
             raise BadPayload(f"密文无法解密：{type(exc).__name__}") from None
         plain = xml.encode("utf-8") if isinstance(xml, str) else xml
         _xml_guard(plain)
@@ -275,7 +280,7 @@ class WechatChannel:
     def acknowledge(self, request: web.Request, msg: WechatIn, answer: Answer | None) -> web.Response:
         if answer is None:
             return web.Response(text="success", content_type="text/plain")
-        xml = TextReply(source=msg.target, target=msg.source, content=answer.text).render()
+        xml = TextReply(source=msg.target, target=msg.source, content=xml_safe(answer.text)).render()
         if msg.encrypted:
             assert self.crypto is not None
             xml = self.crypto.encrypt_message(xml, msg.nonce, str(int(self.clock().timestamp())))
@@ -353,5 +358,5 @@ def install_routes(h: Hotline, channel: WechatChannel) -> None:
 
     def add(app: web.Application) -> None:
         app.router.add_get(PATH, check)
-        app.router.add_post(PATH, channel_handler(channel))
+        app.router.add_post(PATH, channel_handler(channel, hold=channel.cfg.outage_hold_seconds))
     h.routes.append(add)

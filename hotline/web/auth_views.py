@@ -20,7 +20,8 @@ LOGIN_ATTEMPTS: web.AppKey[Attempts] = web.AppKey("login_attempts", Attempts)
 
 
 @routes.post("/api/v1/auth/login", summary="登录 / Log in", auth="none", body=s.LoginIn, response=s.LoginOut,
-             tags=TAG, extra_responses={429: "尝试过多 / too many attempts"})
+             tags=TAG, extra_responses={401: "用户名或密码错误 / bad credentials",
+                                        429: "尝试过多 / too many attempts"})
 async def login(request: web.Request, body: s.LoginIn) -> web.StreamResponse:
     h = request.app[HOTLINE]
     sec = h.settings.security
