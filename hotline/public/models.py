@@ -1,0 +1,67 @@
+"""The disclosure tables (政务公开): what was published, who did it, and citizens' comments.
+
+`public_cases` keeps the masked text as it was previewed and approved — never the order's
+raw text — so a later edit of the order cannot leak through a page that was already
+reviewed. The public reads only rows whose order is still closed and not confidential
+(`queries.visible`): a reopened or re-classified order leaves the public pages by itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.storage.models import Base, BigId
+
+
+class PublicCase(Base):
+    __tablename__ = "public_cases"
+    __table_args__ = (Index("ix_public_cases_published_at", "published_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), unique=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    question: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    department: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    location: Mapped[str | None] = mapped_column(String(300))
+    asked_at: Mapped[datetime]
+    closed_at: Mapped[datetime]
+    rating: Mapped[int | None] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(16))  # manual | category
+    published_at: Mapped[datetime]
+    published_by: Mapped[str] = mapped_column(String(100))
+    withdrawn_at: Mapped[datetime | None]
+
+
+class PublicAudit(Base):
+    """Who published, withdrew or moderated what (append-only)."""
+
+    __tablename__ = "public_audit"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    number: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(16))  # publish | withdraw | approve | reject
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PublicComment(Base):
+    __tablename__ = "public_comments"
+    __table_args__ = (Index("ix_public_comments_status", "status", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("public_cases.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)  # masked on arrival: a citizen may write a phone number
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | rejected
+    created_at: Mapped[datetime]
+    moderated_at: Mapped[datetime | None]
+    moderated_by: Mapped[str | None] = mapped_column(String(100))
