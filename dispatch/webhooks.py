@@ -1,4 +1,5 @@
-"""Signed department webhooks: the wire format, and the outbox sender for kind "webhook".
+"""Signed department webhooks: the outbox sender for kind "webhook" (the wire format, shared
+with the press partners' webhooks, is `hotline.signed`).
 
 One delivery on the wire (CONTRACT):
 
@@ -25,14 +26,12 @@ False
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from typing import TYPE_CHECKING
 
 import aiohttp
 
 from hotline.outbox import DeliveryFailed
+from hotline.signed import USER_AGENT, body_of, post_signed, sign, verify
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,37 +41,7 @@ if TYPE_CHECKING:
     from hotline.storage.models import OutboxMessage
 
 KIND = "webhook"
-USER_AGENT = "Hotline12345-Webhook/1"
-# The receiver refused this very message; sending the same bytes again cannot help.
-_REFUSED = {400, 404, 410, 413, 415, 422}
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
-def verify(secret: str, timestamp: str, body: bytes, signature: str, *, now: float,
-           tolerance: float = 300) -> bool:
-    """What a receiver does: constant-time compare, and refuse stale timestamps (replays)."""
-    try:
-        age = abs(now - int(timestamp))
-    except ValueError:
-        return False
-    return age <= tolerance and hmac.compare_digest(sign(secret, timestamp, body), signature)
-
-
-def body_of(message: OutboxMessage) -> bytes:
-    """The exact bytes sent: the same for every attempt of one message."""
-    doc = {"id": message.delivery_id, "event": message.event, **message.payload}
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, min(float(value), 3600.0)) if value else None
-    except ValueError:
-        return None
+__all__ = ["KIND", "USER_AGENT", "WebhookSender", "body_of", "sign", "verify"]  # the wire format: hotline.signed
 
 
 class WebhookSender:
@@ -91,22 +60,4 @@ class WebhookSender:
             # Config changed since the message was written; a supervisor can retry once it is fixed.
             raise DeliveryFailed(f"department {message.target!r} has no webhook URL/secret configured",
                                  retryable=False)
-        body = body_of(message)
-        ts = str(int(self._clock().timestamp()))
-        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
-                   "X-Hotline-Event": message.event,
-                   "X-Hotline-Delivery": message.delivery_id, "X-Hotline-Timestamp": ts,
-                   "X-Hotline-Signature": sign(dept.webhook.secret, ts, body)}
-        try:
-            async with self._http.post(dept.webhook.url, data=body, headers=headers, timeout=self._timeout,
-                                       allow_redirects=False) as resp:
-                await resp.content.read(4096)  # drain a little, keep the connection reusable
-                status = resp.status
-                retry_after = _retry_after(resp.headers.get("Retry-After"))
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise DeliveryFailed(f"{type(exc).__name__}: {exc or 'no answer'}") from None
-        if 200 <= status < 300:
-            return
-        if status in _REFUSED:
-            raise DeliveryFailed(f"HTTP {status}: the receiver refused the message", retryable=False)
-        raise DeliveryFailed(f"HTTP {status}", retry_after=retry_after if status in (429, 503) else None)
+        await post_signed(self._http, dept.webhook.url, dept.webhook.secret, message, self._clock, self._timeout)
