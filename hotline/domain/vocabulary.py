@@ -18,6 +18,7 @@ class Channel(StrEnum):
     WEB = "web"
     APP = "app"  # the mobile app's JSON intake and Open311
     FAX = "fax"
+    MEDIA = "media"  # 媒体联动: an issue raised by a newspaper, radio, TV or web outlet, entered by staff
 
 
 class Status(StrEnum):

@@ -7,24 +7,40 @@
       comments_per_client: 5      # citizens' comments a client may send ...
       comment_window_seconds: 3600  # ... within this window
       comment_max_chars: 500
+      media_partners:             # 媒体联动: press partners (线、报、声、屏、网)
+        - {code: qsdaily, name: 青山日报, name_en: Qingshan Daily, outlet: newspaper,
+           webhook: {url: "https://…/hotline", secret: "${HOTLINE_MEDIA_QSDAILY_SECRET}"}}
 
 A confidential report (举报) is never published, whatever `publish_categories` says.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from hotline.errors import ConfigError
 from hotline.settings import read_section
-from hotline.settings.reference import ConfigModel
+from hotline.settings.reference import ConfigModel, Webhook
 
 if TYPE_CHECKING:
     from hotline.settings import Settings
 
 DOC = "docs/public.md"
+
+
+Outlet = Literal["newspaper", "radio", "tv", "web"]
+OUTLETS: dict[str, tuple[str, str]] = {"newspaper": ("报纸", "Newspaper"), "radio": ("广播", "Radio"),
+                                      "tv": ("电视", "TV"), "web": ("网络", "Web")}
+
+
+class MediaPartner(ConfigModel):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    name: str
+    name_en: str = ""
+    outlet: Outlet
+    webhook: Webhook = Webhook()  # where the results of its orders go, signed like departments'
 
 
 class PublicConfig(ConfigModel):
@@ -34,6 +50,18 @@ class PublicConfig(ConfigModel):
     comments_per_client: int = Field(5, ge=1, le=1000)
     comment_window_seconds: int = Field(3600, ge=1, le=7 * 86400)
     comment_max_chars: int = Field(500, ge=10, le=5000)
+    media_partners: tuple[MediaPartner, ...] = ()
+
+    @field_validator("media_partners")
+    @classmethod
+    def _unique(cls, v: tuple[MediaPartner, ...]) -> tuple[MediaPartner, ...]:
+        codes = [p.code for p in v]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"partner codes must be unique: {', '.join(sorted({c for c in codes if codes.count(c) > 1}))}")
+        return v
+
+    def partner(self, code: str) -> MediaPartner | None:
+        return next((p for p in self.media_partners if p.code == code), None)
 
 
 def public_config(settings: Settings) -> PublicConfig:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from hotline.domain.vocabulary import Status
-from hotline.masking import coarse_address, mask
+from hotline.masking import coarse_address, mask, names_in
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -88,7 +88,8 @@ def draft(case: CaseFacts) -> Draft | Refusal:
     answer = "\n".join(a.strip() for a in case.answers if a and a.strip())
     if not answer:
         return NO_ANSWER
-    names = [n for n in case.names if n]
+    # A name the citizen wrote in one text ("我是李四") is masked in every text ("已联系李四").
+    names = [n for n in case.names if n] + [n for t in (case.title, case.description, answer) for n in names_in(t)]
     return Draft(number=case.number, title=mask(case.title, names), question=mask(case.description or case.title, names),
                  answer=mask(answer, names), department=case.lead_department, category=case.category,
                  subject=case.subject, location=mask(coarse_address(case.address) or "", names) or None,

@@ -65,3 +65,18 @@ class PublicComment(Base):
     created_at: Mapped[datetime]
     moderated_at: Mapped[datetime | None]
     moderated_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class MediaKey(Base):
+    """A press partner's key (媒体联动): the partner's feed of published cases and statistics.
+    Only a SHA-256 of the secret is kept: it is 256 random bits, not a password, so a slow
+    hash would buy nothing."""
+
+    __tablename__ = "public_media_keys"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    partner: Mapped[str] = mapped_column(String(64), index=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -19,13 +19,19 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> Disclosure:
-    from hotline.public import api, page
+    from hotline.public import api, media_api, page
+    from hotline.public.media import KIND, MEDIA, Media, MediaSender
     from hotline.public.service import DISCLOSURE, Disclosure
 
-    disclosure = Disclosure(public_config(h.settings), h.settings, h.sessions, h.clock)
+    cfg = public_config(h.settings)
+    disclosure = Disclosure(cfg, h.settings, h.sessions, h.clock)
     h.share(DISCLOSURE, disclosure)
     h.add_effect(disclosure.on_change)  # the category rule publishes in the closing transaction
-    h.add_api(api.routes)
+    media = Media(cfg, h.sessions, h.clock, h.intake, disclosure, h.outbox.nudge)
+    h.share(MEDIA, media)
+    h.add_effect(media.on_change)  # a media order's result, to its outlet, in the closing transaction
+    h.add_sender(KIND, MediaSender(cfg, h.clock, h.http))
+    h.add_api(api.routes, media_api.routes)
     h.add_routes(partial(page.install, h))
     h.add_link(Link("/public/", "政务公开", "Disclosure: published cases and statistics", "citizens", 15))
     return disclosure
@@ -34,7 +40,7 @@ def install(h: Hotline) -> Disclosure:
 def check(settings: Settings) -> Summary:
     cfg = public_config(settings)
     rule = ", ".join(cfg.publish_categories) or "none (supervisors publish)"
-    return Summary((f"disclosure: published by rule: {rule}",))
+    return Summary((f"disclosure: published by rule: {rule}", f"media partners: {len(cfg.media_partners)}"))
 
 
 MODULE = Module(name="public", package="hotline.public", install=install, sections=("public",), check=check,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from hotline.domain.vocabulary import SATISFIED_MIN, AssignmentRole, AssignmentStatus, Status
-from hotline.public.models import PublicAudit, PublicCase, PublicComment
+from hotline.domain.vocabulary import SATISFIED_MIN, AssignmentRole, AssignmentStatus, Channel, Status
+from hotline.public.models import MediaKey, PublicAudit, PublicCase, PublicComment
 from hotline.storage.models import Assignment, Citizen, Contact, OrderEvent, WorkOrder
 from hotline.storage.paging import newest_first, page
 
@@ -140,3 +140,22 @@ async def satisfaction_by_department(session: AsyncSession, start: datetime, end
 
 async def number_of_case(session: AsyncSession, case_id: int) -> str:
     return str((await session.execute(select(PublicCase.number).where(PublicCase.id == case_id))).scalar_one())
+
+
+# ---------------------------------------------------------------- media linkage
+
+async def live_media_key(session: AsyncSession, prefix: str) -> MediaKey | None:
+    q = select(MediaKey).where(MediaKey.prefix == prefix, MediaKey.revoked_at.is_(None))
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def media_key(session: AsyncSession, key_id: int) -> MediaKey | None:
+    return await session.get(MediaKey, key_id)
+
+
+async def media_source(session: AsyncSession, work_order_id: int) -> dict[str, Any] | None:
+    """What the first media contact of an order recorded (partner, outlet, programme), if any."""
+    q = (select(Contact.raw).where(Contact.work_order_id == work_order_id, Contact.channel == Channel.MEDIA.value)
+         .order_by(Contact.id).limit(1))
+    raw = (await session.execute(q)).scalar_one_or_none()
+    return dict(raw) if raw is not None else None

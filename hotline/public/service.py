@@ -79,7 +79,7 @@ class Disclosure:
 
     # ------------------------------------------------------------ publishing
 
-    async def _facts(self, session: AsyncSession, order: WorkOrder) -> CaseFacts:
+    async def facts(self, session: AsyncSession, order: WorkOrder) -> CaseFacts:
         answers = [*queries.lead_replies(order), *await queries.direct_answers(session, order.id)]
         name = await queries.citizen_name(session, order.citizen_id)
         return CaseFacts(number=order.number, status=order.status, confidential=bool(order.confidential),
@@ -98,7 +98,7 @@ class Disclosure:
         """The masked text as it would be published (a `Conflict` says why it cannot be)."""
         async with self.sessions() as session:
             order = await self._load(session, number)
-            result = draft(await self._facts(session, order))
+            result = draft(await self.facts(session, order))
             existing = await queries.case_of(session, order.id)
         if isinstance(result, Refusal):
             raise refused(result)
@@ -109,7 +109,7 @@ class Disclosure:
         changed since (the order was corrected meanwhile)."""
         async with self.sessions() as session, session.begin():
             order = await self._load(session, number)
-            result = draft(await self._facts(session, order))
+            result = draft(await self.facts(session, order))
             if isinstance(result, Refusal):
                 raise refused(result)
             if digest is not None and digest != result.digest():
@@ -158,7 +158,7 @@ class Disclosure:
                 or o.category not in self.cfg.publish_categories or o.confidential):
             return
         session = change.session
-        result = draft(await self._facts(session, o))
+        result = draft(await self.facts(session, o))
         if isinstance(result, Refusal) or await queries.case_of(session, o.id) is not None:
             return
         from hotline.domain.state import SYSTEM

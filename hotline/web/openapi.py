@@ -157,6 +157,8 @@ def build(tables: list[ApiRoutes], *, title: str, description: str) -> dict[str,
                            "description": "承办部门的 API 密钥（hotline apikey create）"},
                 "appKey": {"type": "apiKey", "in": "header", "name": "X-App-Key",
                            "description": "接入系统（App、Open311 客户端）的密钥（HOTLINE_OPEN311_API_KEYS）"},
+                "mediaKey": {"type": "apiKey", "in": "header", "name": "X-Media-Key",
+                             "description": "合作媒体的密钥（POST /api/v1/media/partners/{code}/keys）"},
             },
         },
     }

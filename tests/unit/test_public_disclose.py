@@ -74,8 +74,14 @@ def orders(draw: st.DrawFn) -> tuple[CaseFacts, list[str]]:
         description=question, category=draw(st.sampled_from(["complaint", "report", "help"])), subject=None,
         address=f"青山县青溪镇幸福小区{house}", lead_department="scjgj", created_at=T0,
         closed_at=T0 + timedelta(days=2) if status == "closed" else None, rating=draw(st.none() | st.integers(1, 5)),
-        answers=(answer,), names=(name, draw(st.none() | names)))
-    return facts, [*s1, *s2, *s3, house]
+        answers=(answer,), names=(name, draw(st.none() | names)) if draw(st.booleans()) else ())
+    secrets = [*s1, *s2, *s3, house]
+    if not facts.names:
+        # The name is on record nowhere: it may only be known from the citizen's own words
+        # ("我是李四") in one of the texts, and must then be masked in all of them.
+        said = any(f"{lead}{name}" in t for lead in LEADS for t in (question, answer, title))
+        secrets = [s for s in secrets if s != name or said]
+    return facts, secrets
 
 
 def _digits(s: str) -> str:
@@ -103,6 +109,14 @@ def test_nothing_confidential_or_unmasked_is_ever_publishable(generated: tuple[C
     for name in facts.names:
         if name:
             assert name not in published, (name, published)
+
+
+def test_a_name_the_citizen_gave_in_the_question_is_masked_in_the_answer_too() -> None:
+    facts = CaseFacts(number="3", status="closed", confidential=False, title="路灯", description="我是王小明，路灯不亮",
+                      category=None, subject=None, address=None, lead_department=None, created_at=T0, closed_at=T0,
+                      rating=None, answers=("已告知王小明，路灯已修复。",))
+    d = draft(facts)
+    assert isinstance(d, Draft) and d.answer == "已告知王某，路灯已修复。"
 
 
 def test_readable_words_stay_and_the_address_is_cut_to_the_community() -> None:
