@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.storage.models import Base, BigId
@@ -80,3 +80,77 @@ class MediaKey(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------- 便民服务企业库
+
+class Company(Base):
+    """A convenience-service company (加盟商). `status`: active | warned | suspended (from
+    referrals, by the monthly assessment or by hand)."""
+
+    __tablename__ = "public_companies"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    service_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)  # town / village codes it serves
+    address: Mapped[str] = mapped_column(String(300), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    hours: Mapped[str] = mapped_column(String(100), default="")
+    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    price_guidance: Mapped[str] = mapped_column(Text, default="")
+    member: Mapped[bool] = mapped_column(Boolean, default=True)  # 加盟会员
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    failed_months: Mapped[int] = mapped_column(Integer, default=0)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    # Signs the webhooks to the company; a secret the hotline must read back, like a department's.
+    webhook_secret: Mapped[str] = mapped_column(String(100))
+    key_prefix: Mapped[str | None] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ServiceRequest(Base):
+    """A convenience request handed to a company: sent → confirmed → done, then rated."""
+
+    __tablename__ = "public_service_requests"
+    __table_args__ = (Index("ix_public_service_requests_company_created", "company_id", "created_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("public_companies.id"))
+    service_type: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    citizen_name: Mapped[str] = mapped_column(String(100), default="")
+    citizen_phone: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+    status: Mapped[str] = mapped_column(String(16), default="sent")  # sent | confirmed | done
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    rating: Mapped[int | None] = mapped_column(Integer)
+    complaint: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rated_at: Mapped[datetime | None]
+
+
+class CompanyAssessment(Base):
+    """One company's month (加盟商考评), and what it led to."""
+
+    __tablename__ = "public_company_assessments"
+    __table_args__ = (UniqueConstraint("company_id", "month"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("public_companies.id"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    requests: Mapped[int] = mapped_column(Integer)
+    confirmed: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer)
+    response_minutes: Mapped[float | None] = mapped_column(Float)
+    complaints: Mapped[int] = mapped_column(Integer)
+    ratings: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[float | None] = mapped_column(Float)
+    action: Mapped[str] = mapped_column(String(16))  # ok | not_judged | warned | suspended
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> Disclosure:
-    from hotline.public import api, media_api, page
+    from hotline.public import api, directory_api, media_api, page
+    from hotline.public.directory import DIRECTORY, CompanySender, DirectoryService
+    from hotline.public.directory import KIND as COMPANY_KIND
     from hotline.public.media import KIND, MEDIA, Media, MediaSender
     from hotline.public.service import DISCLOSURE, Disclosure
 
@@ -31,7 +33,10 @@ def install(h: Hotline) -> Disclosure:
     h.share(MEDIA, media)
     h.add_effect(media.on_change)  # a media order's result, to its outlet, in the closing transaction
     h.add_sender(KIND, MediaSender(cfg, h.clock, h.http))
-    h.add_api(api.routes, media_api.routes)
+    directory = DirectoryService(cfg.directory, h.settings, h.sessions, h.clock, h.outbox.nudge)
+    h.share(DIRECTORY, directory)
+    h.add_sender(COMPANY_KIND, CompanySender(h.sessions, h.clock, h.http))
+    h.add_api(api.routes, media_api.routes, directory_api.routes)
     h.add_routes(partial(page.install, h))
     h.add_link(Link("/public/", "政务公开", "Disclosure: published cases and statistics", "citizens", 15))
     return disclosure
@@ -40,7 +45,9 @@ def install(h: Hotline) -> Disclosure:
 def check(settings: Settings) -> Summary:
     cfg = public_config(settings)
     rule = ", ".join(cfg.publish_categories) or "none (supervisors publish)"
-    return Summary((f"disclosure: published by rule: {rule}", f"media partners: {len(cfg.media_partners)}"))
+    return Summary((f"disclosure: published by rule: {rule}", f"media partners: {len(cfg.media_partners)}",
+                    f"convenience services: {len(cfg.directory.service_types)} types, "
+                    f"{cfg.directory.circle_minutes:g}-minute circle"))
 
 
 MODULE = Module(name="public", package="hotline.public", install=install, sections=("public",), check=check,

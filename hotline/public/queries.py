@@ -8,7 +8,15 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hotline.domain.vocabulary import SATISFIED_MIN, AssignmentRole, AssignmentStatus, Channel, Status
-from hotline.public.models import MediaKey, PublicAudit, PublicCase, PublicComment
+from hotline.public.models import (
+    Company,
+    CompanyAssessment,
+    MediaKey,
+    PublicAudit,
+    PublicCase,
+    PublicComment,
+    ServiceRequest,
+)
 from hotline.storage.models import Assignment, Citizen, Contact, OrderEvent, WorkOrder
 from hotline.storage.paging import newest_first, page
 
@@ -159,3 +167,51 @@ async def media_source(session: AsyncSession, work_order_id: int) -> dict[str, A
          .order_by(Contact.id).limit(1))
     raw = (await session.execute(q)).scalar_one_or_none()
     return dict(raw) if raw is not None else None
+
+
+# ---------------------------------------------------------------- 便民服务企业库
+
+async def company(session: AsyncSession, code: str, *, for_update: bool = False) -> Company | None:
+    q = select(Company).where(Company.code == code)
+    return (await session.execute(q.with_for_update() if for_update else q)).scalar_one_or_none()
+
+
+async def company_by_key(session: AsyncSession, prefix: str) -> Company | None:
+    return (await session.execute(select(Company).where(Company.key_prefix == prefix))).scalar_one_or_none()
+
+
+async def companies(session: AsyncSession, *, referable: bool = False) -> list[Company]:
+    """Every company (a county's directory is hundreds of rows: types and distance are
+    filtered in Python, the same on both engines); `referable`: not suspended."""
+    q = select(Company).order_by(Company.code)
+    if referable:
+        q = q.where(Company.status != "suspended")
+    return list((await session.execute(q)).scalars())
+
+
+async def service_request(session: AsyncSession, request_id: int, company_id: int | None = None
+                          ) -> ServiceRequest | None:
+    q = select(ServiceRequest).where(ServiceRequest.id == request_id).with_for_update()
+    if company_id is not None:
+        q = q.where(ServiceRequest.company_id == company_id)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def requests_between(session: AsyncSession, start: datetime, end: datetime) -> list[ServiceRequest]:
+    q = select(ServiceRequest).where(ServiceRequest.created_at >= start, ServiceRequest.created_at < end)
+    return list((await session.execute(q)).scalars())
+
+
+async def assessment(session: AsyncSession, company_id: int, month: str) -> CompanyAssessment | None:
+    q = select(CompanyAssessment).where(CompanyAssessment.company_id == company_id, CompanyAssessment.month == month)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def assessments(session: AsyncSession, month: str) -> list[tuple[CompanyAssessment, str]]:
+    q = (select(CompanyAssessment, Company.code).join(Company, Company.id == CompanyAssessment.company_id)
+         .where(CompanyAssessment.month == month).order_by(Company.code))
+    return [(a, c) for a, c in (await session.execute(q)).all()]
+
+
+async def order_id(session: AsyncSession, number: str) -> int | None:
+    return (await session.execute(select(WorkOrder.id).where(WorkOrder.number == number))).scalar_one_or_none()

@@ -159,6 +159,8 @@ def build(tables: list[ApiRoutes], *, title: str, description: str) -> dict[str,
                            "description": "接入系统（App、Open311 客户端）的密钥（HOTLINE_OPEN311_API_KEYS）"},
                 "mediaKey": {"type": "apiKey", "in": "header", "name": "X-Media-Key",
                              "description": "合作媒体的密钥（POST /api/v1/media/partners/{code}/keys）"},
+                "companyKey": {"type": "apiKey", "in": "header", "name": "X-Company-Key",
+                               "description": "便民服务企业的密钥（POST /api/v1/directory/companies/{code}/key）"},
             },
         },
     }

@@ -62,7 +62,7 @@ async def test_the_timers_move_to_dispatch_with_every_row(settings: Settings) ->
         async with engine.begin() as conn:
             seeded = await _seed(conn)
         # The dispatch head, and the heads of the branches BEFORE does not name (newer modules').
-        assert await schema.pending(engine) == {"0006_dispatch_holds", "p002_media_keys"}
+        assert await schema.pending(engine) == {"0006_dispatch_holds", "p003_directory"}
 
         await schema.upgrade(engine)
         assert await schema.pending(engine) == set()
