@@ -90,7 +90,17 @@ def draft(case: CaseFacts) -> Draft | Refusal:
         return NO_ANSWER
     # A name the citizen wrote in one text ("我是李四") is masked in every text ("已联系李四").
     names = [n for n in case.names if n] + [n for t in (case.title, case.description, answer) for n in names_in(t)]
-    return Draft(number=case.number, title=mask(case.title, names), question=mask(case.description or case.title, names),
+    question = mask(case.description or case.title, names)
+    return Draft(number=case.number, title=_title(case.title, case.description, question, names), question=question,
                  answer=mask(answer, names), department=case.lead_department, category=case.category,
                  subject=case.subject, location=mask(coarse_address(case.address) or "", names) or None,
                  asked_at=case.created_at, closed_at=case.closed_at, rating=case.rating)
+
+
+def _title(title: str, description: str, question: str, names: list[str]) -> str:
+    """A title cut from the description (intake's default) is cut again from the masked
+    question: cut first, a phone number is left as a stub the masking no longer sees."""
+    stem = title.rstrip("…. ")
+    if stem and description.startswith(stem):
+        return question[:len(stem)] + ("…" if len(question) > len(stem) else "")
+    return mask(title, names)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -17,6 +18,8 @@ from aiohttp import web
 from hotline.errors import HotlineError
 from hotline.public import feed, queries
 from hotline.public.api import case_out, stats_out, today
+from hotline.public.directory import DIRECTORY
+from hotline.public.directory_api import found_out
 from hotline.public.service import DISCLOSURE, Period
 from hotline.settings.secret import ensure_secret_key
 from hotline.web.boundary import clean_text, xml_safe
@@ -30,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "hotline_public_csrf"
 MAX_FORM = 32 * 1024
 
-ZH = {"title": "政务公开", "cases": "办理公开", "stats": "统计数据", "feed": "订阅 RSS", "lang_switch": "English",
+ZH = {"title": "政务公开", "cases": "公开", "cases_title": "办理公开", "stats": "统计", "stats_title": "统计数据", "feed": "订阅 RSS", "lang_switch": "English",
       "portal": "我要反映", "track": "进度查询", "question": "诉求", "answer": "办理结果", "department": "承办单位",
       "asked": "受理日期", "closed": "办结日期", "rating": "满意度", "location": "位置", "none": "暂无公开案例",
       "comments": "市民评论", "no_comments": "暂无评论", "comment": "发表评论（审核后显示，个人信息将自动隐去）",
@@ -38,8 +41,13 @@ ZH = {"title": "政务公开", "cases": "办理公开", "stats": "统计数据",
       "top": "热点诉求", "subject": "分类", "orders": "工单数", "on_time": "按时办结率", "satisfaction": "满意率",
       "month": "本月", "day": "今日", "period": "统计期间", "err_csrf": "页面已过期，请刷新后重新提交。",
       "footer": "本平台受理非紧急类政务服务诉求", "back": "返回列表",
-      "feed_desc": "12345 热线诉求办理情况公开（已隐去个人信息）"}
-EN = {"title": "Disclosure", "cases": "Published cases", "stats": "Statistics", "feed": "RSS feed",
+      "feed_desc": "12345 热线诉求办理情况公开（已隐去个人信息）", "services": "便民",
+      "services_title": "便民服务", "services_intro": "查找附近的便民服务企业（维修、开锁、家政、搬家等），或拨打 12345 由话务员为您转交。",
+      "service_type": "服务类型", "area": "所在镇/村", "any_area": "不限", "find": "查找", "member": "加盟会员",
+      "hours": "营业时间", "phone": "电话", "minutes": "约 {n} 分钟可到", "price": "收费指导",
+      "none_found": "暂无符合条件的企业"}
+EN = {"title": "Disclosure", "cases": "Cases", "cases_title": "Published cases", "stats": "Statistics",
+      "stats_title": "Statistics", "feed": "RSS feed",
       "lang_switch": "中文", "portal": "Report", "track": "Track", "question": "Request", "answer": "Result",
       "department": "Handled by", "asked": "Received", "closed": "Closed", "rating": "Satisfaction",
       "location": "Location", "none": "No published cases yet", "comments": "Citizens' comments",
@@ -49,7 +57,12 @@ EN = {"title": "Disclosure", "cases": "Published cases", "stats": "Statistics", 
       "on_time": "On time", "satisfaction": "Satisfied", "month": "This month", "day": "Today", "period": "Period",
       "err_csrf": "The page has expired; reload it and submit again.",
       "footer": "For non-emergency government service requests", "back": "Back to the list",
-      "feed_desc": "How the 12345 hotline handled citizens' requests (personal details hidden)"}
+      "feed_desc": "How the 12345 hotline handled citizens' requests (personal details hidden)",
+      "services": "Services", "services_title": "Local services",
+      "services_intro": "Find a nearby service company (repairs, locks, housekeeping, moving…), or call 12345.",
+      "service_type": "Service", "area": "Town / village", "any_area": "Any", "find": "Find",
+      "member": "Member", "hours": "Hours", "phone": "Phone", "minutes": "about {n} min away",
+      "price": "Price guidance", "none_found": "No company found"}
 CHANNELS = {"phone": ("电话", "Phone"), "sms": ("短信", "SMS"), "wechat": ("微信", "WeChat"), "web": ("网站", "Web"),
             "app": ("App", "App"), "fax": ("传真", "Fax"), "media": ("媒体", "Media")}
 
@@ -150,7 +163,25 @@ class Pages:
         out = stats_out(self.h.settings, s, lang)
         channels = [(CHANNELS.get(c, (c, c))[1 if lang == "en" else 0], n)
                     for c, n in sorted(out.contacts_by_channel.items(), key=lambda kv: -kv[1])]
-        return self.render(request, "public_stats.html", tab="stats", stats=out, channels=channels, period=period)
+        return self.render(request, "public_stats.html", tab="stats", stats=out, channels=channels, period=period,
+                           last_day=out.end - timedelta(days=1))
+
+    async def services(self, request: web.Request) -> web.Response:
+        lang = lang_of(request)
+        d = request.app[DIRECTORY]
+        s = self.h.settings
+        types = [{"code": st.code, "name": st.name_en if lang == "en" and st.name_en else st.name}
+                 for st in d.cfg.service_types]
+        areas = [{"code": a.code, "label": a.name_en if lang == "en" and a.name_en else a.name}
+                 for a in s.departments if a.level in ("town", "village")]
+        chosen_type = request.query.get("type") if request.query.get("type") in d.types else None
+        chosen_area = request.query.get("area") if request.query.get("area") in {a["code"] for a in areas} else None
+        found = []
+        if chosen_type:
+            found = [found_out(f) for f in await d.search(chosen_type, None, None, chosen_area, None)]
+        return self.render(request, "public_services.html", tab="services", types=types, areas=areas,
+                           chosen_type=chosen_type, chosen_area=chosen_area, searched=chosen_type is not None,
+                           found=found)
 
     async def rss(self, request: web.Request) -> web.Response:
         lang = lang_of(request)
@@ -180,6 +211,7 @@ def install(h: Hotline, app: web.Application) -> None:
     app.router.add_get("/public/cases/{number:[0-9]{1,20}}", pages.case)
     app.router.add_post("/public/cases/{number:[0-9]{1,20}}/comment", pages.comment)
     app.router.add_get("/public/stats", pages.stats)
+    app.router.add_get("/public/services", pages.services)
     app.router.add_get("/public/feed.rss", pages.rss)
 
 

@@ -161,3 +161,13 @@ def test_the_feed_is_well_formed_rss_2_with_every_required_element() -> None:
     assert got[0].find("guid").get("isPermaLink") == "false"  # type: ignore[union-attr]
     assert "\x0b" not in (got[0].findtext("description") or "")
     assert got[1].find("category") is None
+
+
+def test_a_title_cut_from_the_description_leaves_no_stub_of_a_phone_number() -> None:
+    text = "我是李四，电话13812345678，东门路路灯不亮"
+    facts = CaseFacts(number="4", status="closed", confidential=False, title=text[:14], description=text,
+                      category=None, subject=None, address=None, lead_department=None, created_at=T0, closed_at=T0,
+                      rating=None, answers=("已修复",))
+    d = draft(facts)
+    assert isinstance(d, Draft)
+    assert d.title == "我是李某，电话[手机号]，东…" and "1381234" not in d.title
