@@ -103,6 +103,11 @@ def _number(request: web.Request) -> str:
 @routes.get("/api/v1/public/cases", summary="公开案例 / Published cases", auth="none", query=PageQuery,
             response=CasePage, tags=PUBLIC_TAG)
 async def public_cases(request: web.Request, query: PageQuery) -> CasePage:
+    return await cases_page(request, query)
+
+
+async def cases_page(request: web.Request, query: PageQuery) -> CasePage:
+    """The published cases, newest first (the public's list and the press partners' feed)."""
     h = request.app[HOTLINE]
     async with h.sessions() as session:
         rows, cursor = await queries.visible_page(session, query.cursor, query.limit)

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
-from hotline.auth import sha256_hex
 from hotline.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from hotline.outbox import DeliveryFailed, enqueue
 from hotline.public import queries
 from hotline.public.circle import MonthFigures, Verdict, judge, minutes_away
+from hotline.public.keys import matches, new_key, split_key
 from hotline.public.models import Company, CompanyAssessment, ServiceRequest
 from hotline.settings.secret import ensure_secret_key
 from hotline.signed import post_signed
@@ -156,23 +156,22 @@ class DirectoryService:
         return c
 
     async def issue_key(self, code: str) -> str:
-        prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        prefix, digest, key = new_key(KEY_PREFIX)
         async with self.sessions() as session, session.begin():
             c = await queries.company(session, code, for_update=True)
             if c is None:
                 raise NotFound(f"企业 {code[:64]} 不存在", title_en="No such company")
-            c.key_prefix, c.key_hash = prefix, sha256_hex(secret)  # the old key stops at once
-        return f"{KEY_PREFIX}{prefix}_{secret}"
+            c.key_prefix, c.key_hash = prefix, digest  # the old key stops at once
+        return key
 
     async def company_for_key(self, key: str | None) -> Company:
-        bad = Unauthorized("X-Company-Key 无效", code="bad_company_key", title_en="Invalid X-Company-Key")
-        if not key or not key.startswith(KEY_PREFIX) or len(key) > 200:
-            raise bad
-        prefix, _, secret = key[len(KEY_PREFIX):].partition("_")
-        async with self.sessions() as session:
-            c = await queries.company_by_key(session, prefix) if prefix and secret else None
-        if c is None or c.key_hash is None or not hmac.compare_digest(c.key_hash, sha256_hex(secret)):
-            raise bad
+        parts = split_key(key, KEY_PREFIX)
+        c = None
+        if parts is not None:
+            async with self.sessions() as session:
+                c = await queries.company_by_key(session, parts[0])
+        if c is None or parts is None or not matches(c.key_hash, parts[1]):
+            raise Unauthorized("X-Company-Key 无效", code="bad_company_key", title_en="Invalid X-Company-Key")
         return c
 
     async def set_status(self, code: str, status: str) -> Company:

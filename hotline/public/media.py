@@ -14,8 +14,6 @@ from what an outlet raised, and the result sent back to the outlet.
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from dataclasses import asdict, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -23,12 +21,12 @@ from typing import TYPE_CHECKING
 import aiohttp
 from aiohttp import web
 
-from hotline.auth import sha256_hex
 from hotline.domain.vocabulary import Channel, Status
 from hotline.errors import NotFound, Unauthorized, ValidationFailed
 from hotline.outbox import DeliveryFailed, enqueue
 from hotline.public import queries
 from hotline.public.disclose import Draft, draft
+from hotline.public.keys import matches, new_key, split_key
 from hotline.public.models import MediaKey
 from hotline.signed import post_signed
 
@@ -66,13 +64,12 @@ class Media:
 
     async def issue_key(self, code: str, label: str) -> tuple[MediaKey, str]:
         self.partner(code)
-        prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        prefix, digest, key = new_key(KEY_PREFIX)
         async with self.sessions() as session, session.begin():
-            row = MediaKey(prefix=prefix, secret_hash=sha256_hex(secret), partner=code, label=label,
-                           created_at=self.clock())
+            row = MediaKey(prefix=prefix, secret_hash=digest, partner=code, label=label, created_at=self.clock())
             session.add(row)
             await session.flush()
-        return row, f"{KEY_PREFIX}{prefix}_{secret}"
+        return row, key
 
     async def revoke_key(self, key_id: int) -> MediaKey:
         async with self.sessions() as session, session.begin():
@@ -86,12 +83,12 @@ class Media:
     async def partner_for_key(self, key: str | None) -> MediaPartner:
         """The partner a presented key belongs to; looked up every time, so a revoked key fails at once."""
         bad = Unauthorized("X-Media-Key 无效", code="bad_media_key", title_en="Invalid X-Media-Key")
-        if not key or not key.startswith(KEY_PREFIX) or len(key) > 200:
+        parts = split_key(key, KEY_PREFIX)
+        if parts is None:
             raise bad
-        prefix, _, secret = key[len(KEY_PREFIX):].partition("_")
         async with self.sessions() as session:
-            row = await queries.live_media_key(session, prefix) if prefix and secret else None
-        if row is None or not hmac.compare_digest(row.secret_hash, sha256_hex(secret)):
+            row = await queries.live_media_key(session, parts[0])
+        if row is None or not matches(row.secret_hash, parts[1]):
             raise bad
         p = self.cfg.partner(row.partner)
         if p is None:  # the partner left the config: its keys stop working

@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.contact import Contact
 from hotline.domain.vocabulary import Channel, UserRole
-from hotline.public import queries
-from hotline.public.api import CasePage, PageQuery, StatsOut, StatsQuery, case_out, stats_out, today
+from hotline.public.api import CasePage, PageQuery, StatsOut, StatsQuery, cases_page, stats_out, today
 from hotline.public.config import OUTLETS
 from hotline.public.media import MEDIA
 from hotline.public.service import DISCLOSURE
@@ -134,11 +133,7 @@ PARTNER = {401: "X-Media-Key 无效 / invalid key"}
             key="mediaKey", query=PageQuery, response=CasePage, tags=TAG, extra_responses=PARTNER)
 async def media_feed_cases(request: web.Request, query: PageQuery) -> CasePage:
     await request.app[MEDIA].partner_for_key(request.headers.get(KEY_HEADER))
-    h = request.app[HOTLINE]
-    async with h.sessions() as session:
-        rows, cursor = await queries.visible_page(session, query.cursor, query.limit)
-    lang = lang_of(request)
-    return CasePage(items=[case_out(h.settings, c, lang) for c in rows], next_cursor=cursor)
+    return await cases_page(request, query)
 
 
 @routes.get("/api/v1/media/feed/stats", summary="合作媒体：统计 / Partner feed: statistics", auth="none",

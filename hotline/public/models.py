@@ -68,9 +68,8 @@ class PublicComment(Base):
 
 
 class MediaKey(Base):
-    """A press partner's key (媒体联动): the partner's feed of published cases and statistics.
-    Only a SHA-256 of the secret is kept: it is 256 random bits, not a password, so a slow
-    hash would buy nothing."""
+    """A press partner's key (媒体联动): the partner's feed of published cases and statistics
+    (`hotline.public.keys`: only a SHA-256 of the random secret is kept)."""
 
     __tablename__ = "public_media_keys"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
