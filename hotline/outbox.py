@@ -123,6 +123,9 @@ class Outbox:
         self.notifiers: list[Callable[[], Awaitable[None]]] = []  # wake other processes (Redis)
 
     def register(self, kind: str, sender: Sender) -> None:
+        # Two modules with one kind would silently take each other's messages.
+        if kind in self.senders:
+            raise ValueError(f"outbox kind {kind!r} already has a sender; a module needs a kind of its own")
         self.senders[kind] = sender
 
     async def nudge(self) -> None:

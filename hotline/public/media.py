@@ -8,8 +8,8 @@ from what an outlet raised, and the result sent back to the outlet.
   the channel `media`: the contact's `raw` keeps the partner, the outlet and the programme,
   and `(media, partner:reference)` makes the entry idempotent.
 - When such an order closes, the masked result (`disclose.draft`, never a confidential
-  report) goes to the partner's webhook: an outbox message of kind `media`, written in the
-  closing transaction, signed like departments' webhooks (`hotline.signed`).
+  report) goes to the partner's webhook: an outbox message of kind `press`, written in the
+  closing transaction, signed like departments' webhooks (`hotline.signed`), of kind `press`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from hotline.storage.models import OutboxMessage
     from hotline.workorders import Change
 
-KIND = "media"
+KIND = "press"  # the outbox kind ("media" is channels' vendor-media fetching)
 KEY_PREFIX = "hlm_"
 
 
@@ -128,7 +128,7 @@ class Media:
 
 
 class MediaSender:
-    """The outbox strategy for kind `media`: the partner's webhook, signed like departments'."""
+    """The outbox strategy for kind `press`: the partner's webhook, signed like departments'."""
 
     def __init__(self, cfg: PublicConfig, clock: Clock, http: aiohttp.ClientSession, timeout: float = 10.0) -> None:
         self.cfg, self.clock, self.http = cfg, clock, http

@@ -98,6 +98,6 @@ async def test_an_outlets_issue_becomes_a_media_order_and_its_result_goes_back_s
     assert (await agent.post(f"/api/v1/workorders/{other}/resolve", json={"answer": "已处理"}))[0] == 200
     assert (await agent.post(f"/api/v1/workorders/{other}/close", json={}))[0] == 200
     async with hotline.sessions() as session:
-        targets = list((await session.execute(select(OutboxMessage.target).where(OutboxMessage.kind == "media")))
+        targets = list((await session.execute(select(OutboxMessage.target).where(OutboxMessage.kind == "press")))
                        .scalars())
     assert targets == ["qsdaily"]

@@ -33,3 +33,13 @@ def test_the_monthly_verdict(figures: MonthFigures, before: int, action: str, fa
     v = judge(figures, Assessment(), failed_before=before)
     assert (v.action, v.failed) == (action, failed)
     assert bool(v.reasons) == (action in ("warned", "suspended"))
+
+
+def test_an_outbox_kind_has_one_sender() -> None:
+    """Public's press messages once took channels' kind `media` and its vendor-media fetches."""
+    from hotline.outbox import Outbox
+
+    outbox = Outbox(None, None)  # type: ignore[arg-type]
+    outbox.register("press", object())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="press"):
+        outbox.register("press", object())  # type: ignore[arg-type]
