@@ -175,6 +175,8 @@ class WorkOrder(Base):
     pending_extension_days: Mapped[int | None] = mapped_column(Integer)
     rating: Mapped[int | None] = mapped_column(Integer)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Rated <= 2 or "not resolved" and not yet settled: never closed without a supervisor (revision 0007).
+    dissatisfied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     merged_into: Mapped[str | None] = mapped_column(String(20))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     call_id: Mapped[str | None] = mapped_column(String(64), index=True)  # AMI Linkedid
