@@ -18,6 +18,7 @@ from dispatch.module import MODULE as DISPATCH
 from hotline.clock import Clock, utc_now
 from hotline.errors import ConfigError
 from hotline.module import Module, Running, Summary
+from hotline.reports.module import MODULE as REPORTS
 from hotline.settings import Settings
 from hotline.settings import load_settings as load_core_settings
 from hotline.telephony.module import MODULE as TELEPHONY
@@ -37,6 +38,7 @@ MODULES: tuple[Module[Any], ...] = (
     CHANNELS,
     DISPATCH,
     TELEPHONY,
+    REPORTS,
 )
 
 

@@ -1,4 +1,4 @@
-"""core: work_orders.dissatisfied, an order rated <= 2 or "not resolved" and not yet settled
+"""core: work_orders.dissatisfied (rated <= 2 or "not resolved", not yet settled); the KPIs' event index
 
 Revision ID: 0007_core_dissatisfied
 Revises: 0001_core
@@ -20,10 +20,12 @@ def upgrade() -> None:
     # A plain ADD COLUMN (SQLite takes it with a constant default; no table rebuild, so the
     # foreign keys pointing at work_orders stay untouched).
     op.add_column('work_orders', sa.Column('dissatisfied', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.create_index('ix_order_events_kind_at', 'order_events', ['kind', 'at'])
     op.execute("UPDATE work_orders SET dissatisfied = (rating IS NOT NULL AND rating <= 2 "
                "AND status NOT IN ('closed', 'merged', 'invalid'))")
 
 
 def downgrade() -> None:
+    op.drop_index('ix_order_events_kind_at', table_name='order_events')
     with op.batch_alter_table('work_orders') as batch:
         batch.drop_column('dissatisfied')

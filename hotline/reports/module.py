@@ -1,0 +1,24 @@
+"""Reports as one module: the KPIs (docs/kpi.md) over the event log and the call records.
+
+It reads telephony's `calls` table for the call KPIs (MODULE_DEPENDENCIES: reports →
+telephony, its models only); everything else is the core's event log.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hotline.module import Module
+
+if TYPE_CHECKING:
+    from hotline.ports import Hotline
+    from hotline.reports.service import Reports
+
+
+def install(h: Hotline) -> Reports:
+    from hotline.reports.service import Reports
+
+    return Reports(h.sessions, h.settings.tz)
+
+
+MODULE = Module(name="reports", package="hotline.reports", install=install)
