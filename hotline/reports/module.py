@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hotline.module import Module
+from hotline.reports.cli import add_commands
 
 if TYPE_CHECKING:
     from hotline.ports import Hotline
@@ -16,9 +17,13 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> Reports:
-    from hotline.reports.service import Reports
+    from hotline.reports import api
+    from hotline.reports.service import REPORTS, Reports
 
-    return Reports(h.sessions, h.settings.tz)
+    reports = Reports(h.sessions, h.settings.tz)
+    h.share(REPORTS, reports)
+    h.add_api(api.routes)
+    return reports
 
 
-MODULE = Module(name="reports", package="hotline.reports", install=install)
+MODULE = Module(name="reports", package="hotline.reports", install=install, commands=add_commands)

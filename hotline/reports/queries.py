@@ -7,6 +7,7 @@ aggregate using the indexes the period needs (`ix_order_events_at_kind`, `calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, and_, case, cast, false, func, literal, or_, select
@@ -52,7 +53,11 @@ async def _events(session: AsyncSession, out: Measures, code: str, by: str | Non
         out.setdefault(key or "", {})[code] = n
 
 
-async def order_measures(session: AsyncSession, by: str | None, start: datetime, end: datetime) -> Measures:
+Progress = Callable[[int, int], None]  # (statements done, statements in all)
+
+
+async def order_measures(session: AsyncSession, by: str | None, start: datetime, end: datetime,
+                         progress: Progress | None = None) -> Measures:
     out: Measures = {}
     lead_reply = and_(E.kind == "replied", E.to_status == "replied")
     first_rating = or_(E.kind == "rated", and_(E.kind == "followed_up", E.data["rating"].as_integer().is_not(None),
@@ -79,8 +84,10 @@ async def order_measures(session: AsyncSession, by: str | None, start: datetime,
         ("ratings", (first_rating,), False),
         ("ratings_satisfied", (first_rating, rating >= 3), False),
     ]
-    for code, where, orders in steps:
+    for i, (code, where, orders) in enumerate(steps, start=1):
         await _events(session, out, code, by, start, end, *where, orders=orders)
+        if progress is not None:
+            progress(i, len(steps) + 2)  # and the calls, the callbacks
     for m in out.values():  # a call's draft counts when the agent registers it (受理)
         m["orders_received"] = (m.get("orders_received") or 0) + (m.pop("orders_registered_from_draft", 0) or 0)
     return out

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from aiohttp import web
+
 from hotline.reports import queries
 from hotline.reports.kpi import figures
 
@@ -35,14 +37,21 @@ class Reports:
         self.sessions = sessions
         self.tz = tz
 
-    async def kpis(self, first: date, last: date, by: str | None = None) -> list[Row]:
+    async def kpis(self, first: date, last: date, by: str | None = None,
+                   progress: queries.Progress | None = None) -> list[Row]:
+        """One row per group (by None: one row, the whole hotline), sorted by the group's code."""
         start, end = period(first, last, self.tz)
         async with self.sessions() as session:
-            measures = await queries.order_measures(session, by, start, end)
+            measures = await queries.order_measures(session, by, start, end, progress)
             calls = await queries.call_measures(session, by, start, end, short_abandon_seconds=SHORT_ABANDON_SECONDS,
                                                 answer_within_seconds=ANSWER_WITHIN_SECONDS)
             callbacks = await queries.callback_measures(session, by, start, end)
+        if progress is not None:
+            progress(1, 1)
         for part in (calls, callbacks):
             for key, m in part.items():
                 measures.setdefault(key, {}).update(m)
         return [Row(key, figures(m)) for key, m in sorted(measures.items())]
+
+
+REPORTS: web.AppKey[Reports] = web.AppKey("reports", Reports)

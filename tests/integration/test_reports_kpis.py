@@ -153,3 +153,57 @@ async def test_every_kpi_of_a_hand_made_month(hotline, client, clock):
     # A period with nothing in it: rates are None, not 0.
     (empty,) = await reports.kpis(date(2026, 8, 1), date(2026, 8, 31)) or [None]
     assert empty is None
+
+
+async def test_the_report_through_the_api_and_the_command(hotline, client, clock, db_kind, tmp_path):
+    await month(hotline, client, clock)
+    sup = await login_as(hotline, client, "supervisor")
+    status, out = await sup.get("/api/v1/reports/kpis?from=2026-10-01&to=2026-10-31&by=department")
+    assert status == 200, out
+    rows = {r["group"]: r for r in out["rows"]}
+    assert out["date_from"] == "2026-10-01" and rows["qingxi"]["group_name"] == "青山县青溪镇"
+    assert rows["gdgs"]["values"]["on_time_reply_rate"] == 1.0
+    assert {k["code"] for k in out["kpis"]} >= {"satisfaction_rate", "answered_15s_rate", "on_time_completion_rate"}
+    async with client.get("/api/v1/reports/kpis?from=2026-10-01&to=2026-10-31&format=csv",
+                          headers=sup.headers) as r:
+        text = (await r.read()).decode("utf-8-sig")
+    head, total = text.splitlines()[:2]
+    assert head.split(",")[:3] == ["范围", "呼入量", "接通量"] and "满意率" in head and "15秒接通率" in head
+    assert total.startswith("全部,6,3,60.00%,40.00%")
+    status, problem = await sup.get("/api/v1/reports/kpis?from=2026-10-31&to=2026-10-01")
+    assert status == 422
+    status, problem = await sup.get("/api/v1/reports/kpis?from=yesterday&to=2026-10-01")
+    assert status == 422
+    agent = await login_as(hotline, client, "agent")
+    assert (await agent.get("/api/v1/reports/kpis?from=2026-10-01&to=2026-10-31"))[0] == 403
+
+    if db_kind != "sqlite":
+        return  # the command reads the same query; once is enough
+    import os
+    import subprocess
+    import sys
+
+    from openpyxl import load_workbook
+
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(hotline.settings.data_dir), "HOTLINE_LOG_FORMAT": "text",
+           "HOTLINE_SECRET_KEY": "test-secret-key-0123456789"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "hotline", "report", *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    en = run("--from", "2026-10-01", "--to", "2026-10-31", "--by", "legacy_line", "--lang", "en")
+    assert en.returncode == 0, en.stderr
+    assert en.stdout.splitlines()[0].startswith("Legacy line,Calls offered,Calls answered,Answer rate")
+    xlsx = tmp_path / "kpi.xlsx"
+    made = run("--from", "2026-09-01", "--to", "2026-10-31", "--by", "department", "--format", "xlsx",
+               "--out", str(xlsx))
+    assert made.returncode == 0, made.stderr
+    assert "/" in made.stderr.splitlines()[-1]  # the progress bar of a two-month range, on stderr
+    ws = load_workbook(xlsx).active
+    header = [c.value for c in ws[1]]
+    assert header[0] == "部门" and "按时办结率" in header
+    qingxi = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == "青山县青溪镇")
+    assert qingxi[header.index("按时签收率")] == 1.0
+    bad = run("--from", "2026-10-32", "--to", "2026-10-31")
+    assert bad.returncode == 1 and "不是日期" in bad.stderr and "Traceback" not in bad.stderr
