@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, and_, case, cast, false, func, literal, or_, select
 
+from hotline.reports.models import AssessmentNote
 from hotline.storage.models import OrderEvent, WorkOrder
 from hotline.telephony.models import CallbackTask, CallRecord
 
@@ -83,6 +84,9 @@ async def order_measures(session: AsyncSession, by: str | None, start: datetime,
         ("follow_ups_resolved", (E.kind == "followed_up", _flag("resolved") == True), False),  # noqa: E712 - SQL
         ("ratings", (first_rating,), False),
         ("ratings_satisfied", (first_rating, rating >= 3), False),
+        # What the assessment (考评) deducts for: returns the hotline refused (推诿扯皮), reopens.
+        ("return_refused", (E.kind == "return_refused",), False),
+        ("reopened", (E.kind == "reopened",), False),
     ]
     for i, (code, where, orders) in enumerate(steps, start=1):
         await _events(session, out, code, by, start, end, *where, orders=orders)
@@ -145,4 +149,22 @@ async def callback_measures(session: AsyncSession, by: str | None, start: dateti
     for key, m in out.items():
         d = delays.get(key)
         m["callback_delay"] = sum(d) / len(d) if d else None
+    return out
+
+
+async def add_note(session: AsyncSession, month: str, department: str, note: str, author_id: int | None,
+                   author_name: str, now: datetime) -> AssessmentNote:
+    row = AssessmentNote(month=month, department=department, note=note, author_id=author_id,
+                         author_name=author_name, created_at=now)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def notes(session: AsyncSession, month: str) -> dict[str, list[AssessmentNote]]:
+    rows = (await session.execute(select(AssessmentNote).where(AssessmentNote.month == month)
+                                  .order_by(AssessmentNote.id))).scalars()
+    out: dict[str, list[AssessmentNote]] = {}
+    for r in rows:
+        out.setdefault(r.department, []).append(r)
     return out

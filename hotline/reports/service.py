@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from hotline.reports import queries
+from hotline.reports.assessment import DEDUCTIBLE, Score, ranked, score
 from hotline.reports.kpi import figures
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from hotline.reports.assessment import AssessmentConfig
+    from hotline.settings import Settings
     from hotline.storage.engine import SessionFactory
 
 # GB/T 33358-2016 (呼叫中心服务质量要求): 15 s; abandons within 5 s are not counted against the answer rate.
@@ -32,10 +35,40 @@ def period(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return datetime.combine(first, time(), tz), datetime.combine(last + timedelta(days=1), time(), tz)
 
 
+def month_days(month: str) -> tuple[date, date]:
+    """'2026-10' → (1 Oct, 31 Oct). ValueError for anything else. Pure."""
+    year, _, mon = month.partition("-")
+    if len(year) != 4 or len(mon) != 2:
+        raise ValueError(month)
+    first = date(int(year), int(mon), 1)
+    nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, nxt - timedelta(days=1)
+
+
 class Reports:
-    def __init__(self, sessions: SessionFactory, tz: ZoneInfo) -> None:
+    def __init__(self, sessions: SessionFactory, tz: ZoneInfo, settings: Settings,
+                 assessment: AssessmentConfig) -> None:
         self.sessions = sessions
         self.tz = tz
+        self.settings = settings
+        self.assessment_config = assessment
+
+    async def assessment(self, month: str) -> list[Score]:
+        """考评 of one month: every department with a KPI to score, ranked within its tier."""
+        first, last = month_days(month)
+        start, end = period(first, last, self.tz)
+        async with self.sessions() as session:
+            measures = await queries.order_measures(session, "department", start, end)
+        scores = []
+        for code, m in measures.items():
+            dept = self.settings.department(code) if code else None
+            if dept is None:
+                continue  # no longer in the directory: nobody to assess
+            values: dict[str, float | int | None] = {**figures(m), **{k: m.get(k) for k in DEDUCTIBLE}}
+            got = score(self.assessment_config, values)
+            if got is not None:
+                scores.append(Score(code, dept.level, *got))
+        return ranked(scores)
 
     async def kpis(self, first: date, last: date, by: str | None = None,
                    progress: queries.Progress | None = None) -> list[Row]:

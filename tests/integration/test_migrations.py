@@ -62,7 +62,8 @@ async def test_the_timers_move_to_dispatch_with_every_row(settings: Settings) ->
         async with engine.begin() as conn:
             seeded = await _seed(conn)
         # the dispatch head, and the core's own later revision
-        assert await schema.pending(engine) == {"0006_dispatch_holds", "0007_core_dissatisfied"}
+        assert await schema.pending(engine) == {"0006_dispatch_holds", "0007_core_dissatisfied",
+                                                 "0008_reports_notes"}
 
         await schema.upgrade(engine)
         assert await schema.pending(engine) == set()

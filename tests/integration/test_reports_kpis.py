@@ -207,3 +207,35 @@ async def test_the_report_through_the_api_and_the_command(hotline, client, clock
     assert qingxi[header.index("按时签收率")] == 1.0
     bad = run("--from", "2026-10-32", "--to", "2026-10-31")
     assert bad.returncode == 1 and "不是日期" in bad.stderr and "Traceback" not in bad.stderr
+
+
+async def test_the_monthly_department_assessment_ranked_per_tier_with_notes(hotline, client, clock):
+    await month(hotline, client, clock)
+    sup = await login_as(hotline, client, "supervisor")
+    status, out = await sup.get("/api/v1/reports/assessment?month=2026-10")
+    assert status == 200, out
+    got = {i["department"]: i for i in out["items"]}
+    assert set(got) == {"qingxi", "gdgs"}
+    # Default weights (config/hotline.yaml): sign 15, completion 25, return 10, reopen 10, resolution 15,
+    # satisfaction 25; return and reopen scored as 1 − rate; a KPI without a value leaves its weight out.
+    # gdgs: sign 0.5, completion 1, return 0 → 1, reopen 0 → 1, resolution 1, satisfaction 1:
+    #   (7.5 + 25 + 10 + 10 + 15 + 25) / 100 = 92.5; no deduction.
+    g = got["gdgs"]
+    assert (g["tier"], g["rank"], g["kpi_points"], g["deducted"], g["score"]) == ("county", 1, 92.5, 0.0, 92.5)
+    # qingxi: sign 1, completion 0.5, return 0.3333 → 0.6667, reopen 0.5 → 0.5, no follow-up call, satisfaction 0:
+    #   (15 + 12.5 + 6.667 + 5 + 0) / 85 = 46.08; one reopen: −1 → 45.08.
+    q = got["qingxi"]
+    assert (q["tier"], q["rank"], q["kpi_points"], q["deducted"], q["score"]) == ("town", 1, 46.08, 1.0, 45.08)
+
+    status, note = await sup.post("/api/v1/reports/assessment/2026-10/qingxi/notes",
+                                  json={"note": "重办1件，已约谈分管领导"})
+    assert status == 201 and note["note"] == "重办1件，已约谈分管领导"
+    status, out = await sup.get("/api/v1/reports/assessment?month=2026-10")
+    assert [n["note"] for n in next(i for i in out["items"] if i["department"] == "qingxi")["notes"]] == \
+        ["重办1件，已约谈分管领导"]
+    assert (await sup.post("/api/v1/reports/assessment/2026-13/qingxi/notes", json={"note": "x"}))[0] == 422
+    assert (await sup.post("/api/v1/reports/assessment/2026-10/nope/notes", json={"note": "x"}))[0] == 404
+    assert (await sup.post("/api/v1/reports/assessment/2026-10/qingxi/notes", json={"note": ""}))[0] == 422
+    assert (await sup.get("/api/v1/reports/assessment?month=2026-1"))[0] == 422
+    agent = await login_as(hotline, client, "agent")
+    assert (await agent.get("/api/v1/reports/assessment?month=2026-10"))[0] == 403
