@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
 
     from hotline.auth import Principal
-    from hotline.storage.models import WorkOrder
+    from hotline.storage.models import OrderEvent, WorkOrder
 
 routes = ApiRoutes()
 TAG = ["督办 Supervision"]
@@ -184,6 +184,15 @@ async def supervisor_redispatch(request: web.Request, principal: Principal, body
 
 # ---------------------------------------------------------------- extensions (延期审批)
 
+async def _waiting(request: web.Request, query: PageQuery, status: Status,
+                   kind: str) -> tuple[list[WorkOrder], str | None, dict[int, OrderEvent]]:
+    """A page of the orders waiting in `status`, each with its last `kind` event (why it waits)."""
+    async with request.app[HOTLINE].sessions() as session:
+        rows, cursor = await queries.orders_page(session, queries.in_status(status), department=query.department,
+                                                 cursor=query.cursor, limit=query.limit)
+        return rows, cursor, await queries.latest_events(session, [o.id for o in rows], kind)
+
+
 class ExtensionItem(BaseModel):
     number: str
     title: str
@@ -205,12 +214,7 @@ class ExtensionPage(BaseModel):
             response=ExtensionPage, tags=TAG)
 async def supervisor_extensions(request: web.Request, principal: Principal, query: PageQuery) -> ExtensionPage:
     principal.require_role(*SUPERVISORS)
-    h = request.app[HOTLINE]
-    async with h.sessions() as session:
-        rows, cursor = await queries.orders_page(session, queries.in_status(Status.EXTENSION_REQUESTED),
-                                                 department=query.department, cursor=query.cursor,
-                                                 limit=query.limit)
-        events = await queries.latest_events(session, [o.id for o in rows], "extension_requested")
+    rows, cursor, events = await _waiting(request, query, Status.EXTENSION_REQUESTED, "extension_requested")
     calendar = request.app[DISPATCH].config.calendar
     items = []
     for o in rows:
@@ -304,12 +308,7 @@ async def supervisor_reopened(request: web.Request, principal: Principal, query:
     """Orders reopened more often than `followup.max_reopens` (or with no department to go
     back to). Decide with `dispatch` (another department), `resolve`, or `close` (a reason)."""
     principal.require_role(*SUPERVISORS)
-    h = request.app[HOTLINE]
-    async with h.sessions() as session:
-        rows, cursor = await queries.orders_page(session, queries.in_status(Status.REOPENED),
-                                                 department=query.department, cursor=query.cursor,
-                                                 limit=query.limit)
-        events = await queries.latest_events(session, [o.id for o in rows], "reopened")
+    rows, cursor, events = await _waiting(request, query, Status.REOPENED, "reopened")
     items = []
     for o in rows:
         e = events.get(o.id)

@@ -219,7 +219,7 @@ class OrderEvent(Base):
     __tablename__ = "order_events"
     __table_args__ = (UniqueConstraint("work_order_id", "seq", name="uq_order_events_order_seq"),
                       # The KPIs count events of a kind over a period (hotline.reports; revision 0007).
-                      Index("ix_order_events_kind_at", "kind", "at"))
+                      Index("ix_order_events_at_kind", "at", "kind"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
     seq: Mapped[int] = mapped_column(Integer)  # the order's version after the event

@@ -20,12 +20,12 @@ def upgrade() -> None:
     # A plain ADD COLUMN (SQLite takes it with a constant default; no table rebuild, so the
     # foreign keys pointing at work_orders stay untouched).
     op.add_column('work_orders', sa.Column('dissatisfied', sa.Boolean(), nullable=False, server_default=sa.false()))
-    op.create_index('ix_order_events_kind_at', 'order_events', ['kind', 'at'])
+    op.create_index('ix_order_events_at_kind', 'order_events', ['at', 'kind'])
     op.execute("UPDATE work_orders SET dissatisfied = (rating IS NOT NULL AND rating <= 2 "
                "AND status NOT IN ('closed', 'merged', 'invalid'))")
 
 
 def downgrade() -> None:
-    op.drop_index('ix_order_events_kind_at', table_name='order_events')
+    op.drop_index('ix_order_events_at_kind', table_name='order_events')
     with op.batch_alter_table('work_orders') as batch:
         batch.drop_column('dissatisfied')
