@@ -61,6 +61,21 @@ class CallDesk:
             await self.open_draft(call)
         elif kind == "ended":
             await self.record(call)
+        elif kind == "surveyed":
+            await self.surveyed(call)
+
+    async def surveyed(self, call: dict[str, Any]) -> None:
+        """A survey keyed after the call was recorded: onto the record, and the order's rating."""
+        async with self.sessions() as session, session.begin():
+            record = await queries.call_by_linkedid(session, call["linkedid"])
+            if record is None or record.rating is not None:
+                return  # not ours (another node's call), or counted already (a replay)
+            record.rating = call["rating"]
+            rated = await self._survey(session, record.work_order_id, {"rating": call["rating"],
+                                                                       "caller": record.caller}, self.clock()) \
+                if record.work_order_id is not None else None
+        if rated is not None and self.orders is not None:
+            await self.orders.committed(rated)
 
     async def agent_id(self, extension: str | None) -> int | None:
         if not extension:

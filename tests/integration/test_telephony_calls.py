@@ -390,3 +390,29 @@ async def test_the_ivr_survey_rates_the_order_of_that_call(hotline, client):
     # Rated 不满意 on a direct answer: no department to send it back to, a supervisor decides;
     # the new round has no rating yet.
     assert (detail["status"], detail["reopen_count"], detail["rating"]) == ("reopened", 1, None)
+
+
+async def test_a_survey_after_the_record_rates_the_record_and_the_order(hotline, client):
+    """The tracker's late `surveyed` notice (the real Asterisk ends the call at the agent's
+    hang-up, before the keypress): the call desk puts it on the record and rates the order."""
+    from datetime import timedelta
+
+    agent = await login_as(hotline, client, "agent")
+    status, out = await agent.post("/api/v1/workorders", json={"text": "社保卡怎么补办", "category": "inquiry",
+                                                                "caller": {"phone": "13900004321"}})
+    assert status == 201, out
+    number = out["number"]
+    assert (await agent.post(f"/api/v1/workorders/{number}/resolve", json={"answer": "到社保窗口办理"}))[0] == 200
+    now = hotline.clock()
+    async with hotline.sessions() as s, s.begin():
+        order = (await s.execute(select(WorkOrder).where(WorkOrder.number == number))).scalar_one()
+        s.add(CallRecord(linkedid="late-1", direction="inbound", outcome="answered", caller="13900004321", line="12345",
+                         started_at=now - timedelta(minutes=3), ended_at=now, work_order_id=order.id, data={}))
+    desk = hotline.module(Telephony).desk
+    await desk.handle("surveyed", {"linkedid": "late-1", "rating": 5})
+    await desk.handle("surveyed", {"linkedid": "late-1", "rating": 1})  # a replay of the journal: counted once
+    await desk.handle("surveyed", {"linkedid": "not-ours", "rating": 3})
+    async with hotline.sessions() as s:
+        record = (await s.execute(select(CallRecord).where(CallRecord.linkedid == "late-1"))).scalar_one()
+        order = (await s.execute(select(WorkOrder).where(WorkOrder.number == number))).scalar_one()
+    assert (record.rating, order.rating, order.status) == (5, 5, "follow_up")
