@@ -236,8 +236,10 @@ def command_for(draw: st.DrawFn, order: wo.OrderState, now: datetime) -> wo.Comm
     hours = draw(st.integers(1, 48))
     # Mostly commands this status accepts (so sequences go deep), sometimes any command (so
     # refusals are exercised too). The check itself is against DIAGRAM, not the machine's table.
-    # Merge and invalidate end an order: rarer, or sequences would stop before the deep states.
-    fitting = [k for k, t in KINDS.items() if wo.allowed(order, t) for _ in range(1 if k in ENDING else 6)]
+    # Merge, invalidate and close end an order: rarer, or sequences would stop before the deep states.
+    # An extension needs a signed lead, a reason and a deadline not yet passed: asked more often.
+    fitting = [k for k, t in KINDS.items() if wo.allowed(order, t)
+               for _ in range(1 if k in ENDING else 12 if k == "extend" else 6)]
     kind = draw(st.sampled_from(fitting) if fitting and draw(st.integers(0, 9)) < 8 else st.sampled_from(list(KINDS)))
     def sub_dispatch() -> wo.Command:
         to = draw(st.sampled_from(DEPTS))
@@ -276,7 +278,7 @@ KINDS: dict[str, type[wo.Command]] = {
     "decide": wo.DecideExtension, "follow": wo.FollowUp, "rate": wo.Rate, "reopen": wo.Reopen, "merge": wo.Merge,
     "invalid": wo.MarkInvalid, "close": wo.Close,
 }
-ENDING = {"merge", "invalid"}
+ENDING = {"merge", "invalid", "close"}  # close: only a reopen leaves CLOSED
 
 
 def walk(data: st.DataObject, start: Status, steps: int, reached: set[Status] | None = None) -> None:
