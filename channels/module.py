@@ -92,7 +92,9 @@ def install(h: Hotline) -> Channels:
     h.add_on_created(fetcher.on_created, when=fetcher.may_have_media)
     h.add_effect(fetcher.on_change)
 
-    notices = Notices(s, h.outbox.nudge, sms=sms_channel.can_send, wechat=wechat_channel.can_send)
+    public = (s.http.public_url or "").rstrip("/")
+    notices = Notices(s, h.outbox.nudge, sms=sms_channel.can_send, wechat=wechat_channel.can_send,
+                      rate_link=(lambda number, round_: public + portal.rate_path(number, round_)) if public else None)
     h.add_on_created(notices.on_created, when=notices.may_acknowledge)
     h.add_effect(notices.on_change)
     return Channels(cfg, sms_channel, wechat_channel, open311_api, fax_channel, portal, notices)

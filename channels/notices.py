@@ -35,8 +35,10 @@ class Route:
 
 
 class Notices:
-    def __init__(self, settings: Settings, nudge: Callable[[], Awaitable[None]], *, sms: bool, wechat: bool) -> None:
+    def __init__(self, settings: Settings, nudge: Callable[[], Awaitable[None]], *, sms: bool, wechat: bool,
+                 rate_link: Callable[[str, int], str] | None = None) -> None:
         self.settings = settings
+        self.rate_link = rate_link  # (number, round) → the portal's signed rating page, when the public URL is known
         self.nudge = nudge  # wakes the outbox's senders once the change is committed
         self.sms = sms
         self.wechat = wechat
@@ -63,7 +65,10 @@ class Notices:
         elif (ev.kind == "replied" and ev.to_status is Status.REPLIED) or ev.kind == "resolved_directly":
             result = str(ev.data.get("result") or ev.data.get("answer") or "")
             await self._notify(change, "replied", texts.replied(self._name, o.number, result))
-            await self._notify(change, "rate_request", texts.rate_request(self._name, o.number))
+            link = self.rate_link(o.number, o.reopen_count) if self.rate_link else None
+            await self._notify(change, "rate_request", texts.rate_request(self._name, o.number, link))
+        elif ev.kind == "reopened":  # what happens next: back to a department, or a supervisor decides
+            await self._notify(change, "reopened", texts.reopened(self._name, o.number))
 
     @property
     def _name(self) -> str:

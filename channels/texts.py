@@ -31,9 +31,15 @@ def replied(hotline_name: str, number: str, result: str) -> str:
     return f"【{_name(hotline_name)}】您的工单 {number} 已办结：{short}"
 
 
-def rate_request(hotline_name: str, number: str) -> str:
-    return (f"【{_name(hotline_name)}】请对工单 {number} 的办理结果评价：回复 5 非常满意、4 满意、"
+def rate_request(hotline_name: str, number: str, link: str | None = None) -> str:
+    text = (f"【{_name(hotline_name)}】请对工单 {number} 的办理结果评价：回复 5 非常满意、4 满意、"
             f"3 基本满意、2 不满意、1 非常不满意。")
+    return text + (f"或点击 {link} 评价。" if link else "")
+
+
+def reopened(hotline_name: str, number: str) -> str:
+    return (f"【{_name(hotline_name)}】很抱歉未能让您满意，工单 {number} 将重新办理（重办），"
+            f"办结后我们会再次回访您。")
 
 
 def rated(number: str, level: int) -> str:

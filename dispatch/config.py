@@ -6,6 +6,7 @@ and the fix, like the core's (which carries these sections raw, `settings.extens
     sla:           {return_within_working_days, extension_max_working_days,
                     follow_up_after_working_days, policies: [...]}   # 办理时限
     calendar:      {extra_holidays, extra_workdays, working_hours}   # the working-day calendar
+    followup:      {reopen_reply_working_days: 3, max_reopens: 1}    # 重办: deadline, then a supervisor
 
     escalation:
       supervision_office: dcs              # 督查室: the last escalation level
@@ -80,6 +81,13 @@ class SlaSection(ConfigModel):
     policies: tuple[SlaPolicyIn, ...] = ()
 
 
+class FollowUpSection(ConfigModel):
+    """`followup:` 回访 and 重办. The follow-up's due day is `sla.follow_up_after_working_days`."""
+
+    reopen_reply_working_days: int = Field(3, ge=1, le=30)  # a reopened order's reply deadline (shorter)
+    max_reopens: int = Field(1, ge=0, le=10)  # reopens back to the same department; the next: a supervisor decides
+
+
 class CalendarSection(ConfigModel):
     extra_holidays: tuple[date, ...] = ()
     extra_workdays: tuple[date, ...] = ()
@@ -143,11 +151,13 @@ class DispatchConfig:
     delivery: DeliverySettings
     rules: SlaRules  # the policy table, per (category, urgency)
     calendar: WorkCalendar
+    followup: FollowUpSection = FollowUpSection()
 
 
 _Routing = TypeAdapter(tuple[RoutingRule, ...])
 SECTIONS: dict[str, Any] = {"routing": _Routing, "sla": SlaSection, "calendar": CalendarSection,
-                            "escalation": EscalationSettings, "delivery": DeliverySettings}
+                            "escalation": EscalationSettings, "delivery": DeliverySettings,
+                            "followup": FollowUpSection}
 
 
 def sla_rules(sla: SlaSection, settings: Settings) -> SlaRules:
@@ -189,7 +199,7 @@ def dispatch_config(settings: Settings) -> DispatchConfig:
         raise ConfigError(problems)
     return DispatchConfig(values["routing"], values["sla"], values["calendar"], values["escalation"],
                           values["delivery"], sla_rules(values["sla"], settings),
-                          work_calendar(values["calendar"], settings))
+                          work_calendar(values["calendar"], settings), values["followup"])
 
 
 def cross_check(s: Settings, routing: tuple[RoutingRule, ...], sla: SlaSection,

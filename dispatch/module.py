@@ -72,6 +72,9 @@ def install(h: Hotline) -> DispatchService:
 
     h.add_effect(escalation.sync_timers)
     h.add_effect(announce)
+    from dispatch.followup import Reopening
+
+    h.add_effect(Reopening(cfg.followup, service.context).on_change)
     from prometheus_client import Counter
 
     held = Counter("hotline_auto_dispatch_held", "Orders a routing rule matched that auto-dispatch could not send",
@@ -112,6 +115,6 @@ def check(settings: Settings) -> Summary:
 
 
 MODULE = Module(name="dispatch", package="dispatch", install=install,
-                sections=("routing", "sla", "calendar", "escalation", "delivery"),
+                sections=("routing", "sla", "calendar", "escalation", "delivery", "followup"),
                 check=check, models=("dispatch.models",), migrations=Path(__file__).resolve().parent / "migrations",
                 commands=add_commands)

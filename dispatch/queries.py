@@ -120,14 +120,22 @@ async def escalation_levels(session: AsyncSession, order_ids: Collection[int]) -
     return {oid: int(level) for oid, level in rows}
 
 
-async def latest_events(session: AsyncSession, order_ids: Collection[int], kind: str) -> dict[int, OrderEvent]:
-    """Each order's last event of `kind` (e.g. when it was returned, and why)."""
+async def events_by_order(session: AsyncSession, order_ids: Collection[int], kind: str) -> dict[int, list[OrderEvent]]:
+    """Each order's events of `kind`, oldest first (e.g. its follow-up attempts)."""
     if not order_ids:
         return {}
+    out: dict[int, list[OrderEvent]] = {}
     rows = (await session.execute(select(OrderEvent).where(OrderEvent.work_order_id.in_(order_ids),
                                                            OrderEvent.kind == kind)
                                   .order_by(OrderEvent.seq))).scalars()
-    return {e.work_order_id: e for e in rows}  # the last one per order wins
+    for e in rows:
+        out.setdefault(e.work_order_id, []).append(e)
+    return out
+
+
+async def latest_events(session: AsyncSession, order_ids: Collection[int], kind: str) -> dict[int, OrderEvent]:
+    """Each order's last event of `kind` (e.g. when it was returned, and why)."""
+    return {k: v[-1] for k, v in (await events_by_order(session, order_ids, kind)).items()}
 
 
 # ---------------------------------------------------------------- timers

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
 
     from hotline.auth import Principal
-    from hotline.storage.models import WorkOrder
+    from hotline.storage.models import OrderEvent, WorkOrder
 
 routes = ApiRoutes()
 TAG = ["督办 Supervision"]
@@ -184,6 +184,15 @@ async def supervisor_redispatch(request: web.Request, principal: Principal, body
 
 # ---------------------------------------------------------------- extensions (延期审批)
 
+async def _waiting(request: web.Request, query: PageQuery, status: Status,
+                   kind: str) -> tuple[list[WorkOrder], str | None, dict[int, OrderEvent]]:
+    """A page of the orders waiting in `status`, each with its last `kind` event (why it waits)."""
+    async with request.app[HOTLINE].sessions() as session:
+        rows, cursor = await queries.orders_page(session, queries.in_status(status), department=query.department,
+                                                 cursor=query.cursor, limit=query.limit)
+        return rows, cursor, await queries.latest_events(session, [o.id for o in rows], kind)
+
+
 class ExtensionItem(BaseModel):
     number: str
     title: str
@@ -205,12 +214,7 @@ class ExtensionPage(BaseModel):
             response=ExtensionPage, tags=TAG)
 async def supervisor_extensions(request: web.Request, principal: Principal, query: PageQuery) -> ExtensionPage:
     principal.require_role(*SUPERVISORS)
-    h = request.app[HOTLINE]
-    async with h.sessions() as session:
-        rows, cursor = await queries.orders_page(session, queries.in_status(Status.EXTENSION_REQUESTED),
-                                                 department=query.department, cursor=query.cursor,
-                                                 limit=query.limit)
-        events = await queries.latest_events(session, [o.id for o in rows], "extension_requested")
+    rows, cursor, events = await _waiting(request, query, Status.EXTENSION_REQUESTED, "extension_requested")
     calendar = request.app[DISPATCH].config.calendar
     items = []
     for o in rows:
@@ -228,10 +232,18 @@ async def supervisor_extensions(request: web.Request, principal: Principal, quer
 class FollowUpItem(BaseModel):
     number: str
     title: str
+    version: int = Field(description="expected_version for POST /api/v1/workorders/{number}/follow-up")
+    channel: str
     lead_department: str | None
+    contact_name: str | None
+    contact_phone: str | None = Field(description="for click-to-call (POST /api/v1/phone/call)")
     replied_at: datetime | None
-    due_at: datetime | None
+    result: str | None = Field(description="the department's reply the citizen is asked about")
+    due_at: datetime | None = Field(description="sla.follow_up_after_working_days after the reply, working days")
     due: bool
+    round: int = Field(description="0 first handling, n: the n-th reopen (重办)")
+    attempts: int = Field(description="calls this round that did not reach the citizen")
+    last_attempt_at: datetime | None
 
 
 class FollowUpPage(BaseModel):
@@ -239,20 +251,69 @@ class FollowUpPage(BaseModel):
     next_cursor: str | None
 
 
-@routes.get("/api/v1/supervisor/follow-ups", summary="待回访工单 / Orders waiting for the follow-up call",
+@routes.get("/api/v1/supervisor/follow-ups", summary="回访队列：待回访工单 / The follow-up queue",
             query=PageQuery, response=FollowUpPage, tags=TAG)
 async def supervisor_follow_ups(request: web.Request, principal: Principal, query: PageQuery) -> FollowUpPage:
+    """Orders a department has replied to and nobody has reached the citizen about yet (a
+    citizen's own rating on SMS, WeChat, the portal or the IVR survey takes it off the queue).
+    The agent records each call with `POST /api/v1/workorders/{number}/follow-up`."""
     principal.require_role(UserRole.AGENT, *SUPERVISORS)
     h = request.app[HOTLINE]
     now = h.clock()
     async with h.sessions() as session:
-        rows, cursor = await queries.orders_page(session, queries.in_status(Status.REPLIED), department=None,
-                                                 cursor=query.cursor, limit=query.limit)
+        rows, cursor = await queries.orders_page(session, queries.in_status(Status.REPLIED),
+                                                 department=query.department, cursor=query.cursor,
+                                                 limit=query.limit)
+        ids = [o.id for o in rows]
+        attempts = await queries.events_by_order(session, ids, "follow_up_attempted")
+        replies = await queries.latest_events(session, ids, "replied")
     config = request.app[DISPATCH].config
     items = []
     for o in rows:
         due = (config.calendar.start_of_working_day_after(o.replied_at, config.rules.follow_up_after_working_days)
                if o.replied_at else None)
-        items.append(FollowUpItem(number=o.number, title=o.title, lead_department=o.lead_department,
-                                  replied_at=o.replied_at, due_at=due, due=due is not None and due <= now))
+        tries = [e for e in attempts.get(o.id, []) if e.data.get("round", 0) == o.reopen_count]
+        reply = replies.get(o.id)
+        items.append(FollowUpItem(
+            number=o.number, title=o.title, version=o.version, channel=o.channel, lead_department=o.lead_department,
+            contact_name=o.contact_name, contact_phone=o.contact_phone, replied_at=o.replied_at,
+            result=str(reply.data.get("result") or "") or None if reply else None, due_at=due,
+            due=due is not None and due <= now, round=o.reopen_count, attempts=len(tries),
+            last_attempt_at=tries[-1].at if tries else None))
     return FollowUpPage(items=items, next_cursor=cursor)
+
+
+# ---------------------------------------------------------------- reopened orders awaiting a decision (重办)
+
+class ReopenedItem(BaseModel):
+    number: str
+    title: str
+    version: int
+    lead_department: str | None = Field(description="the department that replied last")
+    round: int
+    rating: int | None = Field(description="the rating that reopened it, if it was a rating")
+    reason: str | None
+    words: str | None = Field(description="the citizen's own words")
+    reopened_at: datetime | None
+
+
+class ReopenedPage(BaseModel):
+    items: list[ReopenedItem]
+    next_cursor: str | None
+
+
+@routes.get("/api/v1/supervisor/reopened", summary="重办待决定 / Reopened orders awaiting a supervisor's decision",
+            query=PageQuery, response=ReopenedPage, tags=TAG)
+async def supervisor_reopened(request: web.Request, principal: Principal, query: PageQuery) -> ReopenedPage:
+    """Orders reopened more often than `followup.max_reopens` (or with no department to go
+    back to). Decide with `dispatch` (another department), `resolve`, or `close` (a reason)."""
+    principal.require_role(*SUPERVISORS)
+    rows, cursor, events = await _waiting(request, query, Status.REOPENED, "reopened")
+    items = []
+    for o in rows:
+        e = events.get(o.id)
+        d = e.data if e else {}
+        items.append(ReopenedItem(number=o.number, title=o.title, version=o.version, lead_department=o.lead_department,
+                                  round=o.reopen_count, rating=d.get("rating"), reason=d.get("reason"),
+                                  words=d.get("words") or None, reopened_at=e.at if e else None))
+    return ReopenedPage(items=items, next_cursor=cursor)

@@ -278,7 +278,8 @@ class Intake:
         # The row as just written, attached without reading it back, so effects that
         # change the order (e.g. auto-dispatch) update it as usual.
         order = WorkOrder(id=fast.order_id, number=fast.number, citizen_id=fast.citizen_id,
-                          resume_status=None, pending_extension_days=None, rating=None, merged_into=None,
+                          resume_status=None, pending_extension_days=None, rating=None, dissatisfied=False,
+                          merged_into=None,
                           lead_department=None, sign_by=None, reply_by=None, dispatched_at=None,
                           replied_at=None, closed_at=None, assignments=[], **row.order_values)
         make_transient_to_detached(order)

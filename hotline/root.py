@@ -19,6 +19,7 @@ from hotline.clock import Clock, utc_now
 from hotline.errors import ConfigError
 from hotline.module import Module, Running, Summary
 from hotline.public.module import MODULE as PUBLIC
+from hotline.reports.module import MODULE as REPORTS
 from hotline.settings import Settings
 from hotline.settings import load_settings as load_core_settings
 from hotline.telephony.module import MODULE as TELEPHONY
@@ -39,6 +40,7 @@ MODULES: tuple[Module[Any], ...] = (
     DISPATCH,
     TELEPHONY,
     PUBLIC,
+    REPORTS,
 )
 
 

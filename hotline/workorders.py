@@ -8,6 +8,7 @@ transaction and never do network I/O themselves.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+Builder = Callable[[AsyncSession, WorkOrder, wo.OrderState], Awaitable[wo.Command]]
+
+
 @dataclass
 class Change:
     """What one accepted command did, handed to the effects and the live bus."""
@@ -41,6 +45,9 @@ class Change:
     event: wo.Event
     now: datetime
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Commands an effect asks for next (a dissatisfied rating → reopen → re-dispatch): applied
+    # in the same transaction once every effect of this change has run, each with its own effects.
+    then: list[Builder] = field(default_factory=list)
 
 
 Effect = Callable[[Change], Awaitable[None]]
@@ -80,6 +87,7 @@ def state_of(order: WorkOrder) -> wo.OrderState:
         pending_extension_days=order.pending_extension_days,
         rating=order.rating,
         reopen_count=order.reopen_count,
+        dissatisfied=bool(order.dissatisfied),
         merged_into=order.merged_into,
         version=order.version,
     )
@@ -96,6 +104,7 @@ def _write_back(session: AsyncSession, order: WorkOrder, new: wo.OrderState, eve
     order.pending_extension_days = new.pending_extension_days
     order.rating = new.rating
     order.reopen_count = new.reopen_count
+    order.dissatisfied = new.dissatisfied
     order.merged_into = new.merged_into
     order.updated_at = event.at
     if event.kind == "updated":
@@ -148,9 +157,6 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()}
 
 
-Builder = Callable[[AsyncSession, WorkOrder, wo.OrderState], Awaitable[wo.Command]]
-
-
 class WorkOrderService:
     """Applies commands to stored orders. Built once by the composition root."""
 
@@ -174,6 +180,9 @@ class WorkOrderService:
         change = Change(session, order, before, after, event, now)
         for effect in self.effects:
             await effect(change)
+        for build in change.then:
+            follow = await self.apply_loaded(session, order, await build(session, order, state_of(order)), now)
+            change.after_commit.append(functools.partial(self.committed, follow))
         return change
 
     async def apply(self, session: AsyncSession, number: str, command: wo.Command, now: datetime,

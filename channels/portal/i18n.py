@@ -16,6 +16,8 @@ ZH = {
     "not_found": "未找到该工单，或手机号后四位不符。", "status": "当前状态", "department": "承办单位",
     "history": "办理记录", "rate_title": "对办理结果评价", "rate": "提交评价", "comment": "意见（可选）",
     "rated": "感谢您的评价！", "your_rating": "您的评价",
+    "redispatched": "很抱歉未能让您满意。您的工单已重新交承办单位办理（重办），办结后我们会再次回访。",
+    "to_supervisor": "很抱歉未能让您满意。您的工单已提交热线督办人员研判处理，我们会尽快答复您。",
     "err_csrf": "页面已过期，请刷新后重新提交。", "err_rate": "提交过于频繁，请稍后再试。",
     "err_text": "请填写诉求内容（最多 {n} 字）。", "err_phone": "手机号格式不正确。",
     "err_photo_type": "照片 {name} 不是支持的图片格式。", "err_photo_size": "照片 {name} 超过 {mb} MB。",
@@ -37,6 +39,10 @@ EN = {
     "lookup": "Track", "not_found": "No such order, or the phone digits do not match.", "status": "Status",
     "department": "Handled by", "history": "History", "rate_title": "Rate the result", "rate": "Send rating",
     "comment": "Comment (optional)", "rated": "Thank you for your rating!", "your_rating": "Your rating",
+    "redispatched": "We are sorry the result did not satisfy you. The order goes back to the department to be "
+                    "handled again; we will follow up with you afterwards.",
+    "to_supervisor": "We are sorry the result did not satisfy you. A hotline supervisor will decide how it is "
+                     "handled and tell you.",
     "err_csrf": "The page has expired; reload it and submit again.", "err_rate": "Too many requests; try later.",
     "err_text": "Please describe your request (at most {n} characters).", "err_phone": "Invalid phone number.",
     "err_photo_type": "{name} is not a supported image.", "err_photo_size": "{name} is larger than {mb} MB.",

@@ -29,7 +29,7 @@ from channels.publicview import dept_name, public_history
 from channels.web_util import client_key
 from hotline.contact import AttachmentIn, Contact
 from hotline.domain import workorder as wo
-from hotline.domain.vocabulary import SATISFACTION, ActorKind, Channel
+from hotline.domain.vocabulary import SATISFACTION, ActorKind, Channel, Status
 from hotline.errors import NotFound, PayloadTooLarge
 from hotline.ratelimit import RateLimiter
 from hotline.settings import ensure_secret_key
@@ -253,7 +253,15 @@ class Portal:
         return result.number
 
     # ------------------------------------------------------------ status + rating
-    async def order_view(self, request: web.Request, number: str, last4: str) -> dict[str, Any] | None:
+    def rate_sig(self, number: str, round_: int) -> str:
+        """The rating link's signature (评价短链): the number and the round, nothing to guess."""
+        return hmac.new(self.secret, f"portal-rate:{number}:{round_}".encode(), hashlib.sha256).hexdigest()[:16]
+
+    def rate_path(self, number: str, round_: int) -> str:
+        return f"/portal/r/{number}/{round_}/{self.rate_sig(number, round_)}"
+
+    async def order_view(self, request: web.Request, number: str, last4: str | None) -> dict[str, Any] | None:
+        """The order as the citizen sees it; `last4` None: a signed rating link stands for it."""
         lang = lang_of(request)
         async with self.sessions() as session:
             try:
@@ -261,7 +269,7 @@ class Portal:
             except NotFound:
                 return None
         o = hist.order
-        if not last4_matches(o.contact_phone, last4):
+        if last4 is not None and not last4_matches(o.contact_phone, last4):
             return None
         en = lang == "en"
         tz = self.settings.tz
@@ -270,14 +278,22 @@ class Portal:
                 "history": [{"at": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "note": n}
                             for e, n in public_history(self.settings, hist.events, lang)],
                 "rating": o.rating, "rating_name": SATISFACTION[o.rating][1 if en else 0] if o.rating else None,
-                "can_rate": o.status in RATEABLE and o.rating is None}
+                "can_rate": o.status in RATEABLE and o.rating is None, "round": o.reopen_count}
 
-    async def rate(self, number: str, level: int, comment: str) -> None:
+    async def rate(self, number: str, level: int, comment: str) -> str:
+        """Record the rating; what the citizen is told next (a dissatisfied one reopens the order)."""
         actor = wo.Actor(ActorKind.CITIZEN, None, None)
 
         async def build(session: Any, order: Any, state: wo.OrderState) -> wo.Command:
-            return wo.Rate(actor, level, comment[:500])
-        await self.orders.execute(number, build)
+            return wo.Rate(actor, level, comment[:500], "portal")
+        change = await self.orders.execute(number, build)
+        # The follow-on commands (重办, re-dispatch) ran in the same transaction: the row is where they left it.
+        status = change.order.status
+        if status == Status.DISPATCHED.value:
+            return "redispatched"
+        if status == Status.REOPENED.value:
+            return "to_supervisor"
+        return "rated"
 
     def levels(self, lang: str) -> list[tuple[int, str]]:
         return [(k, v[1] if lang == "en" else v[0]) for k, v in sorted(SATISFACTION.items(), reverse=True)]

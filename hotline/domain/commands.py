@@ -136,26 +136,32 @@ class DecideExtension(Command):
 
 @dataclass(frozen=True)
 class FollowUp(Command):
-    """回访: the hotline calls the citizen back after the reply."""
+    """回访: the hotline calls the citizen back after the reply. Not reached: an attempt,
+    the order stays where it is. `resolved` feeds 解决率; `words` are the citizen's own."""
 
     note: str = ""
     reached: bool = True
     rating: int | None = None
+    resolved: bool | None = None
+    words: str = ""
 
 
 @dataclass(frozen=True)
 class Rate(Command):
-    """评价 on the 5-level scale (5 非常满意 … 1 非常不满意)."""
+    """评价 on the 5-level scale (5 非常满意 … 1 非常不满意). The first of a round counts;
+    later ones (another channel, a second click) are kept as comments."""
 
     level: int = 0
     comment: str = ""
+    source: str = ""  # where it came from: portal, sms, wechat, ivr, agent
 
 
 @dataclass(frozen=True)
 class Reopen(Command):
-    """重办, usually after a dissatisfied rating."""
+    """重办, usually after a dissatisfied rating; starts a new round (its own rating)."""
 
     reason: str = ""
+    words: str = ""  # the citizen's words that caused it
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,6 @@ class MarkInvalid(Command):
 
 @dataclass(frozen=True)
 class Close(Command):
-    """归档."""
+    """归档. A dissatisfied or reopened order: a supervisor's decision, `note` its reason."""
 
     note: str = ""

@@ -33,9 +33,11 @@ from hotline.domain.commands import (
 )
 from hotline.domain.state import AssignmentState, OrderState
 from hotline.domain.vocabulary import (
+    DISSATISFIED_MAX,
     IN_DEPARTMENT,
     OPEN,
     SATISFACTION,
+    ActorKind,
     AssignmentRole,
     AssignmentStatus,
     Status,
@@ -248,23 +250,41 @@ def _check_rating(level: int | None) -> None:
         raise reject("bad_rating", "满意度须为 1（非常不满意）至 5（非常满意）")
 
 
+def _dissatisfied(rating: int | None, resolved: bool | None) -> bool:
+    return (rating is not None and rating <= DISSATISFIED_MAX) or resolved is False
+
+
 def _follow_up(o: OrderState, c: FollowUp, now: datetime) -> Outcome:
     _check_rating(c.rating)
-    rating = c.rating if c.rating is not None else o.rating
-    return (replace(o, status=S.FOLLOW_UP, rating=rating), "followed_up",
-            {"note": c.note, "reached": c.reached, "rating": c.rating})
+    data: dict[str, Any] = {"note": c.note, "reached": c.reached, "rating": c.rating, "resolved": c.resolved,
+                            "words": c.words.strip(), "round": o.reopen_count}
+    if not c.reached:  # an attempt: the order waits for the next one where it is
+        return o, "follow_up_attempted", data
+    first = o.rating is None and c.rating is not None
+    if c.rating is not None and not first:
+        data["rating_kept_as_comment"] = True  # the citizen rated first, on their own channel
+    rating = c.rating if first else o.rating
+    # This round's answer decides: a good one settles an earlier round's complaint.
+    dissatisfied = (_dissatisfied(rating, c.resolved) if rating is not None or c.resolved is not None
+                    else o.dissatisfied)
+    return (replace(o, status=S.FOLLOW_UP, rating=rating, dissatisfied=dissatisfied), "followed_up", data)
 
 
 def _rate(o: OrderState, c: Rate, now: datetime) -> Outcome:
     _check_rating(c.level)
-    return (replace(o, status=S.FOLLOW_UP, rating=c.level), "rated",
-            {"level": c.level, "comment": c.comment})
+    data = {"level": c.level, "comment": c.comment, "source": c.source, "round": o.reopen_count}
+    if o.rating is not None:  # one rating per round: the first wins, this one is a comment
+        return o, "rating_comment", data
+    return (replace(o, status=S.FOLLOW_UP, rating=c.level, dissatisfied=_dissatisfied(c.level, None)),
+            "rated", data)
 
 
 def _reopen(o: OrderState, c: Reopen, now: datetime) -> Outcome:
     reason = _require_text(c.reason, "重办理由")
-    return (replace(o, status=S.REOPENED, reopen_count=o.reopen_count + 1),
-            "reopened", {"reason": reason, "rating": o.rating})
+    # A new round: its own rating. `dissatisfied` stays until a round ends well or a supervisor decides.
+    return (replace(o, status=S.REOPENED, reopen_count=o.reopen_count + 1, rating=None),
+            "reopened", {"reason": reason, "rating": o.rating, "words": c.words.strip(),
+                         "round": o.reopen_count + 1})
 
 
 def _merge(o: OrderState, c: Merge, now: datetime) -> Outcome:
@@ -280,7 +300,15 @@ def _invalidate(o: OrderState, c: MarkInvalid, now: datetime) -> Outcome:
 
 
 def _close(o: OrderState, c: Close, now: datetime) -> Outcome:
-    return replace(o, status=S.CLOSED), "closed", {"note": c.note, "rating": o.rating}
+    # A dissatisfied or reopened order is the supervisor's to decide (重办 elsewhere, or
+    # close), and the decision carries its reason.
+    if o.status is S.REOPENED or o.dissatisfied:
+        if c.actor.kind not in (ActorKind.SUPERVISOR, ActorKind.ADMIN):
+            raise reject("decision_required", "市民不满意或重办中的工单须由班长/督查人员决定后归档")
+        reason = _require_text(c.note, "归档理由")
+        return (replace(o, status=S.CLOSED, dissatisfied=False), "closed",
+                {"note": reason, "rating": o.rating, "decision": True})
+    return replace(o, status=S.CLOSED, dissatisfied=False), "closed", {"note": c.note, "rating": o.rating}
 
 
 _Handler = Callable[[OrderState, Any, datetime], Outcome]
@@ -300,12 +328,12 @@ RULES: dict[type[Command], tuple[frozenset[Status], _Handler]] = {
     ReviewReturn: (frozenset({S.RETURNED}), _review_return),
     RequestExtension: (frozenset({S.SIGNED}), _request_extension),
     DecideExtension: (frozenset({S.EXTENSION_REQUESTED}), _decide_extension),
-    FollowUp: (frozenset({S.REPLIED, S.RESOLVED_DIRECTLY}), _follow_up),
+    FollowUp: (frozenset({S.REPLIED, S.RESOLVED_DIRECTLY, S.FOLLOW_UP}), _follow_up),
     Rate: (frozenset({S.REPLIED, S.RESOLVED_DIRECTLY, S.FOLLOW_UP}), _rate),
     Reopen: (frozenset({S.FOLLOW_UP, S.CLOSED}), _reopen),
     Merge: (OPEN, _merge),
     MarkInvalid: (frozenset({S.DRAFT, S.REGISTERED}), _invalidate),
-    Close: (frozenset({S.FOLLOW_UP, S.RESOLVED_DIRECTLY}), _close),
+    Close: (frozenset({S.FOLLOW_UP, S.RESOLVED_DIRECTLY, S.REOPENED}), _close),
 }
 
 

@@ -49,8 +49,9 @@ class OrderState:
     assignments: tuple[AssignmentState, ...] = ()
     resume_status: Status | None = None  # where a return/extension review goes back to
     pending_extension_days: int | None = None
-    rating: int | None = None
-    reopen_count: int = 0
+    rating: int | None = None  # this round's rating (a reopen starts a new round)
+    reopen_count: int = 0  # the round: 0 until the first reopen (重办)
+    dissatisfied: bool = False  # rated <= 2 or "not resolved": only a supervisor's decision closes it
     merged_into: str | None = None
     version: int = 0
 

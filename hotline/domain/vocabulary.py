@@ -99,3 +99,4 @@ SATISFACTION: dict[int, tuple[str, str]] = {
     1: ("非常不满意", "Very dissatisfied"),
 }
 SATISFIED_MIN = 3  # 满意率 counts levels 3..5
+DISSATISFIED_MAX = 2  # 1..2: 不满意, the order is reopened (重办)

@@ -175,6 +175,8 @@ class WorkOrder(Base):
     pending_extension_days: Mapped[int | None] = mapped_column(Integer)
     rating: Mapped[int | None] = mapped_column(Integer)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Rated <= 2 or "not resolved" and not yet settled: never closed without a supervisor (revision 0007).
+    dissatisfied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     merged_into: Mapped[str | None] = mapped_column(String(20))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     call_id: Mapped[str | None] = mapped_column(String(64), index=True)  # AMI Linkedid
@@ -215,7 +217,9 @@ class OrderEvent(Base):
     """The append-only audit trail of a work order: who, when, what, why."""
 
     __tablename__ = "order_events"
-    __table_args__ = (UniqueConstraint("work_order_id", "seq", name="uq_order_events_order_seq"),)
+    __table_args__ = (UniqueConstraint("work_order_id", "seq", name="uq_order_events_order_seq"),
+                      # The KPIs count events of a kind over a period (hotline.reports; revision 0007).
+                      Index("ix_order_events_at_kind", "at", "kind"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
     seq: Mapped[int] = mapped_column(Integer)  # the order's version after the event

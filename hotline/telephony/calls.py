@@ -230,7 +230,7 @@ class Queue:
 class CallNotice:
     """Something happened to a call. `call` is a snapshot taken when it happened."""
 
-    kind: str  # started | queued | ringing | missed | connected | transferred | rated | left_queue | ended
+    kind: str  # started | queued | ringing | missed | connected | transferred | rated | left_queue | ended | surveyed
     call: dict[str, Any]
 
 

@@ -14,13 +14,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hotline.contact import Contact, Identity
-from hotline.domain.vocabulary import OPEN, Channel
+from hotline.domain import workorder as wo
+from hotline.domain.vocabulary import OPEN, ActorKind, Channel
+from hotline.storage.orders import load_for_update
 from hotline.storage.queries import find_citizen
 from hotline.telephony import queries
 from hotline.telephony.calls import NOT_REACHED, Direction, Outcome
 from hotline.telephony.models import OPEN_TASK
+from hotline.workorders import state_of
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from hotline.clock import Clock
     from hotline.intake import Intake
     from hotline.live import LiveBus
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
     from hotline.storage.engine import SessionFactory
     from hotline.telephony.config import TelephonySettings
     from hotline.telephony.recordings import Recordings
+    from hotline.workorders import Change, WorkOrderService
 
 log = logging.getLogger(__name__)
 PHONE = re.compile(r"^\+?\d{5,20}$")
@@ -39,8 +45,10 @@ def _at(value: str | None) -> datetime | None:
 
 class CallDesk:
     def __init__(self, config: TelephonySettings, settings: Settings, *, sessions: SessionFactory, clock: Clock,
-                 live: LiveBus, intake: Intake, recordings: Recordings | None = None) -> None:
+                 live: LiveBus, intake: Intake, recordings: Recordings | None = None,
+                 orders: WorkOrderService | None = None) -> None:
         self.config = config
+        self.orders = orders  # the IVR survey (HotlineSurvey) rates the call's order through it
         self.recordings = recordings
         self.settings = settings
         self.sessions, self.clock, self.live, self.intake = sessions, clock, live, intake
@@ -53,6 +61,21 @@ class CallDesk:
             await self.open_draft(call)
         elif kind == "ended":
             await self.record(call)
+        elif kind == "surveyed":
+            await self.surveyed(call)
+
+    async def surveyed(self, call: dict[str, Any]) -> None:
+        """A survey keyed after the call was recorded: onto the record, and the order's rating."""
+        async with self.sessions() as session, session.begin():
+            record = await queries.call_by_linkedid(session, call["linkedid"])
+            if record is None or record.rating is not None:
+                return  # not ours (another node's call), or counted already (a replay)
+            record.rating = call["rating"]
+            rated = await self._survey(session, record.work_order_id, {"rating": call["rating"],
+                                                                       "caller": record.caller}, self.clock()) \
+                if record.work_order_id is not None else None
+        if rated is not None and self.orders is not None:
+            await self.orders.committed(rated)
 
     async def agent_id(self, extension: str | None) -> int | None:
         if not extension:
@@ -135,10 +158,45 @@ class CallDesk:
             await queries.record_call(session, values)
             if kept is not None and order_id is not None:
                 await queries.attach_recording(session, order_id, kept, now)
+            rated = await self._survey(session, order_id, call, now) if order_id is not None else None
+        if rated is not None and self.orders is not None:
+            await self.orders.committed(rated)
         for news in self._news:
             await self.live.publish("callback", news)
         await self.live.publish("call", {"event": "recorded", "linkedid": call["linkedid"],
                                            "outcome": outcome.value, "work_order_id": order_id})
+
+    async def _survey(self, session: AsyncSession, order_id: int, call: dict[str, Any], now: datetime) -> Change | None:
+        """The caller's keypress after the call (`UserEvent HotlineSurvey`, Rating 1..5) rates
+        the call's order when it can be rated (answered directly on the call, or replied and
+        in follow-up), as the citizen, with the call record in the same transaction. An
+        order still with a department keeps the rating on the call record only."""
+        rating = call.get("rating")
+        if self.orders is None or not isinstance(rating, int) or not 1 <= rating <= 5:
+            return None
+        number = await queries.order_number(session, order_id)
+        order = await load_for_update(session, number)
+        if not wo.allowed(state_of(order), wo.Rate):
+            return None
+        actor = wo.Actor(ActorKind.CITIZEN, call.get("caller") or None, None)
+        return await self.orders.apply_loaded(session, order, wo.Rate(actor, rating, "", "ivr"), now)
+
+    async def on_change(self, change: Change) -> None:
+        """Effect: the agent answers a call's order directly after the caller hung up and
+        pressed a key: the survey the call record kept rates it now (first of the round)."""
+        order = change.order
+        if change.event.kind != "resolved_directly" or not order.call_id or change.after.rating is not None:
+            return
+        record = await queries.call_by_linkedid(change.session, order.call_id)
+        if record is None or record.rating is None:
+            return
+        actor = wo.Actor(ActorKind.CITIZEN, record.caller or None, None)
+        level = record.rating
+
+        async def rate(session: AsyncSession, order: Any, state: wo.OrderState) -> wo.Command:
+            return wo.Rate(actor, level, "", "ivr")
+
+        change.then.append(rate)
 
     async def _missed(self, session: Any, call: dict[str, Any], outcome: Outcome, now: datetime) -> int | None:
         policy = self.config.callback

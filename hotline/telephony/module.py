@@ -32,10 +32,11 @@ def install(h: Hotline) -> Telephony:
                                            "recordings_dir": str(h.settings.data_dir / "demo-monitor")})
     recordings = Recordings(config.recordings, config.recordings_dir, h.settings.data_dir)
     desk = CallDesk(config, h.settings, sessions=h.sessions, clock=h.clock, live=h.live, intake=h.intake,
-                    recordings=recordings)
+                    recordings=recordings, orders=h.orders)
     telephony = Telephony(config, h.settings, engine=h.engine, redis=h.redis, clock=h.clock, metrics=h.metrics,
                           live=h.live, desk=desk)
     h.share(TELEPHONY, telephony)
+    h.add_effect(desk.on_change)
     h.add_api(api.routes)
     if h.settings.ami.host or h.demo:
         h.add_task("telephony", telephony.run)

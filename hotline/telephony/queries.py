@@ -52,6 +52,10 @@ async def order_of_call(session: AsyncSession, linkedid: str) -> int | None:
         ContactRow.channel == Channel.PHONE.value, ContactRow.external_id == linkedid))).scalar()
 
 
+async def order_number(session: AsyncSession, order_id: int) -> str:
+    return (await session.execute(select(WorkOrder.number).where(WorkOrder.id == order_id))).scalar_one()
+
+
 async def attach_recording(session: AsyncSession, order_id: int, rec: AttachmentIn, now: datetime) -> None:
     """The call's recording on its order, once (a replay of the same call adds nothing)."""
     known = await session.execute(select(Attachment.id).where(

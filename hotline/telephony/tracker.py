@@ -338,9 +338,15 @@ class Tracker:
         return [AgentNotice(agent.snapshot(now))]
 
     def _user_event(self, e: ev.UserEvent, now: datetime) -> list[Notice]:
-        call = self.calls.get(e.linkedid)
-        if call is None or e.name != self.config.survey_event:
+        if e.name != self.config.survey_event:
             return []
+        call = self.calls.get(e.linkedid)
+        if call is None:
+            # On Asterisk the agent's hang-up can end the call here while the caller is still
+            # keying the survey (the Local channels' order): the rating comes after "ended".
+            value = e.headers.get("Rating", "").strip()
+            return [CallNotice("surveyed", {"linkedid": e.linkedid, "rating": int(value)})] \
+                if value in ("1", "2", "3", "4", "5") else []
         return self._rate(call, e.headers.get("Rating", ""), now)
 
     def _rate(self, call: Call, value: str, now: datetime) -> list[Notice]:

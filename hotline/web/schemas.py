@@ -283,6 +283,8 @@ class FollowUpIn(VersionedIn):
     note: str = Field("", max_length=5000)
     reached: bool = True
     rating: int | None = Field(None, ge=1, le=5)
+    resolved: bool | None = Field(None, description="问题是否解决 / whether the matter is resolved (解决率)")
+    words: str = Field("", max_length=2000, description="市民原话 / the citizen's own words")
 
 
 class RateIn(VersionedIn):

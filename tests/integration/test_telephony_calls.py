@@ -360,3 +360,59 @@ async def test_simulated_queue_timeout_is_an_overflow_like_asterisk_22(hotline):
         record = (await session.execute(select(CallRecord))).scalar_one()
         task = (await session.execute(select(CallbackTask))).scalar_one()
     assert (record.outcome, task.reason, pbx.counts["overflowed"]) == ("overflowed", "overflowed", 1)
+
+
+async def test_the_ivr_survey_rates_the_order_of_that_call(hotline, client):
+    """HotlineSurvey (Rating 4) after the call, on the simulator's AMI: the agent answers the
+    call's order directly afterwards and the survey is its rating, the citizen's, round 0."""
+    agent = await login_as(hotline, client, "agent")
+    pbx = Pbx(speed=20, members=MEMBERS[:1], survey=True)
+    server = AmiServer(pbx, user="hotline", secret=SECRET)
+    port = await server.start()
+    try:
+        async with telephony_on(hotline, port) as tel:
+            pbx.call_in("12345", "13900005678", talk=3, survey=2)
+            await until(lambda: not pbx.calls and not tel.tracker.calls)
+            await tel.consumer.drained()
+    finally:
+        await server.stop(graceful=False)
+    async with hotline.sessions() as session:
+        record = (await session.execute(select(CallRecord))).scalar_one()
+        order = await session.get(WorkOrder, record.work_order_id)
+    assert record.rating == 2 and order.status == "draft" and order.rating is None
+    status, out = await agent.post(f"/api/v1/workorders/{order.number}/update", json={"category": "inquiry"})
+    assert status == 200, out
+    status, out = await agent.post(f"/api/v1/workorders/{order.number}/resolve", json={"answer": "已告知办理地点"})
+    assert status == 200, out
+    status, detail = await agent.get(f"/api/v1/workorders/{order.number}")
+    rated = [e for e in detail["events"] if e["kind"] == "rated"]
+    assert [(e["data"]["level"], e["data"]["source"], e["actor_kind"]) for e in rated] == [(2, "ivr", "citizen")]
+    # Rated 不满意 on a direct answer: no department to send it back to, a supervisor decides;
+    # the new round has no rating yet.
+    assert (detail["status"], detail["reopen_count"], detail["rating"]) == ("reopened", 1, None)
+
+
+async def test_a_survey_after_the_record_rates_the_record_and_the_order(hotline, client):
+    """The tracker's late `surveyed` notice (the real Asterisk ends the call at the agent's
+    hang-up, before the keypress): the call desk puts it on the record and rates the order."""
+    from datetime import timedelta
+
+    agent = await login_as(hotline, client, "agent")
+    status, out = await agent.post("/api/v1/workorders", json={"text": "社保卡怎么补办", "category": "inquiry",
+                                                                "caller": {"phone": "13900004321"}})
+    assert status == 201, out
+    number = out["number"]
+    assert (await agent.post(f"/api/v1/workorders/{number}/resolve", json={"answer": "到社保窗口办理"}))[0] == 200
+    now = hotline.clock()
+    async with hotline.sessions() as s, s.begin():
+        order = (await s.execute(select(WorkOrder).where(WorkOrder.number == number))).scalar_one()
+        s.add(CallRecord(linkedid="late-1", direction="inbound", outcome="answered", caller="13900004321", line="12345",
+                         started_at=now - timedelta(minutes=3), ended_at=now, work_order_id=order.id, data={}))
+    desk = hotline.module(Telephony).desk
+    await desk.handle("surveyed", {"linkedid": "late-1", "rating": 5})
+    await desk.handle("surveyed", {"linkedid": "late-1", "rating": 1})  # a replay of the journal: counted once
+    await desk.handle("surveyed", {"linkedid": "not-ours", "rating": 3})
+    async with hotline.sessions() as s:
+        record = (await s.execute(select(CallRecord).where(CallRecord.linkedid == "late-1"))).scalar_one()
+        order = (await s.execute(select(WorkOrder).where(WorkOrder.number == number))).scalar_one()
+    assert (record.rating, order.rating, order.status) == (5, 5, "follow_up")

@@ -212,3 +212,16 @@ def test_wrap_up_after_a_call_ends_by_the_clock():
     tracker.feed(ev.MemberChanged("pause", ev.Member("hotline-12345", "PJSIP/8001", "张敏", "dynamic", True,
                                                      "培训", 1, False, 10)), T0)
     assert (agent.state(T0), agent.pause_reason()) == (AgentState.PAUSED, "培训")
+
+
+def test_a_survey_keyed_after_the_call_ended_is_still_told():
+    """On Asterisk the agent's hang-up can end the call before the caller has keyed the
+    survey (seen on the real Asterisk: Read runs after the call was recorded); the rating
+    comes as its own notice, for the call desk to put on the record and the order."""
+    tracker, ended, _ = run("answered")
+    linkedid = only(ended)["linkedid"]
+    now = T0 + timedelta(minutes=5)
+    late = tracker.feed(ev.UserEvent("HotlineSurvey", linkedid, {"Rating": "4"}), now)
+    assert [(n.kind, n.call) for n in late] == [("surveyed", {"linkedid": linkedid, "rating": 4})]
+    assert tracker.feed(ev.UserEvent("HotlineSurvey", linkedid, {"Rating": "9"}), now) == []
+    assert tracker.feed(ev.UserEvent("Other", linkedid, {"Rating": "4"}), now) == []

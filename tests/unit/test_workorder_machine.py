@@ -22,6 +22,7 @@ S = Status
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 AGENT = wo.Actor(ActorKind.AGENT, "7", "话务员")
 SUP = wo.Actor(ActorKind.SUPERVISOR, "9", "班长")
+CITIZEN = wo.Actor(ActorKind.CITIZEN, "13800000000", None)
 
 
 def dept(code: str) -> wo.Actor:
@@ -45,7 +46,7 @@ DIAGRAM: dict[Status, set[Status]] = {
     S.REPLIED: {S.REPLIED, S.FOLLOW_UP, S.MERGED},
     S.RESOLVED_DIRECTLY: {S.RESOLVED_DIRECTLY, S.FOLLOW_UP, S.CLOSED, S.MERGED},
     S.FOLLOW_UP: {S.FOLLOW_UP, S.CLOSED, S.REOPENED, S.MERGED},
-    S.REOPENED: {S.REOPENED, S.DISPATCHED, S.RESOLVED_DIRECTLY, S.MERGED},
+    S.REOPENED: {S.REOPENED, S.DISPATCHED, S.RESOLVED_DIRECTLY, S.CLOSED, S.MERGED},
     S.CLOSED: {S.REOPENED},
     S.MERGED: set(),
     S.INVALID: set(),
@@ -53,7 +54,7 @@ DIAGRAM: dict[Status, set[Status]] = {
 STABLE_CODES = {"transition_not_allowed", "not_assigned", "already_signed", "sign_first", "not_subordinate",
                 "duplicate_department", "reason_required", "return_window_passed", "not_lead",
                 "extension_too_long", "deadline_passed", "deadline_required", "bad_rating", "nothing_to_update",
-                "department_required", "merge_target_required"}
+                "department_required", "merge_target_required", "decision_required"}
 
 
 def run(order: wo.OrderState, *commands: wo.Command, now: datetime = NOW) -> wo.OrderState:
@@ -166,6 +167,49 @@ def test_rating_reopen_and_terminal_states() -> None:
         assert rejected(final, wo.Reopen(SUP, "x")) == "transition_not_allowed"
 
 
+def test_one_rating_per_round_first_wins_later_ones_are_comments() -> None:
+    replied = run(dispatched(), wo.SignFor(dept("town"), "town"), wo.Reply(dept("town"), "town", "已办"))
+    rated, first = wo.transition(replied, wo.Rate(CITIZEN, 4, "", "sms"), NOW)
+    assert first.kind == "rated" and rated.rating == 4 and rated.status is S.FOLLOW_UP
+    again, second = wo.transition(rated, wo.Rate(CITIZEN, 1, "还是不行", "portal"), NOW)
+    assert second.kind == "rating_comment" and again.rating == 4 and not again.dissatisfied
+    assert second.data["level"] == 1 and second.data["comment"] == "还是不行" and second.data["source"] == "portal"
+    # The agent's call afterwards: the citizen's rating stands, the agent's is a comment.
+    called, ev = wo.transition(rated, wo.FollowUp(AGENT, "", True, 2, True, "还行"), NOW)
+    assert called.rating == 4 and ev.data["rating_kept_as_comment"] and ev.data["words"] == "还行"
+    # A new round (重办) has its own first rating.
+    reopened = run(run(replied, wo.Rate(CITIZEN, 1)), wo.Reopen(wo.SYSTEM, "不满意", "路灯还是不亮"))
+    assert reopened.rating is None and reopened.reopen_count == 1 and reopened.dissatisfied
+
+
+def test_follow_up_unreached_is_an_attempt_and_resolved_is_recorded() -> None:
+    replied = run(dispatched(), wo.SignFor(dept("town"), "town"), wo.Reply(dept("town"), "town", "已办"))
+    tried, ev = wo.transition(replied, wo.FollowUp(AGENT, "无人接听", False), NOW)
+    assert ev.kind == "follow_up_attempted" and tried.status is S.REPLIED and tried.rating is None
+    done, ev = wo.transition(tried, wo.FollowUp(AGENT, "", True, 5, False, "其实没修"), NOW)
+    assert ev.kind == "followed_up" and ev.data["resolved"] is False and done.dissatisfied
+
+
+def test_a_dissatisfied_order_is_never_closed_without_a_supervisors_reason() -> None:
+    replied = run(dispatched(), wo.SignFor(dept("town"), "town"), wo.Reply(dept("town"), "town", "已办"))
+    unhappy = run(replied, wo.Rate(CITIZEN, 2))
+    assert unhappy.dissatisfied
+    assert rejected(unhappy, wo.Close(AGENT, "市民已理解")) == "decision_required"
+    assert rejected(unhappy, wo.Close(SUP, "  ")) == "reason_required"
+    closed, ev = wo.transition(unhappy, wo.Close(SUP, "诉求超出政策范围，已解释"), NOW)
+    assert closed.status is S.CLOSED and ev.data["decision"] and ev.data["note"] == "诉求超出政策范围，已解释"
+    # Reopened past the limit: the supervisor decides, again with a reason.
+    reopened = run(unhappy, wo.Reopen(wo.SYSTEM, "不满意"))
+    assert rejected(reopened, wo.Close(AGENT, "x")) == "decision_required"
+    assert run(reopened, wo.Close(SUP, "转信访渠道")).status is S.CLOSED
+    # A later round rated well settles it: anyone may close.
+    settled = run(reopened, wo.Dispatch(AGENT, plan("town")), wo.SignFor(dept("town"), "town"),
+                  wo.Reply(dept("town"), "town", "已修复"), wo.Rate(CITIZEN, 5))
+    assert not settled.dissatisfied and run(settled, wo.Close(AGENT)).status is S.CLOSED
+    # Satisfied first time: unchanged.
+    assert run(replied, wo.Rate(CITIZEN, 3), wo.Close(AGENT)).status is S.CLOSED
+
+
 def test_refusal_names_the_state_in_chinese() -> None:
     with pytest.raises(TransitionRejected, match="已受理.*归档"):
         wo.transition(NEW, wo.Close(AGENT), NOW)
@@ -192,8 +236,10 @@ def command_for(draw: st.DrawFn, order: wo.OrderState, now: datetime) -> wo.Comm
     hours = draw(st.integers(1, 48))
     # Mostly commands this status accepts (so sequences go deep), sometimes any command (so
     # refusals are exercised too). The check itself is against DIAGRAM, not the machine's table.
-    # Merge and invalidate end an order: rarer, or sequences would stop before the deep states.
-    fitting = [k for k, t in KINDS.items() if wo.allowed(order, t) for _ in range(1 if k in ENDING else 6)]
+    # Merge, invalidate and close end an order: rarer, or sequences would stop before the deep states.
+    # An extension needs a signed lead, a reason and a deadline not yet passed: asked more often.
+    fitting = [k for k, t in KINDS.items() if wo.allowed(order, t)
+               for _ in range(1 if k in ENDING else 12 if k == "extend" else 6)]
     kind = draw(st.sampled_from(fitting) if fitting and draw(st.integers(0, 9)) < 8 else st.sampled_from(list(KINDS)))
     def sub_dispatch() -> wo.Command:
         to = draw(st.sampled_from(DEPTS))
@@ -232,7 +278,7 @@ KINDS: dict[str, type[wo.Command]] = {
     "decide": wo.DecideExtension, "follow": wo.FollowUp, "rate": wo.Rate, "reopen": wo.Reopen, "merge": wo.Merge,
     "invalid": wo.MarkInvalid, "close": wo.Close,
 }
-ENDING = {"merge", "invalid"}
+ENDING = {"merge", "invalid", "close"}  # close: only a reopen leaves CLOSED
 
 
 def walk(data: st.DataObject, start: Status, steps: int, reached: set[Status] | None = None) -> None:
