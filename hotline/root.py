@@ -17,6 +17,7 @@ from channels.module import MODULE as CHANNELS
 from dispatch.module import MODULE as DISPATCH
 from hotline.clock import Clock, utc_now
 from hotline.errors import ConfigError
+from hotline.knowledge.module import MODULE as KNOWLEDGE
 from hotline.module import Module, Running, Summary
 from hotline.settings import Settings
 from hotline.settings import load_settings as load_core_settings
@@ -37,6 +38,7 @@ MODULES: tuple[Module[Any], ...] = (
     CHANNELS,
     DISPATCH,
     TELEPHONY,
+    KNOWLEDGE,
 )
 
 

@@ -1,0 +1,57 @@
+"""The `knowledge:` section of the settings, validated here (the core carries it raw).
+
+    knowledge:
+      words: [一网通办, ...]            # more words for the segmenter's user dictionary
+      synonyms:                        # what citizens say → the term the entries use
+        - {term: 异地就医, variants: [在外地看病, 外地看病, 异地看病]}
+      stopwords: [...]                 # words never searched on (added to the built-in list)
+      search: {limit: 5, max_limit: 20, suggest_min_chars: 4}
+      faq: {public: true}              # the public FAQ page /portal/faq
+
+The user dictionary also holds every department's name (and its short forms: 城关街道,
+城南社区, 城南) and every subject's name and keywords from the reference data, so the
+county's own words are never split (街道路灯不亮 → 街道 / 路灯 / 不亮).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from hotline.settings import ConfigModel, Settings, read_section
+
+DOC = "docs/knowledge.md"
+
+
+class Synonym(ConfigModel):
+    term: str = Field(min_length=1, max_length=40)
+    variants: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("variants")
+    @classmethod
+    def _not_empty(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not x.strip() for x in v):
+            raise ValueError("a variant may not be empty")
+        return v
+
+
+class SearchConfig(ConfigModel):
+    limit: int = Field(5, ge=1, le=50)  # results when the caller names no limit
+    max_limit: int = Field(20, ge=1, le=200)
+    suggest_min_chars: int = Field(4, ge=1, le=50)  # a draft shorter than this gets no suggestions
+
+
+class FaqConfig(ConfigModel):
+    public: bool = True  # serve /portal/faq (only entries marked public, valid today)
+    per_page: int = Field(50, ge=5, le=500)
+
+
+class KnowledgeConfig(ConfigModel):
+    words: tuple[str, ...] = ()
+    synonyms: tuple[Synonym, ...] = ()
+    stopwords: tuple[str, ...] = ()
+    search: SearchConfig = SearchConfig()
+    faq: FaqConfig = FaqConfig()
+
+
+def knowledge_config(settings: Settings) -> KnowledgeConfig:
+    return read_section(settings, "knowledge", KnowledgeConfig, DOC)

@@ -1,0 +1,45 @@
+"""The knowledge module: the knowledge base (知识库) and its search, the FAQ on the portal,
+the order action that answers from an entry. `install` builds the segmenter (jieba with the
+county's user dictionary) and the service, and plugs in the API and the page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hotline.knowledge.cli import add_commands
+from hotline.knowledge.config import knowledge_config
+from hotline.module import Module, Summary
+
+if TYPE_CHECKING:
+    from hotline.knowledge.service import KnowledgeBase
+    from hotline.ports import Hotline
+    from hotline.settings import Settings
+
+
+def install(h: Hotline) -> KnowledgeBase:
+    from hotline.knowledge import api, faq
+    from hotline.knowledge.segment import Segmenter
+    from hotline.knowledge.service import KNOWLEDGE, KnowledgeBase
+
+    cfg = knowledge_config(h.settings)
+    kb = KnowledgeBase(h.settings, cfg, Segmenter.from_settings(h.settings, cfg), h.sessions, h.clock)
+    h.share(KNOWLEDGE, kb)
+    h.add_api(api.routes)
+    if cfg.faq.public:
+        faq.install(h, kb)
+    return kb
+
+
+def check(settings: Settings) -> Summary:
+    cfg = knowledge_config(settings)
+    terms = [s.term for s in cfg.synonyms]
+    dupes = sorted({t for t in terms if terms.count(t) > 1})
+    warnings = tuple(f"knowledge.synonyms: {t} is listed twice; the later variants win" for t in dupes)
+    return Summary((f"knowledge: {len(cfg.synonyms)} synonym groups, {len(cfg.words)} extra dictionary words",),
+                   warnings)
+
+
+MODULE = Module(name="knowledge", package="hotline.knowledge", install=install, sections=("knowledge",),
+                check=check, models=("hotline.knowledge.models",),
+                migrations=Path(__file__).resolve().parent / "migrations", commands=add_commands)

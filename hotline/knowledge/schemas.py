@@ -1,0 +1,138 @@
+"""The knowledge API's bodies and answers (pydantic): what OpenAPI shows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hotline.web.schemas import VersionedIn
+
+KEY = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+
+
+class EntryIn(BaseModel):
+    """A knowledge entry as a supervisor writes it (or an import row)."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str | None = Field(None, pattern=KEY, description="编号; empty: the next KB number")
+    question: str = Field(min_length=1, max_length=500, description="问题")
+    answer: str = Field(min_length=1, max_length=20000, description="答案（口径）")
+    policy_source: str = Field("", max_length=500, description="政策依据")
+    department: str | None = Field(None, max_length=64, description="负责解释的部门代码")
+    valid_from: date | None = Field(None, description="生效日期")
+    valid_to: date | None = Field(None, description="失效日期（含当日）")
+    tags: list[str] = Field(default_factory=list, max_length=20, description="标签")
+    public: bool = Field(False, description="在网上服务大厅“常见问题”公开")
+
+    @field_validator("question", "answer")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("不能为空 / may not be blank")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        out = list(dict.fromkeys(t.strip() for t in v if t.strip()))
+        if any(len(t) > 20 for t in out):
+            raise ValueError("标签最长 20 字 / a tag is at most 20 characters")
+        return out
+
+    @model_validator(mode="after")
+    def _dates(self) -> EntryIn:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError("失效日期早于生效日期 / valid_to is before valid_from")
+        return self
+
+
+class EntryUpdateIn(EntryIn):
+    expected_version: int | None = Field(None, description="Refuse with 409 if the entry changed meanwhile")
+
+
+class RetireIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    expected_version: int | None = None
+
+
+class EntryOut(BaseModel):
+    id: int
+    key: str
+    question: str
+    answer: str
+    policy_source: str
+    department: str | None
+    department_name: str | None
+    valid_from: date | None
+    valid_to: date | None
+    tags: list[str]
+    public: bool
+    status: str
+    version: int
+    approved_by: str
+    approved_at: datetime
+    updated_at: datetime
+    cited: int
+
+
+class EntryPage(BaseModel):
+    items: list[EntryOut]
+    next_cursor: str | None
+
+
+class VersionOut(BaseModel):
+    version: int
+    change: str
+    changed_by: str
+    changed_at: datetime
+    data: dict[str, object]
+
+
+class Hit(BaseModel):
+    id: int
+    key: str
+    question: str
+    answer: str
+    policy_source: str
+    department: str | None
+    department_name: str | None
+    tags: list[str]
+    version: int
+    score: float
+
+
+class SearchQuery(BaseModel):
+    q: str = Field(min_length=1, max_length=500)
+    limit: int | None = Field(None, ge=1, le=200)
+    department: str | None = None
+
+
+class SuggestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=20000, description="the draft's text as the agent types it")
+    limit: int | None = Field(None, ge=1, le=200)
+
+
+class ListQuery(BaseModel):
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+    status: str | None = Field(None, pattern=r"^(active|retired)$")
+    department: str | None = None
+    tag: str | None = None
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class ExportQuery(BaseModel):
+    format: str = Field("csv", pattern=r"^(csv|xlsx)$")
+
+
+class ResolveWithEntryIn(VersionedIn):
+    entry_id: int = Field(description="the knowledge entry the answer cites")
+    answer: str | None = Field(None, max_length=20000, description="the words said; default: the entry's answer")
