@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from dispatch.cli import add_commands
 from dispatch.config import dispatch_config
 from hotline.module import Module, Summary
-from hotline.ports import Hotline, Link
+from hotline.ports import Hotline, Link, RoutingFacts, RuleRouter, RuleSuggestion
 
 if TYPE_CHECKING:
+    from dispatch.routing import Router
     from dispatch.service import DispatchService
     from hotline.settings import Settings
     from hotline.storage.models import OutboxMessage
@@ -59,6 +60,7 @@ def install(h: Hotline) -> DispatchService:
     router = Router.from_settings(h.settings, cfg.routing)
     service = DispatchService(h.settings, cfg, router, escalation, writer, webhooks, h.orders)
     h.share(DISPATCH, service)
+    h.add_rule_router(rule_router(router))  # routing assist (the knowledge module) falls back to the rules
 
     async def announce(change: Change) -> None:
         rows = list(change.order.assignments)
@@ -93,6 +95,16 @@ def install(h: Hotline) -> DispatchService:
         h.add_task("outbox", lambda: h.outbox.run(d.poll_seconds))
         h.add_task("timers", escalation.run)
     return service
+
+
+def rule_router(router: Router) -> RuleRouter:
+    """The routing rules through the core's port: what other modules may ask of them."""
+    from dispatch.routing import Facts
+
+    def ask(f: RoutingFacts, limit: int) -> list[RuleSuggestion]:
+        facts = Facts(category=f.category, subject=f.subject, area=f.area, text=f.text, legacy_line=f.legacy_line)
+        return [RuleSuggestion(m.department, m.reason) for m in router.candidates(facts, limit=limit)]
+    return ask
 
 
 def check(settings: Settings) -> Summary:

@@ -7,6 +7,7 @@
       stopwords: [...]                 # words never searched on (added to the built-in list)
       search: {limit: 5, max_limit: 20, suggest_min_chars: 4}
       faq: {public: true}              # the public FAQ page /portal/faq
+      routing: {history_limit: 50000, holdout: 0.2, min_orders: 200}   # routing assist
 
 The user dictionary also holds every department's name (and its short forms: 城关街道,
 城南社区, 城南) and every subject's name and keywords from the reference data, so the
@@ -45,12 +46,19 @@ class FaqConfig(ConfigModel):
     per_page: int = Field(50, ge=5, le=500)
 
 
+class RoutingAssistConfig(ConfigModel):
+    history_limit: int = Field(50_000, ge=100, le=5_000_000)  # newest handled orders learnt from
+    holdout: float = Field(0.2, gt=0, lt=0.5)  # share of them kept aside to measure top-1/top-3
+    min_orders: int = Field(200, ge=20)  # fewer handled orders: no model, the rules suggest alone
+
+
 class KnowledgeConfig(ConfigModel):
     words: tuple[str, ...] = ()
     synonyms: tuple[Synonym, ...] = ()
     stopwords: tuple[str, ...] = ()
     search: SearchConfig = SearchConfig()
     faq: FaqConfig = FaqConfig()
+    routing: RoutingAssistConfig = RoutingAssistConfig()
 
 
 def knowledge_config(settings: Settings) -> KnowledgeConfig:

@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -94,3 +96,20 @@ class KnowledgeCitation(Base):
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
     cited_by: Mapped[str] = mapped_column(String(64))
     cited_at: Mapped[datetime]
+
+
+class KnowledgeRoutingModel(Base):
+    """A trained routing-assist model and its held-out figures (`hotline knowledge train-routing`).
+    The newest row is the one in use; older ones stay for comparison."""
+
+    __tablename__ = "knowledge_routing_models"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    trained_at: Mapped[datetime]
+    trained_on: Mapped[int] = mapped_column(Integer)
+    tested_on: Mapped[int] = mapped_column(Integer)
+    departments: Mapped[int] = mapped_column(Integer)
+    top1: Mapped[float] = mapped_column(Float)
+    top3: Mapped[float] = mapped_column(Float)
+    rules_top1: Mapped[float] = mapped_column(Float)  # the routing rules alone on the same held-out orders
+    source: Mapped[str] = mapped_column(String(16))  # orders | generated
+    blob: Mapped[bytes] = mapped_column(LargeBinary)

@@ -18,14 +18,18 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> KnowledgeBase:
-    from hotline.knowledge import api, faq
+    from hotline.knowledge import api, assist_api, faq
+    from hotline.knowledge.assist import ASSIST, RoutingAssist
     from hotline.knowledge.segment import Segmenter
     from hotline.knowledge.service import KNOWLEDGE, KnowledgeBase
 
     cfg = knowledge_config(h.settings)
     kb = KnowledgeBase(h.settings, cfg, Segmenter.from_settings(h.settings, cfg), h.sessions, h.clock)
     h.share(KNOWLEDGE, kb)
-    h.add_api(api.routes)
+    assist = RoutingAssist(h.settings, cfg.routing, h.sessions, h.clock, h.rule_routers)
+    kb.assist = assist
+    h.share(ASSIST, assist)
+    h.add_api(api.routes, assist_api.routes)
     if cfg.faq.public:
         faq.install(h, kb)
     return kb

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, literal_column, or_, select, table, text, update
 
-from hotline.knowledge.models import SEARCH_VECTOR, KnowledgeCitation, KnowledgeEntry, KnowledgeEntryVersion
+from hotline.knowledge.models import (
+    SEARCH_VECTOR,
+    KnowledgeCitation,
+    KnowledgeEntry,
+    KnowledgeEntryVersion,
+    KnowledgeRoutingModel,
+)
+from hotline.storage.models import WorkOrder
 from hotline.storage.paging import newest_first, page
 
 if TYPE_CHECKING:
@@ -146,3 +153,29 @@ async def public_entries(session: AsyncSession, today: date, *, limit: int) -> l
     q = select(KnowledgeEntry).where(KnowledgeEntry.public.is_(True), *_valid(today)) \
         .order_by(KnowledgeEntry.cited.desc(), KnowledgeEntry.key).limit(limit)
     return list((await session.execute(q)).scalars())
+
+
+# Orders whose lead department saw them through: what routing assist learns from.
+HANDLED = ("replied", "follow_up", "closed")
+
+
+async def handled_orders(session: AsyncSession, *, limit: int) -> list[WorkOrder]:
+    o = WorkOrder
+    q = select(o).where(o.status.in_(HANDLED), o.lead_department.is_not(None)).order_by(o.id.desc()).limit(limit)
+    return list((await session.execute(q)).scalars())
+
+
+def add_routing_model(session: AsyncSession, row: KnowledgeRoutingModel) -> None:
+    session.add(row)
+
+
+async def latest_routing_model_id(session: AsyncSession) -> int | None:
+    return (await session.execute(select(func.max(KnowledgeRoutingModel.id)))).scalar_one_or_none()
+
+
+async def routing_model(session: AsyncSession, model_id: int) -> KnowledgeRoutingModel | None:
+    return await session.get(KnowledgeRoutingModel, model_id)
+
+
+async def order_by_number(session: AsyncSession, number: str) -> WorkOrder | None:
+    return (await session.execute(select(WorkOrder).where(WorkOrder.number == number))).scalar_one_or_none()

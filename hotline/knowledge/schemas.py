@@ -136,3 +136,37 @@ class ExportQuery(BaseModel):
 class ResolveWithEntryIn(VersionedIn):
     entry_id: int = Field(description="the knowledge entry the answer cites")
     answer: str | None = Field(None, max_length=20000, description="the words said; default: the entry's answer")
+
+
+class DepartmentSuggestionOut(BaseModel):
+    department: str
+    name: str
+    confidence: float | None = Field(description="the model's probability; null for a routing rule")
+    reason: str
+
+
+class RoutingModelOut(BaseModel):
+    id: int
+    trained_on: int
+    tested_on: int
+    departments: int
+    top1: float = Field(description="held-out top-1 accuracy")
+    top3: float = Field(description="held-out top-3 accuracy")
+    rules_top1: float = Field(description="the routing rules alone on the same held-out orders")
+    source: str
+
+
+class RoutingSuggestionsOut(BaseModel):
+    source: str = Field(description="model | rules | none")
+    advisory: bool = Field(True, description="always true: the rules and the agent decide")
+    suggestions: list[DepartmentSuggestionOut]
+    rule: DepartmentSuggestionOut | None = Field(description="the first routing rule's department")
+    model: RoutingModelOut | None
+
+
+class RoutingDraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=20000)
+    category: str | None = Field(None, max_length=32)
+    subject: str | None = Field(None, max_length=64)
+    area: str | None = Field(None, max_length=64)

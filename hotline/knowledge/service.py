@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from hotline.clock import Clock
+    from hotline.knowledge.assist import RoutingAssist
     from hotline.knowledge.config import KnowledgeConfig
     from hotline.knowledge.segment import Segmenter
     from hotline.settings import Settings
@@ -38,6 +39,7 @@ class KnowledgeBase:
     segmenter: Segmenter
     sessions: SessionFactory
     clock: Clock
+    assist: RoutingAssist | None = None  # routing assist, found by the CLI through the knowledge base
 
     # ------------------------------------------------------------ helpers
     def today(self) -> date:

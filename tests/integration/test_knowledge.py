@@ -195,3 +195,6 @@ def test_cli_import_with_progress_and_export(tmp_path):
     out = run(["knowledge", "export", "--out", str(xlsx)], env, tmp_path)
     assert out.returncode == 0 and "导出 51 条" in out.stdout, out.stderr
     assert len(read_table(xlsx.read_bytes(), "xlsx")) == 52
+    out = run(["knowledge", "train-routing", "--generated", "600"], env, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "trained on 480, held out 120" in out.stdout and "top-1 " in out.stdout and "top-3 " in out.stdout

@@ -1,4 +1,4 @@
-"""knowledge: entries, their versions, citations; FTS5 on SQLite, a GIN tsvector index on PostgreSQL
+"""knowledge: entries, their versions, citations, routing models; FTS5 on SQLite, a GIN tsvector index on PostgreSQL
 
 Revision ID: 0007_knowledge
 Revises: 0001_core
@@ -71,6 +71,19 @@ def upgrade() -> None:
     with op.batch_alter_table('knowledge_citations', schema=None) as batch_op:
         batch_op.create_index('ix_knowledge_citations_entry_id', ['entry_id'], unique=False)
         batch_op.create_index('ix_knowledge_citations_work_order_id', ['work_order_id'], unique=False)
+    op.create_table('knowledge_routing_models',
+    sa.Column('id', BigId, nullable=False),
+    sa.Column('trained_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('trained_on', sa.Integer(), nullable=False),
+    sa.Column('tested_on', sa.Integer(), nullable=False),
+    sa.Column('departments', sa.Integer(), nullable=False),
+    sa.Column('top1', sa.Float(), nullable=False),
+    sa.Column('top3', sa.Float(), nullable=False),
+    sa.Column('rules_top1', sa.Float(), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('blob', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(f"CREATE INDEX ix_knowledge_entries_search ON knowledge_entries USING gin (({VECTOR}))")
     else:
@@ -86,6 +99,7 @@ def downgrade() -> None:
     with op.batch_alter_table('knowledge_citations', schema=None) as batch_op:
         batch_op.drop_index('ix_knowledge_citations_work_order_id')
         batch_op.drop_index('ix_knowledge_citations_entry_id')
+    op.drop_table('knowledge_routing_models')
     op.drop_table('knowledge_citations')
     op.drop_table('knowledge_entry_versions')
     op.drop_table('knowledge_entries')
