@@ -8,6 +8,7 @@
       search: {limit: 5, max_limit: 20, suggest_min_chars: 4}
       faq: {public: true}              # the public FAQ page /portal/faq
       routing: {history_limit: 50000, holdout: 0.2, min_orders: 200}   # routing assist
+      duplicates: {window_hours: 72, min_similarity: 0.15, min_similarity_without_subject: 0.4}  # 并单
 
 The user dictionary also holds every department's name (and its short forms: 城关街道,
 城南社区, 城南) and every subject's name and keywords from the reference data, so the
@@ -52,6 +53,14 @@ class RoutingAssistConfig(ConfigModel):
     min_orders: int = Field(200, ge=20)  # fewer handled orders: no model, the rules suggest alone
 
 
+class DuplicatesConfig(ConfigModel):
+    window_hours: float = Field(72, gt=0, le=24 * 90)  # created within this of each other
+    min_similarity: float = Field(0.15, ge=0, le=1)  # same subject: bigram overlap of the shorter text, places out
+    min_similarity_without_subject: float = Field(0.4, ge=0, le=1)  # a subject missing: same category and this
+    scan_limit: int = Field(5000, ge=100, le=1_000_000)  # newest open orders of the same town looked at
+    limit: int = Field(10, ge=1, le=200)
+
+
 class KnowledgeConfig(ConfigModel):
     words: tuple[str, ...] = ()
     synonyms: tuple[Synonym, ...] = ()
@@ -59,6 +68,7 @@ class KnowledgeConfig(ConfigModel):
     search: SearchConfig = SearchConfig()
     faq: FaqConfig = FaqConfig()
     routing: RoutingAssistConfig = RoutingAssistConfig()
+    duplicates: DuplicatesConfig = DuplicatesConfig()
 
 
 def knowledge_config(settings: Settings) -> KnowledgeConfig:

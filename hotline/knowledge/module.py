@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> KnowledgeBase:
-    from hotline.knowledge import api, assist_api, faq
+    from hotline.knowledge import api, assist_api, faq, merge_api
     from hotline.knowledge.assist import ASSIST, RoutingAssist
+    from hotline.knowledge.duplicates import Gazetteer
+    from hotline.knowledge.merging import MERGING, Merging
     from hotline.knowledge.segment import Segmenter
     from hotline.knowledge.service import KNOWLEDGE, KnowledgeBase
 
@@ -29,7 +31,11 @@ def install(h: Hotline) -> KnowledgeBase:
     assist = RoutingAssist(h.settings, cfg.routing, h.sessions, h.clock, h.rule_routers)
     kb.assist = assist
     h.share(ASSIST, assist)
-    h.add_api(api.routes, assist_api.routes)
+    merging = Merging(h.settings, cfg.duplicates, h.sessions, h.clock, h.orders, Gazetteer.from_settings(h.settings))
+    kb.merging = merging
+    h.share(MERGING, merging)
+    h.add_effect(merging.on_change)  # a parent's reply reaches every merged child, in its transaction
+    h.add_api(api.routes, assist_api.routes, merge_api.routes)
     if cfg.faq.public:
         faq.install(h, kb)
     return kb

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, literal_column, or_, select, table, text, update
+from sqlalchemy import and_, func, literal_column, or_, select, table, text, update
 
 from hotline.knowledge.models import (
     SEARCH_VECTOR,
@@ -19,7 +19,7 @@ from hotline.storage.paging import newest_first, page
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import date
+    from datetime import date, datetime
 
     from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -179,3 +179,23 @@ async def routing_model(session: AsyncSession, model_id: int) -> KnowledgeRoutin
 
 async def order_by_number(session: AsyncSession, number: str) -> WorkOrder | None:
     return (await session.execute(select(WorkOrder).where(WorkOrder.number == number))).scalar_one_or_none()
+
+
+TERMINAL_STATUSES = ("closed", "merged", "invalid")
+
+
+async def nearby_open_orders(session: AsyncSession, areas: Sequence[str], since: datetime, until: datetime, *,
+                             exclude: int, limit: int) -> list[WorkOrder]:
+    """Open orders of these areas (or of none: the text may place them) created in the window."""
+    o = WorkOrder
+    q = (select(o).where(or_(o.area.in_(areas), o.area.is_(None)) if areas else o.area.is_(None),
+                         o.status.not_in(TERMINAL_STATUSES), and_(o.created_at >= since, o.created_at <= until),
+                         o.id != exclude)
+         .order_by(o.id.desc()).limit(limit))
+    return list((await session.execute(q)).scalars())
+
+
+async def merged_children(session: AsyncSession, number: str) -> list[str]:
+    q = select(WorkOrder.number).where(WorkOrder.merged_into == number, WorkOrder.status == "merged") \
+        .order_by(WorkOrder.id)
+    return list((await session.execute(q)).scalars())

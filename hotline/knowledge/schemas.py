@@ -170,3 +170,22 @@ class RoutingDraftIn(BaseModel):
     category: str | None = Field(None, max_length=32)
     subject: str | None = Field(None, max_length=64)
     area: str | None = Field(None, max_length=64)
+
+
+class CandidateOut(BaseModel):
+    number: str
+    score: float
+    similarity: float = Field(description="text bigram Jaccard, place names taken out")
+    place: str = Field(description="town/village/road as normalised")
+    reasons: list[str]
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    parent: str = Field(pattern=r"^\d{8,20}$", description="the order the others are merged into (主工单)")
+    children: list[str] = Field(min_length=1, max_length=1000, description="the duplicates (并入的工单)")
+
+
+class MergeOut(BaseModel):
+    parent: str
+    merged: list[str]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from hotline.clock import Clock
     from hotline.knowledge.assist import RoutingAssist
     from hotline.knowledge.config import KnowledgeConfig
+    from hotline.knowledge.merging import Merging
     from hotline.knowledge.segment import Segmenter
     from hotline.settings import Settings
     from hotline.storage.engine import SessionFactory
@@ -40,6 +41,7 @@ class KnowledgeBase:
     sessions: SessionFactory
     clock: Clock
     assist: RoutingAssist | None = None  # routing assist, found by the CLI through the knowledge base
+    merging: Merging | None = None  # 并单, likewise
 
     # ------------------------------------------------------------ helpers
     def today(self) -> date:

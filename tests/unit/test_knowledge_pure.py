@@ -70,3 +70,67 @@ def test_import_rows_are_checked_and_every_problem_named() -> None:
     assert (ok[0].department, ok[0].public, ok[0].tags) == ("ybj", True, ["医保", "异地就医"])
     with pytest.raises(ValidationFailed, match="表头缺少列"):
         parse_rows([["编号", "标签"], ["x", "y"]], depts)
+
+
+# ---------------------------------------------------------------- duplicates (并单)
+
+def _dup_facts():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from hotline.knowledge.duplicates import Gazetteer, facts
+
+    g = Gazetteer.from_settings(load_settings(ENV))
+    t = datetime(2026, 11, 26, 2, tzinfo=UTC)
+
+    def f(number: str, text: str, *, subject: str | None = "city-streetlights", area: str | None = None,
+          address: str | None = None, hours: float = 1, category: str = "complaint"):  # type: ignore[no-untyped-def]
+        return facts(g, number, t + timedelta(hours=hours), category, subject, area, address, text)
+    return g, f
+
+
+def test_pairs_that_must_and_must_not_match() -> None:
+    from hotline.knowledge.duplicates import Place, Rules, match
+
+    g, f = _dup_facts()
+    rules = Rules()
+    a = f("A", "建设路12号门口的路灯不亮好几天了", area="chengnan", address="城关街道城南社区建设路12号", hours=0)
+    assert g.place(None, None, "城关街道城南社区建设路12号门口") == Place("chengguan", "chengnan", "建设路")
+    assert g.place("chengguan", "人民路8号", "路灯不亮") == Place("chengguan", None, "人民路")
+    must = {
+        "other words, same lamp": f("B", "城南社区建设路路灯晚上不亮，黑漆漆的很危险", area="chengnan"),
+        "village named in the text only": f("C", "城南社区建设路那边路灯坏了不亮"),
+        "no subject, same words": f("D", "建设路12号门口的路灯不亮好几天了", subject=None, area="chengnan"),
+    }
+    must_not = {
+        "same address, different problem": f("E", "建设路12号门口的垃圾好几天没人清运了", subject="city-sanitation",
+                                             area="chengnan", address="建设路12号"),
+        "same address, no subject, different problem": f("F", "建设路12号门口垃圾好几天没人清运了", subject=None,
+                                                         area="chengnan", address="建设路12号"),
+        "same problem, another community": f("G", "锦绣社区门口的路灯不亮好几天了", area="jinxiu"),
+        "same problem, outside the window": f("H", "建设路12号门口的路灯不亮", area="chengnan", hours=100),
+        "same town, another road": f("I", "人民路的路灯不亮好几天了", area="chengguan", address="人民路3号"),
+        "same subject, nothing in common": f("J", "申请在小区新装一排照明设施", area="chengnan"),
+    }
+    assert {k for k, b in must.items() if match(a, b, rules) is None} == set()
+    assert {k for k, b in must_not.items() if match(a, b, rules) is not None} == set()
+    town_a = f("K", "人民路8号路灯不亮", area="chengguan", address="人民路8号", hours=0)
+    assert match(town_a, f("L", "人民路路灯坏了不亮", area="chengguan"), rules) is not None  # same town, same road
+
+
+def test_a_merged_order_is_answered_with_its_parents_reply() -> None:
+    from datetime import UTC, datetime
+
+    from hotline.domain import workorder as wo
+    from hotline.domain.vocabulary import ActorKind, Status
+    from hotline.errors import TransitionRejected
+
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    actor = wo.Actor(ActorKind.DEPARTMENT, "cgj", "城管局")
+    merged = wo.OrderState(status=Status.MERGED, merged_into="20261126000001")
+    after, event = wo.transition(merged, wo.ReplyWithParent(actor, "20261126000001", "已修复", "cgj"), now)
+    assert (after.status, event.kind, event.data["parent"]) == (Status.REPLIED, "replied", "20261126000001")
+    with pytest.raises(TransitionRejected):  # only with the reply of the order it was merged into
+        wo.transition(merged, wo.ReplyWithParent(actor, "20261126000009", "已修复"), now)
+    with pytest.raises(TransitionRejected):  # and only once merged
+        wo.transition(wo.OrderState(status=Status.REGISTERED),
+                      wo.ReplyWithParent(actor, "20261126000001", "已修复"), now)
