@@ -9,6 +9,7 @@
       faq: {public: true}              # the public FAQ page /portal/faq
       routing: {history_limit: 50000, holdout: 0.2, min_orders: 200}   # routing assist
       duplicates: {window_hours: 72, min_similarity: 0.15, min_similarity_without_subject: 0.4}  # 并单
+      hotspots: {window_minutes: 60, baseline_days: 7, min_count: 20, factor: 5, office: dcs}  # 热点预警
 
 The user dictionary also holds every department's name (and its short forms: 城关街道,
 城南社区, 城南) and every subject's name and keywords from the reference data, so the
@@ -61,6 +62,17 @@ class DuplicatesConfig(ConfigModel):
     limit: int = Field(10, ge=1, le=200)
 
 
+class HotspotsConfig(ConfigModel):
+    enabled: bool = True
+    window_minutes: int = Field(60, ge=5, le=24 * 60)  # the sliding window
+    baseline_days: int = Field(7, ge=1, le=90)  # the usual level: the mean per window over these days
+    min_count: int = Field(20, ge=2)  # at least this many orders in the window ...
+    factor: float = Field(5.0, ge=1)  # ... and this many times the usual level
+    tick_seconds: int = Field(60, ge=5, le=3600)  # how often the detector looks
+    office: str = "dcs"  # 督查室: who is alerted (webhook when it has one, SMS to its contacts)
+    scan_limit: int = Field(50_000, ge=1000)  # orders looked at per window at most
+
+
 class KnowledgeConfig(ConfigModel):
     words: tuple[str, ...] = ()
     synonyms: tuple[Synonym, ...] = ()
@@ -69,6 +81,7 @@ class KnowledgeConfig(ConfigModel):
     faq: FaqConfig = FaqConfig()
     routing: RoutingAssistConfig = RoutingAssistConfig()
     duplicates: DuplicatesConfig = DuplicatesConfig()
+    hotspots: HotspotsConfig = HotspotsConfig()
 
 
 def knowledge_config(settings: Settings) -> KnowledgeConfig:

@@ -22,7 +22,9 @@ from hotline.knowledge.duplicates import Candidate, Gazetteer, Rules, candidates
 from hotline.storage.orders import load_for_update
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from hotline.clock import Clock
     from hotline.knowledge.config import DuplicatesConfig
@@ -69,9 +71,11 @@ class Merging:
                                                     o.created_at + window, exclude=o.id, limit=self.cfg.scan_limit)
         return candidates(me, (facts_of(self.gazetteer, r) for r in rows), self.rules, limit or self.cfg.limit)
 
-    async def merge(self, parent: str, children: Sequence[str], actor: wo.Actor) -> list[Change]:
+    async def merge(self, parent: str, children: Sequence[str], actor: wo.Actor,
+                    also: Callable[[AsyncSession], Awaitable[None]] | None = None) -> list[Change]:
         """Every child merged into `parent` in one transaction, or none (a child that may not
-        be merged refuses the lot, with the rules' reason)."""
+        be merged refuses the lot, with the rules' reason). `also` writes more in the same
+        transaction (the hotspot alert the merge closes)."""
         wanted = sorted({c for c in children if c != parent})  # one lock order for everyone: no deadlock
         if not wanted:
             raise ValidationFailed("请指定要并入的工单（不能是主工单本身）", code="no_children")
@@ -84,6 +88,8 @@ class Merging:
             for number in wanted:
                 child = await load_for_update(session, number)
                 changes.append(await self.orders.apply_loaded(session, child, wo.Merge(actor, parent), now))
+            if also is not None:
+                await also(session)
         for change in changes:
             await self.orders.committed(change)
         return changes

@@ -113,3 +113,27 @@ class KnowledgeRoutingModel(Base):
     rules_top1: Mapped[float] = mapped_column(Float)  # the routing rules alone on the same held-out orders
     source: Mapped[str] = mapped_column(String(16))  # orders | generated
     blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class KnowledgeHotspotAlert(Base):
+    """A hotspot alert (热点预警): one per burst. While it is open the detector only updates it."""
+
+    __tablename__ = "knowledge_hotspot_alerts"
+    __table_args__ = (
+        # One open alert per place × matter, whichever process's detector sees the burst first.
+        Index("uq_knowledge_hotspot_alerts_open_key", "key", unique=True,
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str] = mapped_column(String(64))
+    matter: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | merged | closed
+    count: Mapped[int] = mapped_column(Integer)
+    usual: Mapped[float] = mapped_column(Float)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    numbers: Mapped[list[str]] = mapped_column(Json, default=list)
+    parent_number: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -18,12 +18,14 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> KnowledgeBase:
-    from hotline.knowledge import api, assist_api, faq, merge_api
+    from hotline.knowledge import api, assist_api, faq, hotspot_api, merge_api
     from hotline.knowledge.assist import ASSIST, RoutingAssist
     from hotline.knowledge.duplicates import Gazetteer
+    from hotline.knowledge.hotspots import Keyer
     from hotline.knowledge.merging import MERGING, Merging
     from hotline.knowledge.segment import Segmenter
     from hotline.knowledge.service import KNOWLEDGE, KnowledgeBase
+    from hotline.knowledge.watch import HOTSPOTS, HotspotWatch
 
     cfg = knowledge_config(h.settings)
     kb = KnowledgeBase(h.settings, cfg, Segmenter.from_settings(h.settings, cfg), h.sessions, h.clock)
@@ -35,14 +37,25 @@ def install(h: Hotline) -> KnowledgeBase:
     kb.merging = merging
     h.share(MERGING, merging)
     h.add_effect(merging.on_change)  # a parent's reply reaches every merged child, in its transaction
-    h.add_api(api.routes, assist_api.routes, merge_api.routes)
+    watch = HotspotWatch(h.settings, cfg.hotspots, h.sessions, h.clock,
+                         Keyer(h.settings, merging.gazetteer, kb.segmenter.fold), merging, h.live, h.outbox.nudge)
+    kb.hotspots = watch
+    h.share(HOTSPOTS, watch)
+    if cfg.hotspots.enabled:
+        h.add_task("hotspots", watch.run)
+    h.add_api(api.routes, assist_api.routes, merge_api.routes, hotspot_api.routes)
     if cfg.faq.public:
         faq.install(h, kb)
     return kb
 
 
 def check(settings: Settings) -> Summary:
+    from hotline.errors import ConfigError
+
     cfg = knowledge_config(settings)
+    if settings.department(cfg.hotspots.office) is None:
+        raise ConfigError([f"knowledge.hotspots.office: {cfg.hotspots.office} is not a department of the directory "
+                           "(name the supervision office's code, e.g. dcs) — see docs/knowledge.md"])
     terms = [s.term for s in cfg.synonyms]
     dupes = sorted({t for t in terms if terms.count(t) > 1})
     warnings = tuple(f"knowledge.synonyms: {t} is listed twice; the later variants win" for t in dupes)

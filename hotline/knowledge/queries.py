@@ -12,6 +12,7 @@ from hotline.knowledge.models import (
     KnowledgeCitation,
     KnowledgeEntry,
     KnowledgeEntryVersion,
+    KnowledgeHotspotAlert,
     KnowledgeRoutingModel,
 )
 from hotline.storage.models import WorkOrder
@@ -199,3 +200,48 @@ async def merged_children(session: AsyncSession, number: str) -> list[str]:
     q = select(WorkOrder.number).where(WorkOrder.merged_into == number, WorkOrder.status == "merged") \
         .order_by(WorkOrder.id)
     return list((await session.execute(q)).scalars())
+
+
+
+async def orders_created_between(session: AsyncSession, since: datetime, until: datetime, *, limit: int,
+                                 areas: Sequence[str] | None = None, live_only: bool = False) -> list[WorkOrder]:
+    """Orders created in [since, until): the hotspot detector's window (without the merged
+    and invalid ones) and baseline (`areas`: those places, or none given)."""
+    o = WorkOrder
+    q = select(o).where(o.created_at >= since, o.created_at < until)
+    if live_only:
+        q = q.where(o.status.not_in(("merged", "invalid")))
+    if areas is not None:
+        q = q.where(or_(o.area.in_(areas), o.area.is_(None)))
+    return list((await session.execute(q.order_by(o.id.desc()).limit(limit))).scalars())
+
+
+async def open_alert(session: AsyncSession, key: str) -> KnowledgeHotspotAlert | None:
+    q = select(KnowledgeHotspotAlert).where(KnowledgeHotspotAlert.key == key, KnowledgeHotspotAlert.status == "open")
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def alert_by_id(session: AsyncSession, alert_id: int, *, lock: bool = False) -> KnowledgeHotspotAlert | None:
+    q = select(KnowledgeHotspotAlert).where(KnowledgeHotspotAlert.id == alert_id)
+    if lock:
+        q = q.with_for_update()
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def alerts(session: AsyncSession, status: str | None, limit: int) -> list[KnowledgeHotspotAlert]:
+    q = select(KnowledgeHotspotAlert)
+    if status:
+        q = q.where(KnowledgeHotspotAlert.status == status)
+    return list((await session.execute(q.order_by(KnowledgeHotspotAlert.id.desc()).limit(limit))).scalars())
+
+
+def add_alert(session: AsyncSession, row: KnowledgeHotspotAlert) -> None:
+    session.add(row)
+
+
+async def orders_by_numbers(session: AsyncSession, numbers: Sequence[str]) -> list[WorkOrder]:
+    out: list[WorkOrder] = []
+    for i in range(0, len(numbers), 500):
+        q = select(WorkOrder).where(WorkOrder.number.in_(numbers[i:i + 500]))
+        out += list((await session.execute(q)).scalars())
+    return out

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from hotline.knowledge.config import KnowledgeConfig
     from hotline.knowledge.merging import Merging
     from hotline.knowledge.segment import Segmenter
+    from hotline.knowledge.watch import HotspotWatch
     from hotline.settings import Settings
     from hotline.storage.engine import SessionFactory
 
@@ -42,6 +43,7 @@ class KnowledgeBase:
     clock: Clock
     assist: RoutingAssist | None = None  # routing assist, found by the CLI through the knowledge base
     merging: Merging | None = None  # 并单, likewise
+    hotspots: HotspotWatch | None = None  # 热点预警, likewise
 
     # ------------------------------------------------------------ helpers
     def today(self) -> date:

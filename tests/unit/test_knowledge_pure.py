@@ -134,3 +134,31 @@ def test_a_merged_order_is_answered_with_its_parents_reply() -> None:
     with pytest.raises(TransitionRejected):  # and only once merged
         wo.transition(wo.OrderState(status=Status.REGISTERED),
                       wo.ReplyWithParent(actor, "20261126000001", "已修复"), now)
+
+
+def test_a_burst_is_many_against_the_usual_level() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from hotline.knowledge.hotspots import Key, Seen, Thresholds, bursts
+
+    t0 = datetime(2026, 11, 26, 2, tzinfo=UTC)
+    water, lamps = Key("chengnan", "util-water"), Key("chengnan", "city-streetlights")
+    window = [Seen(i, f"n{i}", t0 + timedelta(seconds=i), water) for i in range(30)] + \
+             [Seen(100 + i, f"m{i}", t0, lamps) for i in range(30)] + \
+             [Seen(200 + i, f"k{i}", t0, Key("xijie", "util-water")) for i in range(19)]
+    # Lamps are called about 10 times an hour there all week: 30 is only 3× the usual.
+    baseline = [Seen(1000 + i, f"b{i}", t0 - timedelta(hours=2), lamps) for i in range(10 * 24 * 7)]
+    found = bursts(window, baseline, Thresholds(window_minutes=60, baseline_days=7, min_count=20, factor=5))
+    assert [(b.key, b.count, b.numbers[0]) for b in found] == [(water, 30, "n0")]  # xijie: below min_count
+
+
+def test_the_matter_of_a_text_without_subject(settings) -> None:  # type: ignore[no-untyped-def]
+    from hotline.knowledge.duplicates import Gazetteer
+    from hotline.knowledge.hotspots import Key, Keyer
+
+    seg = Segmenter.from_settings(settings, knowledge_config(settings))
+    k = Keyer(settings, Gazetteer.from_settings(settings), seg.fold)
+    assert k.key(None, None, "城南社区没有水，物业说是管道爆了", None, "help") == Key("chengnan", "util-water")
+    assert k.key("chengguan", None, "城南社区停水", None, None) == Key("chengnan", "util-water")
+    assert k.key("xijie", None, "说不清楚的事", None, "other") == Key("xijie", "category:other")
+    assert k.key(None, None, "说不清楚的事", None, "other") is None  # no place: no hotspot

@@ -1,4 +1,4 @@
-"""knowledge: entries, their versions, citations, routing models; FTS5 on SQLite, a GIN tsvector index on PostgreSQL
+"""knowledge: entries, their versions, citations, routing models, hotspot alerts; FTS5 on SQLite, a GIN tsvector index on PostgreSQL
 
 Revision ID: 0007_knowledge
 Revises: 0001_core
@@ -84,6 +84,25 @@ def upgrade() -> None:
     sa.Column('blob', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('knowledge_hotspot_alerts',
+    sa.Column('id', BigId, nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('place', sa.String(length=64), nullable=False),
+    sa.Column('matter', sa.String(length=80), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('usual', sa.Float(), nullable=False),
+    sa.Column('first_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('numbers', Json, nullable=False),
+    sa.Column('parent_number', sa.String(length=20), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('knowledge_hotspot_alerts', schema=None) as batch_op:
+        batch_op.create_index('uq_knowledge_hotspot_alerts_open_key', ['key'], unique=True,
+                              postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(f"CREATE INDEX ix_knowledge_entries_search ON knowledge_entries USING gin (({VECTOR}))")
     else:
@@ -99,6 +118,10 @@ def downgrade() -> None:
     with op.batch_alter_table('knowledge_citations', schema=None) as batch_op:
         batch_op.drop_index('ix_knowledge_citations_work_order_id')
         batch_op.drop_index('ix_knowledge_citations_entry_id')
+    with op.batch_alter_table('knowledge_hotspot_alerts', schema=None) as batch_op:
+        batch_op.drop_index('uq_knowledge_hotspot_alerts_open_key', postgresql_where=sa.text("status = 'open'"),
+                            sqlite_where=sa.text("status = 'open'"))
+    op.drop_table('knowledge_hotspot_alerts')
     op.drop_table('knowledge_routing_models')
     op.drop_table('knowledge_citations')
     op.drop_table('knowledge_entry_versions')
