@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -18,7 +18,7 @@ from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import OPEN, Status
 from hotline.errors import NotFound, ValidationFailed
 from hotline.knowledge import queries
-from hotline.knowledge.duplicates import Candidate, Gazetteer, Rules, candidates, facts
+from hotline.knowledge.duplicates import Candidate, Gazetteer, Place, Rules, candidates, facts
 from hotline.storage.orders import load_for_update
 
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 ANSWERED = (Status.REPLIED, Status.RESOLVED_DIRECTLY)
 
 
-def facts_of(g: Gazetteer, o: WorkOrder) -> OrderFacts:
+def facts_of(g: Gazetteer, o: WorkOrder | Any) -> OrderFacts:
+    """An order's duplicate facts (a WorkOrder, or a row with its columns)."""
     return facts(g, o.number, o.created_at, o.category, o.subject, o.area, o.address,
                  " ".join(x for x in (o.title, o.description) if x))
 
@@ -55,10 +56,15 @@ class Merging:
     def rules(self) -> Rules:
         return Rules(self.cfg.window_hours, self.cfg.min_similarity, self.cfg.min_similarity_without_subject)
 
-    def town_areas(self, town: str | None) -> list[str]:
-        if town is None:
+    def areas_for(self, place: Place) -> list[str]:
+        """The areas an order of this place can share its place with: its own village and
+        its town (orders of another village of the town have another place); without a
+        village, the town and every village of it (the road decides)."""
+        if place.town is None:
             return []
-        return [town, *(v for v, t in self.gazetteer.parent.items() if t == town)]
+        if place.village is not None:
+            return [place.village, place.town]
+        return [place.town, *(v for v, t in self.gazetteer.parent.items() if t == place.town)]
 
     async def candidates_for(self, number: str, limit: int | None = None) -> list[Candidate]:
         window = timedelta(hours=self.cfg.window_hours)
@@ -67,8 +73,9 @@ class Merging:
             if o is None:
                 raise NotFound(f"工单 {number} 不存在", code="workorder_not_found")
             me = facts_of(self.gazetteer, o)
-            rows = await queries.nearby_open_orders(session, self.town_areas(me.place.town), o.created_at - window,
-                                                    o.created_at + window, exclude=o.id, limit=self.cfg.scan_limit)
+            rows = await queries.nearby_open_orders(session, self.areas_for(me.place), o.created_at - window,
+                                                    o.created_at + window, exclude=o.id, subject=o.subject,
+                                                    limit=self.cfg.scan_limit)
         return candidates(me, (facts_of(self.gazetteer, r) for r in rows), self.rules, limit or self.cfg.limit)
 
     async def merge(self, parent: str, children: Sequence[str], actor: wo.Actor,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, literal_column, or_, select, table, text, update
+from sqlalchemy import and_, case, func, literal_column, or_, select, table, text, update
 
 from hotline.knowledge.models import (
     SEARCH_VECTOR,
@@ -90,6 +90,17 @@ async def index_entry(session: AsyncSession, entry: KnowledgeEntry) -> None:
                               {"id": entry.id, "q": entry.terms_question, "b": entry.terms_body})
 
 
+async def index_entries(session: AsyncSession, entries: Sequence[KnowledgeEntry]) -> None:
+    """`index_entry` for many at once (an import)."""
+    if session.get_bind().dialect.name != "sqlite" or not entries:
+        return
+    ids = [{"id": e.id} for e in entries]
+    await session.execute(text("DELETE FROM knowledge_fts WHERE rowid = :id"), ids)
+    rows = [{"id": e.id, "q": e.terms_question, "b": e.terms_body} for e in entries if e.status == "active"]
+    if rows:
+        await session.execute(text("INSERT INTO knowledge_fts (rowid, question, body) VALUES (:id, :q, :b)"), rows)
+
+
 def _valid(today: date) -> list[ColumnElement[bool]]:
     e = KnowledgeEntry
     return [e.status == "active", or_(e.valid_from.is_(None), e.valid_from <= today),
@@ -127,12 +138,15 @@ async def search(session: AsyncSession, terms: Sequence[str], today: date, *, li
 
 
 async def like_scan(session: AsyncSession, words: Sequence[str], today: date, *, limit: int) -> list[KnowledgeEntry]:
-    """The baseline the benchmark measures search against: a plain LIKE over the texts."""
+    """The baseline the benchmark measures search against: a plain LIKE over the texts,
+    ranked by how many of the words an entry holds (so every row is looked at, as a
+    search that ranks must)."""
     if not words:
         return []
     e = KnowledgeEntry
-    cond = or_(*(c.like(f"%{w}%") for w in words for c in (e.question, e.answer)))
-    q = select(e).where(cond, *_valid(today)).limit(limit)
+    hits = [case((or_(e.question.like(f"%{w}%"), e.answer.like(f"%{w}%")), 1), else_=0) for w in words]
+    score = sum(hits[1:], hits[0])
+    q = select(e).where(score > 0, *_valid(today)).order_by(score.desc(), e.id).limit(limit)
     return list((await session.execute(q)).scalars())
 
 
@@ -186,14 +200,19 @@ TERMINAL_STATUSES = ("closed", "merged", "invalid")
 
 
 async def nearby_open_orders(session: AsyncSession, areas: Sequence[str], since: datetime, until: datetime, *,
-                             exclude: int, limit: int) -> list[WorkOrder]:
-    """Open orders of these areas (or of none: the text may place them) created in the window."""
+                             exclude: int, subject: str | None, limit: int) -> list[Any]:
+    """Open orders of these areas (or of none: the text may place them) created in the window,
+    of the same subject or of none (the only ones that can match): the columns the
+    duplicate check reads, not whole orders."""
     o = WorkOrder
-    q = (select(o).where(or_(o.area.in_(areas), o.area.is_(None)) if areas else o.area.is_(None),
-                         o.status.not_in(TERMINAL_STATUSES), and_(o.created_at >= since, o.created_at <= until),
-                         o.id != exclude)
+    q = (select(o.number, o.created_at, o.category, o.subject, o.area, o.address, o.title, o.description)
+         .where(or_(o.area.in_(areas), o.area.is_(None)) if areas else o.area.is_(None),
+                o.status.not_in(TERMINAL_STATUSES), and_(o.created_at >= since, o.created_at <= until),
+                o.id != exclude)
          .order_by(o.id.desc()).limit(limit))
-    return list((await session.execute(q)).scalars())
+    if subject is not None:
+        q = q.where(or_(o.subject == subject, o.subject.is_(None)))
+    return list((await session.execute(q)).all())
 
 
 async def merged_children(session: AsyncSession, number: str) -> list[str]:

@@ -169,11 +169,12 @@ class KnowledgeBase:
 
     async def import_entries(self, entries: list[EntryIn], by: str, progress: Progress | None = None) -> ImportOut:
         """Upsert by 编号 in one transaction: all rows or none. A row equal to the entry
-        saves no new version."""
+        saves no new version. Rows are segmented one by one, written in one flush."""
         for body in entries:
             self._check(body)
         now = self.clock()
         created = updated = unchanged = 0
+        touched: list[tuple[KnowledgeEntry, str]] = []
         async with self.sessions() as session, session.begin():
             existing = await queries.entries_by_key(session, [b.key for b in entries if b.key])
             last = await queries.max_key_number(session, KEY_PREFIX)
@@ -184,17 +185,27 @@ class KnowledgeBase:
                         key = body.key
                     else:
                         key, last = await self._next_key(session, last)
-                    await self._create(session, body, by, now, "imported", key)
+                    e = KnowledgeEntry(key=key, version=1, created_at=now, cited=0)
+                    self._apply(e, body, by, now)
+                    session.add(e)
+                    existing[key] = e
+                    touched.append((e, "imported"))
                     created += 1
                 elif self._same(e, body):
                     unchanged += 1
                 else:
                     e.version += 1
                     self._apply(e, body, by, now)
-                    await self._version(session, e, "imported", by, now)
+                    touched.append((e, "imported"))
                     updated += 1
                 if progress is not None and (i % 100 == 0 or i == len(entries)):
                     progress(i, len(entries))
+            await session.flush()  # every new entry's id, at once
+            for e, change in touched:
+                queries.add_version(session, KnowledgeEntryVersion(entry_id=e.id, version=e.version,
+                                                                   data=self.snapshot(e), change=change,
+                                                                   changed_by=by, changed_at=now))
+            await queries.index_entries(session, [e for e, _ in touched])
         return ImportOut(created=created, updated=updated, unchanged=unchanged)
 
     # ------------------------------------------------------------ reads

@@ -12,11 +12,13 @@ from hotline.storage.models import OutboxMessage, WorkOrder
 from tests.channels_support import channel_env
 from tests.conftest import login_as, make_settings
 
+# The merge is the core's own transitions (load_for_update, apply_loaded), tested on both engines elsewhere.
+pytestmark = pytest.mark.parametrize("db_kind", ["sqlite"])
+
 
 @pytest.fixture
-def settings(db_kind, tmp_path, request):  # SMS configured: the citizens' notices become outbox rows
-    schema = request.getfixturevalue("pg_schema") if db_kind == "pg" else None
-    return make_settings(tmp_path, database=db_kind, schema=schema, env=channel_env(None))
+def settings(db_kind, tmp_path):  # SMS configured: the citizens' notices become outbox rows
+    return make_settings(tmp_path, database=db_kind, env=channel_env(None))
 
 
 async def _order(agent, text: str, phone: str, **fields) -> str:
