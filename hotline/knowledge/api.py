@@ -118,9 +118,13 @@ async def import_entries(request: web.Request, principal: Principal) -> ks.Impor
                            status=415, title="不支持的内容类型", title_en="Unsupported media type")
     if request.content_length is not None and request.content_length > MAX_IMPORT_BYTES:
         raise ValidationFailed("文件过大（最大 20 MB）", code="too_large")
-    data = await request.content.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ValidationFailed("文件过大（最大 20 MB）", code="too_large")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):  # a body without Content-Length is counted too
+        size += len(chunk)
+        if size > MAX_IMPORT_BYTES:
+            raise ValidationFailed("文件过大（最大 20 MB）", code="too_large")
+        chunks.append(chunk)
+    data = b"".join(chunks)
     kb = request.app[KNOWLEDGE]
     entries = parse_rows(read_table(data, fmt), kb.department_code)
     return await kb.import_entries(entries, _by(principal))

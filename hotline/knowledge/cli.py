@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def add_commands(sub: Subcommands, cli: Cli) -> None:
-    kb = sub.add_parser("knowledge", help="the knowledge base (知识库): import, export, search")
+    kb = sub.add_parser("knowledge", help="the knowledge base (知识库): import, export, search; routing assist: train-routing")
     ksub = kb.add_subparsers(dest="knowledge_command", metavar="ACTION", required=True)
     imp = ksub.add_parser("import", help="import entries from CSV or XLSX (matched on 编号; all rows or none)")
     imp.add_argument("file", help="a .csv (UTF-8) or .xlsx file; columns 编号 问题 答案 政策依据 部门 生效日期 失效日期 标签 公开")

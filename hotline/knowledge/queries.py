@@ -223,16 +223,17 @@ async def merged_children(session: AsyncSession, number: str) -> list[str]:
 
 
 async def orders_created_between(session: AsyncSession, since: datetime, until: datetime, *, limit: int,
-                                 areas: Sequence[str] | None = None, live_only: bool = False) -> list[WorkOrder]:
+                                 areas: Sequence[str] | None = None, live_only: bool = False) -> list[Any]:
     """Orders created in [since, until): the hotspot detector's window (without the merged
-    and invalid ones) and baseline (`areas`: those places, or none given)."""
+    and invalid ones) and baseline (`areas`: those places, or none given); the columns it reads."""
     o = WorkOrder
-    q = select(o).where(o.created_at >= since, o.created_at < until)
+    q = select(o.id, o.number, o.created_at, o.area, o.address, o.title, o.description, o.subject, o.category) \
+        .where(o.created_at >= since, o.created_at < until)
     if live_only:
         q = q.where(o.status.not_in(("merged", "invalid")))
     if areas is not None:
         q = q.where(or_(o.area.in_(areas), o.area.is_(None)))
-    return list((await session.execute(q.order_by(o.id.desc()).limit(limit))).scalars())
+    return list((await session.execute(q.order_by(o.id.desc()).limit(limit))).all())
 
 
 async def open_alert(session: AsyncSession, key: str) -> KnowledgeHotspotAlert | None:

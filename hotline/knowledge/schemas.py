@@ -57,7 +57,9 @@ class RetireIn(BaseModel):
     expected_version: int | None = None
 
 
-class EntryOut(BaseModel):
+class EntryBrief(BaseModel):
+    """What a search hit and a full entry both say."""
+
     id: int
     key: str
     question: str
@@ -65,12 +67,15 @@ class EntryOut(BaseModel):
     policy_source: str
     department: str | None
     department_name: str | None
+    tags: list[str]
+    version: int
+
+
+class EntryOut(EntryBrief):
     valid_from: date | None
     valid_to: date | None
-    tags: list[str]
     public: bool
     status: str
-    version: int
     approved_by: str
     approved_at: datetime
     updated_at: datetime
@@ -90,16 +95,7 @@ class VersionOut(BaseModel):
     data: dict[str, object]
 
 
-class Hit(BaseModel):
-    id: int
-    key: str
-    question: str
-    answer: str
-    policy_source: str
-    department: str | None
-    department_name: str | None
-    tags: list[str]
-    version: int
+class Hit(EntryBrief):
     score: float
 
 

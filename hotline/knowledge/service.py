@@ -73,17 +73,19 @@ class KnowledgeBase:
         e.terms_question = joined(seg.terms(e.question))
         e.terms_body = joined(seg.terms(" ".join([e.answer, e.policy_source, *(e.tags or [])])))
 
+    def _brief(self, e: KnowledgeEntry) -> dict[str, Any]:
+        return {"id": e.id, "key": e.key, "question": e.question, "answer": e.answer,
+                "policy_source": e.policy_source, "department": e.department,
+                "department_name": self.department_name(e.department), "tags": list(e.tags or []),
+                "version": e.version}
+
     def out(self, e: KnowledgeEntry) -> EntryOut:
-        return EntryOut(id=e.id, key=e.key, question=e.question, answer=e.answer, policy_source=e.policy_source,
-                        department=e.department, department_name=self.department_name(e.department),
-                        valid_from=e.valid_from, valid_to=e.valid_to, tags=list(e.tags or []), public=e.public,
-                        status=e.status, version=e.version, approved_by=e.approved_by, approved_at=e.approved_at,
+        return EntryOut(**self._brief(e), valid_from=e.valid_from, valid_to=e.valid_to, public=e.public,
+                        status=e.status, approved_by=e.approved_by, approved_at=e.approved_at,
                         updated_at=e.updated_at, cited=e.cited)
 
     def hit(self, e: KnowledgeEntry, score: float) -> Hit:
-        return Hit(id=e.id, key=e.key, question=e.question, answer=e.answer, policy_source=e.policy_source,
-                   department=e.department, department_name=self.department_name(e.department),
-                   tags=list(e.tags or []), version=e.version, score=round(score, 6))
+        return Hit(**self._brief(e), score=round(score, 6))
 
     @staticmethod
     def snapshot(e: KnowledgeEntry) -> dict[str, Any]:

@@ -56,7 +56,8 @@ class HotspotWatch:
         c = self.cfg
         return Thresholds(c.window_minutes, c.baseline_days, c.min_count, c.factor)
 
-    def seen(self, o: WorkOrder) -> Seen:
+    def seen(self, o: WorkOrder | Any) -> Seen:
+        """An order (or a row of its columns) as the detector sees it."""
         text = " ".join(x for x in (o.title, o.description) if x)
         return Seen(o.id, o.number, o.created_at, self.keyer.key(o.area, o.address, text, o.subject, o.category))
 
