@@ -209,6 +209,6 @@ def test_cli_import_with_progress_and_export(tmp_path, monkeypatch, capsys):
     assert len(read_table(xlsx.read_bytes(), "xlsx")) == 52
     code, _, err = run("knowledge", "train-routing")  # no handled orders yet: one line, the rules go on
     assert code == 1 and "min_orders" in err and "Traceback" not in err
-    code, out, err = run("knowledge", "train-routing", "--generated", "600")
+    code, out, err = run("knowledge", "train-routing", "--generated", "300")
     assert code == 0, err
-    assert "trained on 480, held out 120" in out and "top-1 " in out and "top-3 " in out
+    assert "trained on 240, held out 60" in out and "top-1 " in out and "top-3 " in out
