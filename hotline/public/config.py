@@ -12,6 +12,8 @@
         circle_minutes: 15        # "within 15 minutes"
         road_factor: 1.4          # road distance ≈ straight-line distance × this
         travel_kmh: 20
+        area_locations:           # a town's/village's reference point: the portal's "near my town" search
+          qingxi: {lat: 28.68, lon: 115.86}
         assessment: {min_rating: 3.5, min_completion: 0.8, max_complaints: 2, max_response_minutes: 60,
                      min_requests: 1, warn_after: 1, suspend_after: 2}
       media_partners:             # 媒体联动: press partners (线、报、声、屏、网)
@@ -76,12 +78,20 @@ class Assessment(ConfigModel):
     suspend_after: int = Field(2, ge=1)
 
 
+class Point(ConfigModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
 class Directory(ConfigModel):
     service_types: tuple[ServiceType, ...] = DEFAULT_TYPES
     circle_minutes: float = Field(15, gt=0, le=240)    # 15分钟便民生活服务圈
     road_factor: float = Field(1.4, ge=1, le=5)        # road distance ≈ straight line × this
     travel_kmh: float = Field(20, gt=0, le=120)        # a technician's speed on those roads
     assessment: Assessment = Assessment()
+    # A town's/village's reference point (its government or community office): the portal's
+    # search by distance starts there when the citizen picks the area without sharing a location.
+    area_locations: dict[str, Point] = Field(default_factory=dict)
 
 
 class PublicConfig(ConfigModel):
@@ -113,4 +123,9 @@ def public_config(settings: Settings) -> PublicConfig:
     if unknown:
         raise ConfigError([f"public.publish_categories: unknown categor{'y' if len(unknown) == 1 else 'ies'} "
                            f"{', '.join(unknown)}; use one of {', '.join(sorted(known))} ({DOC})"])
+    areas = {d.code for d in settings.departments if d.level in ("town", "village")}
+    stray = sorted(set(cfg.directory.area_locations) - areas)
+    if stray:
+        raise ConfigError([f"public.directory.area_locations: {', '.join(stray)} is not a town or village "
+                           f"department code; use one of the departments with level town/village ({DOC})"])
     return cfg

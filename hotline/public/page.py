@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -44,8 +45,10 @@ ZH = {"title": "政务公开", "cases": "公开", "cases_title": "办理公开",
       "feed_desc": "12345 热线诉求办理情况公开（已隐去个人信息）", "services": "便民",
       "services_title": "便民服务", "services_intro": "查找附近的便民服务企业（维修、开锁、家政、搬家等），或拨打 12345 由话务员为您转交。",
       "service_type": "服务类型", "area": "所在镇/村", "any_area": "不限", "find": "查找", "member": "加盟会员",
-      "hours": "营业时间", "phone": "电话", "minutes": "约 {n} 分钟可到", "price": "收费指导",
-      "none_found": "暂无符合条件的企业"}
+      "hours": "营业时间", "phone": "电话", "minutes": "约 {n} 分钟", "price": "收费指导",
+      "none_found": "暂无符合条件的企业", "my_location": "使用我的位置", "near_me": "我的位置附近",
+      "by_distance": "{n} 分钟内可到的企业，由近及远（估算：直线距离 × 道路系数 ÷ 车速）",
+      "err_location": "位置无效，请重新选择所在镇/村或使用我的位置。", "no_geo": "无法获取您的位置，请选择所在镇/村。"}
 EN = {"title": "Disclosure", "cases": "Cases", "cases_title": "Published cases", "stats": "Statistics",
       "stats_title": "Statistics", "feed": "RSS feed",
       "lang_switch": "中文", "portal": "Report", "track": "Track", "question": "Request", "answer": "Result",
@@ -61,8 +64,12 @@ EN = {"title": "Disclosure", "cases": "Cases", "cases_title": "Published cases",
       "services": "Services", "services_title": "Local services",
       "services_intro": "Find a nearby service company (repairs, locks, housekeeping, moving…), or call 12345.",
       "service_type": "Service", "area": "Town / village", "any_area": "Any", "find": "Find",
-      "member": "Member", "hours": "Hours", "phone": "Phone", "minutes": "about {n} min away",
-      "price": "Price guidance", "none_found": "No company found"}
+      "member": "Member", "hours": "Hours", "phone": "Phone", "minutes": "about {n} min",
+      "price": "Price guidance", "none_found": "No company found", "my_location": "Use my location",
+      "near_me": "near my location",
+      "by_distance": "Companies within {n} minutes, nearest first (estimate: straight line × road factor ÷ speed)",
+      "err_location": "That location is not valid; pick your town/village or use your location.",
+      "no_geo": "Your location is not available; pick your town/village."}
 CHANNELS = {"phone": ("电话", "Phone"), "sms": ("短信", "SMS"), "wechat": ("微信", "WeChat"), "web": ("网站", "Web"),
             "app": ("App", "App"), "fax": ("传真", "Fax"), "media": ("媒体", "Media")}
 
@@ -96,6 +103,10 @@ class Pages:
         s = self.h.settings
         token = self._token(request)
         other = "zh" if lang == "en" else "en"
+        # A page with an inline script (the services page's "my location") allows that one
+        # script by a per-response nonce; everything else stays 'self' only.
+        nonce = ctx.get("nonce")
+        csp = "default-src 'self'" + (f"; script-src 'self' 'nonce-{nonce}'" if nonce else "")
         html = self.env.get_template(template).render(
             lang=lang, t=EN if lang == "en" else ZH, csrf=token,
             hotline_name=s.hotline.name_en if lang == "en" else s.hotline.name, hotline_number=s.hotline.number,
@@ -103,7 +114,7 @@ class Pages:
             **ctx)
         resp = web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
                             headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
-                                     "Content-Security-Policy": "default-src 'self'"})
+                                     "Content-Security-Policy": csp})
         resp.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Lax", path="/public")
         if request.query.get("lang") in ("zh", "en"):
             resp.set_cookie(LANG_COOKIE, request.query["lang"], samesite="Lax", max_age=365 * 86400)
@@ -168,6 +179,7 @@ class Pages:
 
     async def services(self, request: web.Request) -> web.Response:
         lang = lang_of(request)
+        t = EN if lang == "en" else ZH
         d = request.app[DIRECTORY]
         s = self.h.settings
         types = [{"code": st.code, "name": st.name_en if lang == "en" and st.name_en else st.name}
@@ -176,12 +188,30 @@ class Pages:
                  for a in s.departments if a.level in ("town", "village")]
         chosen_type = request.query.get("type") if request.query.get("type") in d.types else None
         chosen_area = request.query.get("area") if request.query.get("area") in {a["code"] for a in areas} else None
+        # Where the 15-minute circle starts: the citizen's own location (the page's "my location"
+        # button), else the chosen town's/village's reference point; without either, no circle.
+        try:
+            mine = _point(request.query.get("lat"), request.query.get("lon"))
+        except ValueError:
+            return self.render(request, "public_services.html", status=400, tab="services", types=types,
+                               areas=areas, chosen_type=chosen_type, chosen_area=chosen_area, searched=False,
+                               found=[], errors=[t["err_location"]], nonce=secrets.token_urlsafe(12))
+        ref = d.cfg.area_locations.get(chosen_area) if chosen_area else None
+        origin = mine or ((ref.lat, ref.lon) if ref else None)
         found = []
         if chosen_type:
-            found = [found_out(f) for f in await d.search(chosen_type, None, None, chosen_area, None)]
+            lat, lon = origin if origin else (None, None)
+            hits = await d.search(chosen_type, lat, lon, chosen_area, None)
+            if origin and chosen_area:
+                # A company that serves the chosen area but gave no coordinates has no estimate:
+                # listed after the circle rather than hidden from the citizen of that area.
+                hits += [f for f in await d.search(chosen_type, None, None, chosen_area, None)
+                         if f.company.latitude is None or f.company.longitude is None]
+            found = [found_out(f) for f in hits]
         return self.render(request, "public_services.html", tab="services", types=types, areas=areas,
                            chosen_type=chosen_type, chosen_area=chosen_area, searched=chosen_type is not None,
-                           found=found)
+                           found=found, mine=mine, by_distance=origin is not None, circle=d.cfg.circle_minutes,
+                           errors=[], nonce=secrets.token_urlsafe(12))
 
     async def rss(self, request: web.Request) -> web.Response:
         lang = lang_of(request)
@@ -213,6 +243,16 @@ def install(h: Hotline, app: web.Application) -> None:
     app.router.add_get("/public/stats", pages.stats)
     app.router.add_get("/public/services", pages.services)
     app.router.add_get("/public/feed.rss", pages.rss)
+
+
+def _point(lat: str | None, lon: str | None) -> tuple[float, float] | None:
+    """The citizen's location from the query: None when not given; ValueError when not a real point."""
+    if not lat and not lon:
+        return None
+    la, lo = float(lat or ""), float(lon or "")
+    if not (math.isfinite(la) and math.isfinite(lo) and -90 <= la <= 90 and -180 <= lo <= 180):
+        raise ValueError("not a point on Earth")
+    return la, lo
 
 
 async def _to_index(request: web.Request) -> web.Response:

@@ -78,7 +78,10 @@ async def test_the_service_directory_page_in_a_browser(hotline, base_url, page):
                          hotline.clock, hotline.outbox.nudge)
     await d.upsert([{"code": "qx-plumb", "name": "青溪水电维修部", "service_types": ["plumbing"], "areas": ["qingxi"],
                      "hours": "08:00-20:00", "phone": "0791-88000001", "price_guidance": "上门费 30 元"},
-                    {"code": "qx-locks", "name": "青溪开锁", "service_types": ["locks"], "areas": ["qingxi"]}])
+                    {"code": "qx-locks", "name": "青溪开锁", "service_types": ["locks"], "areas": ["qingxi"]},
+                    # ~5 km north of qingxi's reference point (28.68, 115.86): outside its 15 minutes
+                    {"code": "far-plumb", "name": "北郊水电", "service_types": ["plumbing"], "latitude": 28.725,
+                     "longitude": 115.86}])
     await page.goto(base_url + "/public/services")
     await page.select_option("#type", "plumbing")
     await page.select_option("#area", "qingxi")
@@ -86,4 +89,14 @@ async def test_the_service_directory_page_in_a_browser(hotline, base_url, page):
     await page.wait_for_selector("#company-qx-plumb")
     assert await page.locator("#company-qx-locks").count() == 0
     assert "上门费 30 元" in (await page.text_content("#company-qx-plumb") or "")
+    assert await page.locator("#company-far-plumb").count() == 0  # the town's 15-minute circle
     await shot(page, "services")
+    # "My location": the browser's geolocation (the inline script runs under the page's CSP nonce).
+    await page.context.grant_permissions(["geolocation"])
+    await page.context.set_geolocation({"latitude": 28.725, "longitude": 115.86})
+    await page.select_option("#area", "")
+    await page.click("#my-location")
+    await page.wait_for_selector("#company-far-plumb")
+    assert "约 1 分钟" in (await page.text_content("#company-far-plumb") or "")
+    assert await page.locator("#company-qx-plumb").count() == 0  # it has no coordinates
+    await shot(page, "services-near-me")

@@ -11,10 +11,11 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
+from hotline.errors import ConfigError
 from hotline.public.models import Company
 from hotline.signed import verify
 from hotline.storage.models import OutboxMessage
-from tests.conftest import login_as
+from tests.conftest import login_as, make_settings
 
 HOME = (28.6800, 115.8600)  # the citizen
 NEAR = (28.6900, 115.8600)  # ~1.1 km: ~4.7 min at factor 1.4, 20 km/h
@@ -72,6 +73,36 @@ async def test_search_by_type_and_distance_within_the_circle(client, supervisor)
     status, problem = await supervisor.post("/api/v1/directory/companies",
                                             json=company("bad", ["nosuch"], NEAR, areas=["nowhere"]))
     assert status == 422 and "service_types" in problem["detail"] and "nowhere" in problem["detail"]
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"])
+async def test_the_portal_page_searches_within_the_circle_from_the_town_or_my_location(client, supervisor):
+    # config: qingxi's reference point is HOME, so picking the town searches from there.
+    for c in (company("near-plumb", ["plumbing"], NEAR), company("far-plumb", ["plumbing"], FAR),
+              {**company("no-point", ["plumbing"], NEAR), "latitude": None, "longitude": None}):
+        status, out = await supervisor.post("/api/v1/directory/companies", json=c)
+        assert status == 200, out
+
+    async def page(**params):
+        async with client.get("/public/services", params=params) as r:
+            return r.status, await r.text()
+
+    status, html = await page(type="plumbing", area="qingxi")
+    assert status == 200 and 'id="company-near-plumb"' in html and 'id="company-far-plumb"' not in html
+    assert "约 5 分钟" in html and 'id="by-distance"' in html  # ~4.7 min, shown rounded up
+    assert html.index('id="company-near-plumb"') < html.index('id="company-no-point"')  # no estimate: after
+    # "My location" (the browser's geolocation) at the far company: now it is the near one.
+    status, html = await page(type="plumbing", lat=str(FAR[0]), lon=str(FAR[1]), lang="en")
+    assert status == 200 and 'id="company-far-plumb"' in html and 'id="company-near-plumb"' not in html
+    assert "about 1 min" in html and 'id="company-no-point"' not in html
+    for bad in ({"lat": "nan", "lon": "115.86"}, {"lat": "91", "lon": "0"}, {"lat": "28.7"}, {"lat": "x", "lon": "y"}):
+        status, html = await page(type="plumbing", lang="zh", **bad)
+        assert status == 400 and "位置无效" in html, bad
+    # The page's one inline script (geolocation) runs by its nonce; nothing from outside.
+    async with client.get("/public/services") as r:
+        csp = r.headers["Content-Security-Policy"]
+        nonce = csp.split("'nonce-")[1].split("'")[0]
+        assert csp.startswith("default-src 'self'") and f'<script nonce="{nonce}">' in await r.text()
 
 
 async def test_a_request_through_the_company_to_the_rating_and_the_monthly_assessment(hotline, client, agent,
@@ -194,3 +225,13 @@ async def test_the_directory_round_trips_through_csv_and_xlsx_and_a_bad_file_wri
     async with client.post("/api/v1/directory/import", data=b"PK\x03\x04garbage", headers={
             **headers, "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}) as r:
         assert r.status == 422 and (await r.json())["code"] == "bad_file"
+
+
+def test_an_area_location_for_no_town_or_village_is_a_worded_config_error(tmp_path):
+    from hotline.root import check
+
+    settings = make_settings(tmp_path, extra_yaml="public:\n  directory:\n    area_locations:\n"
+                                                  "      nowhere: {lat: 28.7, lon: 115.9}\n")
+    with pytest.raises(ConfigError) as e:
+        check(settings)
+    assert "public.directory.area_locations" in str(e.value) and "nowhere" in str(e.value)
