@@ -1,0 +1,87 @@
+"""`/api/v1/desk/...`: what the agents' page needs beyond the order and telephony APIs: its
+settings and the agent's softphone account, the screen pop, the agents' states with their
+running time. The page drives the phone through `/api/v1/telephony/…` and the orders through
+`/api/v1/workorders/…`, the same endpoints integrators see."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hotline.desk.service import DESK, Desk
+from hotline.domain.vocabulary import UserRole
+from hotline.web.api import ApiRoutes
+from hotline.web.context import HOTLINE, lang_of
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from hotline.auth import Principal
+
+routes = ApiRoutes()
+TAG = ["坐席工作台 Desk"]
+STAFF = (UserRole.AGENT, UserRole.SUPERVISOR, UserRole.ADMIN)
+
+
+class PopQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    linkedid: str | None = Field(None, max_length=64)
+    caller: str | None = Field(None, pattern=r"^\+?\d{3,20}$")
+    lang: str | None = None
+
+
+def _desk(request: web.Request) -> Desk:
+    return request.app[DESK]
+
+
+def ws_url(desk: Desk, request: web.Request) -> str:
+    """The Asterisk WebSocket the browser registers over (docs/desk.md)."""
+    sp = desk.config.softphone
+    if sp.ws_url:
+        return sp.ws_url
+    host = desk.settings.ami.host or request.url.host or "127.0.0.1"
+    return f"ws://{host}:8088/ws"
+
+
+@routes.get("/api/v1/desk/session", summary="坐席工作台设置与软电话账号 / The desk's settings and the agent's softphone",
+            tags=TAG)
+async def session(request: web.Request, principal: Principal) -> dict[str, Any]:
+    principal.require_role(*STAFF)
+    desk, en = _desk(request), lang_of(request) == "en"
+    cfg, sp = desk.config, desk.config.softphone
+    phone: dict[str, Any] | None = None
+    if sp.enabled and principal.extension:
+        url = ws_url(desk, request)
+        domain = sp.domain or urlsplit(url).hostname or "127.0.0.1"
+        ext = principal.extension
+        # Only the agent's own endpoint: a session is the agent's, and the page needs the
+        # secret to answer the REGISTER challenge of Asterisk.
+        phone = {"ws_url": url, "uri": f"sip:{ext}@{domain}", "username": ext,
+                 "password": sp.passwords.get(ext) or sp.password_template.format(extension=ext),
+                 "display_name": principal.name, "ice_servers": list(sp.ice_servers)}
+    return {"user": {"id": int(principal.id), "name": principal.name, "username": principal.username,
+                     "role": principal.role.value if principal.role else None, "extension": principal.extension},
+            "pause_reasons": [{"code": r.code, "name": r.name, "label": r.name_en if en and r.name_en else r.name}
+                              for r in cfg.pause_reasons],
+            "wrapup_seconds": cfg.wrapup_seconds, "wrapup_reason": cfg.wrapup_reason, "softphone": phone,
+            # Panels other modules fill: each appears when its API answers (docs/desk.md).
+            "panels": [{"id": "knowledge", "title": "Knowledge base" if en else "知识库",
+                        "api": "/api/v1/knowledge/suggest"},
+                       {"id": "followup", "title": "Follow-up tasks" if en else "回访任务",
+                        "api": "/api/v1/followup/queue"}]}
+
+
+@routes.get("/api/v1/desk/pop", summary="来电弹屏：来电号码、所拨线路、等待时长、历史诉求 / Screen pop of a ringing call",
+            query=PopQuery, tags=TAG)
+async def pop(request: web.Request, principal: Principal, query: PopQuery) -> dict[str, Any]:
+    principal.require_role(*STAFF)
+    return await _desk(request).pop(query.caller or "", query.linkedid)
+
+
+@routes.get("/api/v1/desk/agents", summary="坐席状态及持续时间 / Agents by state, with since when", tags=TAG)
+async def agents(request: web.Request, principal: Principal) -> dict[str, Any]:
+    principal.require_role(*STAFF)
+    desk = _desk(request)
+    return {"now": request.app[HOTLINE].clock().isoformat(), "agents": desk.agent_list()}
