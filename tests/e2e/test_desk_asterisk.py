@@ -10,7 +10,7 @@ department webhook arrives at a local receiver, and the supervisor's wallboard c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
