@@ -5,11 +5,13 @@ running time. The page drives the phone through `/api/v1/telephony/…` and the 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline.desk import queries
 from hotline.desk.service import DESK, Desk
 from hotline.domain.vocabulary import UserRole
 from hotline.web.api import ApiRoutes
@@ -85,3 +87,14 @@ async def agents(request: web.Request, principal: Principal) -> dict[str, Any]:
     principal.require_role(*STAFF)
     desk = _desk(request)
     return {"now": request.app[HOTLINE].clock().isoformat(), "agents": desk.agent_list()}
+
+
+@routes.get("/api/v1/desk/backlog", summary="待处理的书面诉求（超过 3 分钟）/ Written contacts waiting over 3 minutes",
+            tags=TAG)
+async def backlog(request: web.Request, principal: Principal) -> dict[str, Any]:
+    principal.require_role(*STAFF)
+    h = request.app[HOTLINE]
+    now = h.clock()
+    async with h.sessions() as session:
+        n, oldest = await queries.written_waiting(session, now - timedelta(minutes=3))
+    return {"written_over_3min": n, "oldest_wait_seconds": int((now - oldest).total_seconds()) if oldest else 0}

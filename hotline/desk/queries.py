@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from hotline.domain.vocabulary import Channel, Status
 from hotline.storage.models import Citizen, Contact, WorkOrder
 
 if TYPE_CHECKING:
@@ -58,3 +59,16 @@ async def history(session: AsyncSession, citizen_id: int, *, limit: int, since: 
                                    .group_by(Contact.channel))
     out.contacts_by_channel = {channel: int(n) for channel, n in counts.all()}
     return out
+
+
+WRITTEN = tuple(c.value for c in Channel if c is not Channel.PHONE)
+
+
+async def written_waiting(session: AsyncSession, older_than: datetime) -> tuple[int, datetime | None]:
+    """Written contacts (SMS, WeChat, web, app, fax) registered and not yet dispatched by an
+    agent since before `older_than`: how many, and the oldest one's time."""
+    n, oldest = (await session.execute(
+        select(func.count(), func.min(WorkOrder.created_at)).select_from(WorkOrder)
+        .where(WorkOrder.channel.in_(WRITTEN), WorkOrder.status == Status.REGISTERED.value,
+               WorkOrder.created_at <= older_than))).one()
+    return int(n), oldest

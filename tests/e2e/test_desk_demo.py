@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import pytest
 
 from tests.asterisk_support import until
@@ -103,6 +104,26 @@ async def test_desk_against_the_simulator(tmp_path: Path, browser: Any) -> None:
         await expect(page.locator("#state")).to_have_attribute("data-state", "wrap_up")
         await expect(page.locator("#state")).to_have_text("空闲", timeout=10000)  # wrap-up ends by itself
         await expect(board.page.locator("#agents tr[data-extension='8001']")).to_have_attribute("data-state", "ready")
+        # The wallboard's day: the call is counted once recorded; the per-hour chart is drawn.
+        await expect(board.page.locator("#f-answered b")).to_have_text("1", timeout=10000)
+        await expect(board.page.locator("#f-answer-rate b")).to_have_text("100.0%")
+        await expect(board.page.locator("#hours-chart canvas")).to_have_count(1)
+
+        # A return by the department is a decision for the supervisor, taken on the wallboard.
+        async with h.sessions() as session, session.begin():
+            key = await h.auth.issue_api_key(session, "scjgj", h.clock())
+        async with aiohttp.ClientSession() as http, http.post(
+                f"{base}/api/v1/department/orders/{number}/return", headers={"X-Api-Key": key},
+                json={"reason": "不属于本局职责，应由交通运输局办理"}) as r:
+            assert r.status == 200, await r.text()
+        returned = board.page.locator(f"#d-returns tr[data-key='{number}']")
+        await expect(returned).to_contain_text("不属于本局职责")
+        await board.shot("return-to-review")
+        await returned.get_by_role("button", name="同意退单").click()
+        await expect(returned).to_have_count(0)
+        async with h.sessions() as session:
+            from hotline.storage.orders import order_history
+            assert (await order_history(session, number)).order.status == "registered"
 
         await page.click("#lang-switch")
         await expect(page.locator("#ready")).to_have_text("Ready")

@@ -129,3 +129,33 @@ async def test_running_time_restarts_only_when_the_state_changes(client: TestCli
     assert status == 200
     assert body["agents"] == [{"extension": "8001", "name": "张敏", "state": "paused", "reason": "小休",
                                "since": (first + timedelta(seconds=30)).isoformat(), "queues": ["q"]}]
+
+
+async def test_wallboard_figures(client: TestClient, hotline: Any, clock: Any) -> None:
+    from hotline.telephony import queries as tq
+
+    sup = await login_as(hotline, client, "supervisor")
+    now = clock()
+    async with hotline.sessions() as session, session.begin():
+        for i, (outcome, wait, queue) in enumerate((("answered", 4, "q"), ("abandoned", 30, "q"),
+                                                    ("after_hours", None, None))):
+            await tq.record_call(session, dict(linkedid=f"L{i}", direction="inbound", outcome=outcome, caller="1380013",
+                                               line="12345", queue=queue, started_at=now, ended_at=now,
+                                               wait_seconds=wait, talk_seconds=50 if outcome == "answered" else None,
+                                               data={}))
+    status, day = await sup.get("/api/v1/telephony/stats")
+    assert status == 200
+    assert (day["offered"], day["answered"], day["abandoned"]) == (2, 1, 1)  # after hours never queued
+    assert day["answer_rate"] == 0.5 and day["within_15s"] == 0.5 and day["avg_handle_seconds"] == 50.0
+    status, other = await sup.get("/api/v1/telephony/stats?day=2020-01-01")
+    assert status == 200 and other["offered"] == 0
+    status, bad = await sup.get("/api/v1/telephony/stats?day=yesterday")
+    assert status == 422
+
+    await _contact(hotline, "w1", Channel.SMS, "13500000001")
+    status, backlog = await sup.get("/api/v1/desk/backlog")
+    assert backlog == {"written_over_3min": 0, "oldest_wait_seconds": 0}  # not yet 3 minutes
+    clock.advance(minutes=4)
+    await _contact(hotline, "p1", Channel.PHONE, "13500000002")  # a call's order is not a written contact
+    status, backlog = await sup.get("/api/v1/desk/backlog")
+    assert backlog == {"written_over_3min": 1, "oldest_wait_seconds": 240}
