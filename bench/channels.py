@@ -1,14 +1,21 @@
 """Signed, AES-encrypted WeChat messages per second through POST /channels/wechat, and the
-p99 reply time at load, against a bare aiohttp handler that only checks the signature,
-decrypts and replies (the baseline, measured in the same run).
+p99 reply time at load, against a bare aiohttp handler that does what any handler must:
+check the signature, decrypt, one INSERT of the message through the same driver as the
+hotline (asyncpg, or aiosqlite with the hotline's pragmas), and the encrypted reply (the
+baseline, measured in the same run with the same load generator).
 
-    python bench/channels.py [--messages 2000] [--concurrency 50]
+    python bench/channels.py [--messages 2000] [--concurrency 50] [--senders N] [--pg URL]
 
 Both servers run as processes of their own (the hotline as `hotline serve`), so the load
 generator — this process — does not take their CPU and the p99 is what WeChat would see.
 
-Uses the embedded default (SQLite in a temporary folder) unless HOTLINE_DATABASE_URL is
-set. WeChat drops a passive reply after 5 s, so the p99 must stay far below that.
+Uses the embedded default (SQLite in a temporary folder) unless `--pg` is given or
+HOTLINE_DATABASE_URL is set: then PostgreSQL, in the schemas `bench_channels` (the
+hotline) and `bench_channels_baseline`, both dropped and made anew. Every message comes
+from a sender of its own (a new contact: a new order), unless `--senders` is smaller
+than `--messages`: then each sender writes again within the follow-up window, and those
+messages are appended to the sender's open order (补充). WeChat drops a passive reply
+after 5 s, so the p99 must stay far below that.
 Ends with one JSON line: {"bench": "channels", ..., "ratio": project/baseline}.
 """
 
@@ -41,12 +48,12 @@ def sign(*parts: str) -> str:
     return s.signature
 
 
-def requests_for(n: int, crypto: WeChatCrypto, salt: str) -> list[tuple[str, bytes]]:
+def requests_for(n: int, crypto: WeChatCrypto, salt: str, senders: int) -> list[tuple[str, bytes]]:
     out = []
     ts = str(int(time.time()))
     for i in range(n):
         nonce = f"{salt}{i}"
-        xml = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o_bench_{salt}_{i % 500}]]>"
+        xml = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o_bench_{salt}_{i % senders}]]>"
                f"</FromUserName><CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
                f"<Content><![CDATA[第{i}条：小区门口垃圾无人清运，请尽快处理]]></Content>"
                f"<MsgId>{abs(hash(salt)) % 10**8 * 10**9 + i}</MsgId></xml>")
@@ -80,7 +87,7 @@ async def load(base: str, reqs: list[tuple[str, bytes]], concurrency: int) -> tu
 
 
 BASELINE = f"""
-import sys
+import asyncio, sys
 from aiohttp import web
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
@@ -88,6 +95,44 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 crypto = WeChatCrypto({TOKEN!r}, {AES!r}, {APPID!r})
+PORT, DATABASE = int(sys.argv[1]), sys.argv[2]
+INSERT = "INSERT INTO items (channel, external_id, sender, text, created_at) VALUES "
+
+
+async def init(app):
+    if DATABASE.startswith("postgresql"):
+        import asyncpg
+
+        pool = await asyncpg.create_pool(DATABASE, min_size=10, max_size=20,
+                                         server_settings={{"search_path": sys.argv[3]}})
+
+        async def insert(msg):
+            async with pool.acquire() as conn:
+                await conn.execute(INSERT + "($1, $2, $3, $4, now())", "wechat", str(msg.id), msg.source,
+                                   msg.content)
+        app["insert"] = insert
+        yield
+        await pool.close()
+        return
+    import aiosqlite
+
+    db = await aiosqlite.connect(DATABASE, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        await db.execute("PRAGMA " + pragma)
+    await db.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, channel TEXT NOT NULL, "
+                     "external_id TEXT NOT NULL, sender TEXT, text TEXT NOT NULL, created_at TEXT NOT NULL, "
+                     "UNIQUE (channel, external_id))")
+    lock = asyncio.Lock()  # one connection, one writer: as the hotline's SQLite engine
+
+    async def insert(msg):
+        async with lock:
+            await db.execute("BEGIN IMMEDIATE")
+            await db.execute(INSERT + "(?, ?, ?, ?, datetime('now'))", ("wechat", str(msg.id), msg.source,
+                                                                        msg.content))
+            await db.execute("COMMIT")
+    app["insert"] = insert
+    yield
+    await db.close()
 
 
 async def handle(request):
@@ -95,14 +140,32 @@ async def handle(request):
     check_signature({TOKEN!r}, q["signature"], q["timestamp"], q["nonce"])
     xml = crypto.decrypt_message(await request.read(), q["msg_signature"], q["timestamp"], q["nonce"])
     msg = parse_message(xml)
+    await request.app["insert"](msg)
     reply = TextReply(message=msg, content="已收到").render()
     return web.Response(text=crypto.encrypt_message(reply, q["nonce"]), content_type="application/xml")
 
 app = web.Application()
+app.cleanup_ctx.append(init)
 app.router.add_post("/channels/wechat", handle)
 app.router.add_get("/healthz", lambda r: web.Response(text="ok"))
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+web.run_app(app, host="127.0.0.1", port=PORT, print=None, access_log=None)
 """
+
+HOTLINE_SCHEMA, BASELINE_SCHEMA = "bench_channels", "bench_channels_baseline"
+
+
+async def reset_schemas(dsn: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {HOTLINE_SCHEMA} CASCADE; CREATE SCHEMA {HOTLINE_SCHEMA};"
+                           f"DROP SCHEMA IF EXISTS {BASELINE_SCHEMA} CASCADE; CREATE SCHEMA {BASELINE_SCHEMA};"
+                           f"CREATE TABLE {BASELINE_SCHEMA}.items (id bigserial primary key, channel text not null,"
+                           f" external_id text not null, sender text, text text not null,"
+                           f" created_at timestamptz not null, UNIQUE (channel, external_id))")
+    finally:
+        await conn.close()
 
 
 def free_port() -> int:
@@ -139,24 +202,37 @@ def pct(xs: list[float], p: float) -> float:
 
 
 async def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--senders", type=int, default=0, help="distinct senders (default: one per message)")
+    ap.add_argument("--pg", default=os.environ.get("HOTLINE_DATABASE_URL"),
+                    help="PostgreSQL URL (default: HOTLINE_DATABASE_URL; neither: SQLite)")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench-channels-")
     env = {**os.environ, "HOTLINE_DATA_DIR": tmp, "HOTLINE_SECRET_KEY": "bench-secret-key",
            "HOTLINE_WECHAT_TOKEN": TOKEN, "HOTLINE_WECHAT_APPID": APPID, "HOTLINE_WECHAT_AES_KEY": AES,
            "HOTLINE_LOG_LEVEL": "WARNING", "HOTLINE_HTTP_HOST": "127.0.0.1"}
-    database = "postgresql" if env.get("HOTLINE_DATABASE_URL") else "sqlite"
+    if args.pg:
+        dsn = args.pg.replace("postgresql+asyncpg://", "postgresql://")
+        await reset_schemas(dsn)
+        env.update(HOTLINE_DATABASE_URL=dsn, HOTLINE_DATABASE_SCHEMA=HOTLINE_SCHEMA)
+        baseline_db = [dsn, BASELINE_SCHEMA]
+    else:
+        env.pop("HOTLINE_DATABASE_URL", None)
+        baseline_db = [str(Path(tmp) / "baseline.db")]
+    database = "postgresql" if args.pg else "sqlite"
+    senders = args.senders or args.messages + 100
     crypto = WeChatCrypto(TOKEN, AES, APPID)
     warm = 50
     print(f"preparing {args.messages + warm} encrypted messages per target …", file=sys.stderr, flush=True)
-    base_reqs = requests_for(args.messages + warm, crypto, "b")
-    proj_reqs = requests_for(args.messages + warm, crypto, "p")
+    base_reqs = requests_for(args.messages + warm, crypto, "b", senders)
+    proj_reqs = requests_for(args.messages + warm, crypto, "p", senders)
 
     port = free_port()
-    proc = await start([sys.executable, "-c", BASELINE, str(port)], env, f"http://127.0.0.1:{port}/healthz")
+    proc = await start([sys.executable, "-c", BASELINE, str(port), *baseline_db], env,
+                       f"http://127.0.0.1:{port}/healthz")
     try:
         base_url = f"http://127.0.0.1:{port}"
         await load(base_url, base_reqs[:warm], args.concurrency)
@@ -182,7 +258,7 @@ async def main() -> None:
     project_rate, baseline_rate = args.messages / p_time, args.messages / b_time
     print(json.dumps({
         "bench": "channels", "database": database,
-        "messages": args.messages, "concurrency": args.concurrency,
+        "messages": args.messages, "concurrency": args.concurrency, "senders": min(senders, args.messages + warm),
         "project_msgs_per_s": round(project_rate, 1), "project_p50_ms": round(statistics.median(p_lat) * 1000, 1),
         "project_p99_ms": round(pct(p_lat, 0.99), 1), "project_errors": p_err,
         "baseline_msgs_per_s": round(baseline_rate, 1),

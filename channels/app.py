@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from channels import queries
-from channels.errors import ChannelAuthError
+from channels.errors import ChannelAuthError, TooManyRequests
 from channels.identity import APP_USER, last4_matches, phone_identity
 from channels.open311 import Open311, Open311Error
 from channels.publicview import dept_name, open_or_closed, public_history
@@ -28,12 +28,15 @@ from hotline.domain.vocabulary import Channel
 from hotline.errors import NotFound, ValidationFailed
 from hotline.storage.orders import order_history
 from hotline.web.api import ApiRoutes
+from hotline.web.clients import client_address
 from hotline.web.context import HOTLINE, lang_of
 from hotline.web.serialize import status_name
 
 if TYPE_CHECKING:
+    from channels.config import AppConfig
     from hotline.clock import Clock
     from hotline.intake import Intake, IntakeResult
+    from hotline.ratelimit import Attempts
     from hotline.storage.engine import SessionFactory
 
 routes = ApiRoutes()
@@ -102,9 +105,22 @@ class AppIn:
 class AppChannel:
     """The app's channel port: `X-App-Key` (one of the Open311 client keys), `Idempotency-Key`."""
 
-    def __init__(self, open311: Open311, *, clock: Clock, sessions: SessionFactory, intake: Intake) -> None:
+    def __init__(self, open311: Open311, *, clock: Clock, sessions: SessionFactory, intake: Intake,
+                 cfg: AppConfig, lookups: Attempts) -> None:
         self.open311 = open311
         self.clock, self.sessions, self.intake = clock, sessions, intake
+        self.cfg, self.lookups = cfg, lookups
+
+    async def lookup_allowed(self, request: web.Request, key: str, number: str) -> tuple[str, str]:
+        """Count one status lookup before it is checked, per client and per order (atomic, in
+        Redis when configured); a 429 beyond either. Returns the two counters' keys."""
+        by_client, by_order = f"app:client:{key}:{client_address(request)}", f"app:order:{number[:20]}"
+        window = self.cfg.lookup_window_seconds
+        n_client = await self.lookups.add(by_client, window)
+        n_order = await self.lookups.add(by_order, window)
+        if n_client > self.cfg.lookups_per_client or n_order > self.cfg.failed_lookups_per_order:
+            raise TooManyRequests(f"查询过于频繁，请 {max(1, window // 60)} 分钟后再试", code="too_many_lookups")
+        return by_client, by_order
 
     def key_id(self, request: web.Request) -> str:
         try:
@@ -154,7 +170,8 @@ APP: web.AppKey[AppChannel] = web.AppKey("channels.app", AppChannel)
              body=AppRequestIn, response=AppRequestOut, status=201, tags=TAG,
              description="Headers: `X-App-Key` (issued app key) and `Idempotency-Key` (required; a retry with "
                          "the same key answers 200 with the first number). Same key, different body: 422.",
-             extra_responses={403: "X-App-Key 无效"})
+             extra_responses={403: "X-App-Key 无效"}, key="appKey", repeat_status=200,
+             headers={"Idempotency-Key": (True, 100, "每次提交唯一、重试时不变 / unique per submission, same on retry")})
 async def submit(request: web.Request, body: AppRequestIn) -> web.StreamResponse:
     channel = request.app[APP]
     return await answer(channel, AppSubmission(request, body))
@@ -162,12 +179,15 @@ async def submit(request: web.Request, body: AppRequestIn) -> web.StreamResponse
 
 @routes.get("/api/v1/app/requests/{number}", summary="App 查询办理进度 / Status of a request", auth="none",
             query=StatusQuery, response=AppStatusOut, tags=TAG,
-            description="Needs `X-App-Key` and the last 4 digits of the phone number given with the request.",
-            extra_responses={403: "X-App-Key 无效", 404: "不存在或手机号不符"})
+            description="Needs `X-App-Key` and the last 4 digits of the phone number given with the request. "
+                        "Limited per window (`channels.app`): lookups per client (app key + address) and failed "
+                        "lookups per order; beyond either, 429 `too_many_lookups`.",
+            extra_responses={403: "X-App-Key 无效", 404: "不存在或手机号不符", 429: "查询过于频繁 / too many lookups"}, key="appKey")
 async def status(request: web.Request, query: StatusQuery) -> AppStatusOut:
     h = request.app[HOTLINE]
-    request.app[APP].key_id(request)
+    app = request.app[APP]
     number = request.match_info["number"]
+    _, by_order = await app.lookup_allowed(request, app.key_id(request), number)
     async with h.sessions() as session:
         try:
             hist = await order_history(session, number)
@@ -176,6 +196,7 @@ async def status(request: web.Request, query: StatusQuery) -> AppStatusOut:
     # The same answer for "no such order" and "not your phone", so numbers cannot be probed.
     if hist is None or not last4_matches(hist.order.contact_phone, query.phone_last4):
         raise NotFound(f"工单 {number} 不存在或手机号不符", code="workorder_not_found")
+    await app.lookups.take_back(by_order)  # the citizen's own lookups never lock their order
     o, lang = hist.order, lang_of(request)
     return AppStatusOut(number=o.number, status=o.status, status_name=status_name(o.status, lang),
                         open311_status=open_or_closed(o.status),

@@ -15,6 +15,7 @@ from hotline.domain.vocabulary import UserRole
 from hotline.errors import Conflict, NotFound, ValidationFailed
 from hotline.storage.queries import find_citizen, link_identity
 from hotline.web.api import ApiRoutes
+from hotline.web.boundary import path_id
 from hotline.web.context import HOTLINE
 
 if TYPE_CHECKING:
@@ -108,20 +109,20 @@ async def find(request: web.Request, principal: Principal, query: FindQuery) -> 
     return await _view(request, cid)
 
 
-@routes.get("/api/v1/citizens/{id:[0-9]+}", summary="市民跨渠道时间线 / A citizen's timeline on every channel",
+@routes.get("/api/v1/citizens/{id}", summary="市民跨渠道时间线 / A citizen's timeline on every channel",
             response=CitizenOut, tags=TAG, extra_responses={404: "未找到"})
 async def timeline(request: web.Request, principal: Principal) -> CitizenOut:
     principal.require_role(*STAFF)
-    return await _view(request, int(request.match_info["id"]))
+    return await _view(request, path_id(request))
 
 
-@routes.post("/api/v1/citizens/{id:[0-9]+}/identities", summary="关联身份 / Link an identity to a citizen",
+@routes.post("/api/v1/citizens/{id}/identities", summary="关联身份 / Link an identity to a citizen",
              body=LinkIn, response=CitizenOut, tags=TAG,
              extra_responses={404: "未找到", 409: "该身份已属于另一位市民"})
 async def link(request: web.Request, principal: Principal, body: LinkIn) -> CitizenOut:
     principal.require_role(*STAFF)
     h = request.app[HOTLINE]
-    cid = int(request.match_info["id"])
+    cid = path_id(request)
     ident = _identity(body.kind, body.value)
     async with h.sessions() as s, s.begin():
         if not await queries.citizen_exists(s, cid):
@@ -132,3 +133,4 @@ async def link(request: web.Request, principal: Principal, body: LinkIn) -> Citi
         if owner is None:
             await link_identity(s, cid, ident, h.clock())
     return await _view(request, cid)
+

@@ -40,9 +40,16 @@ class WechatTemplate(ConfigModel):
 class WechatConfig(ConfigModel):
     follow_up_window_minutes: int = Field(30, ge=0, le=7 * 24 * 60)
     max_body_bytes: int = Field(64 * 1024, ge=2048, le=1024 * 1024)
+    # While the database is down a message is held (retried) this long before the 503:
+    # WeChat retries (3 times) only when it gets no answer within 5 s; an error answer
+    # shows the citizen 该公众号暂时无法提供服务 and the message is lost.
+    outage_hold_seconds: float = Field(6.0, ge=0, le=30)
     # Replies to a click on one of these menu keys (the account's custom menu).
     menu_replies: dict[str, str] = Field(default_factory=dict)
     template: WechatTemplate = WechatTemplate()
+    # With HOTLINE_WECHAT_AES_KEY set, plain (明文) bodies are refused: a signature alone
+    # proves nothing about the body. True only while the account is in 明文/兼容 mode.
+    plain_mode: bool = False
 
 
 class PortalConfig(ConfigModel):
@@ -62,12 +69,23 @@ class FaxConfig(ConfigModel):
     scan_seconds: float = Field(5, gt=0)
     # A spool file without its metadata sidecar is taken anyway once untouched this long.
     orphan_after_seconds: float = Field(600, gt=0)
-    # Keys fax gateways send as X-Fax-Key; empty: the endpoint must sit behind the firewall.
+    # Keys fax gateways send as X-Fax-Key. Without one every upload is refused (403) unless
+    # `open_without_key` says the endpoint sits on a trusted network behind the firewall.
     gateway_keys: tuple[str, ...] = ()
+    open_without_key: bool = False
+    # The quarantine (unreadable faxes kept for a person): files older than the age are
+    # removed, and past the size a new unreadable upload is refused (507) rather than kept.
+    quarantine_max_bytes: int = Field(200 * 1024 * 1024, ge=1024 * 1024)
+    quarantine_max_age_days: int = Field(30, ge=1, le=3650)
 
 
 class AppConfig(ConfigModel):
     max_text_chars: int = Field(5000, ge=50, le=20000)
+    # The status lookup needs the last 4 digits of the phone: 10,000 guesses per order. Per
+    # window: lookups from one client (app key + address), and failed ones per order from anyone.
+    lookups_per_client: int = Field(30, ge=1)
+    failed_lookups_per_order: int = Field(10, ge=1)
+    lookup_window_seconds: int = Field(600, ge=10)
 
 
 class ChannelsConfig(ConfigModel):

@@ -27,20 +27,6 @@ class BadPayload(HotlineError):
     title_en = "The request body cannot be parsed"
 
 
-class PayloadTooLarge(HotlineError):
-    code = "payload_too_large"
-    status = 413
-    title = "上传内容过大"
-    title_en = "Payload too large"
-
-
-class UnsupportedMedia(HotlineError):
-    code = "unsupported_media_type"
-    status = 415
-    title = "不支持的内容类型"
-    title_en = "Unsupported media type"
-
-
 class ChannelNotConfigured(HotlineError):
     code = "channel_not_configured"
     status = 404

@@ -22,16 +22,17 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from channels import files, texts
-from channels.errors import BadPayload, ChannelAuthError, PayloadTooLarge, UnsupportedMedia
+from channels.errors import ChannelAuthError
 from channels.faxdoc import FaxDocument, Unreadable, read_fax
 from channels.identity import phone_identity
 from hotline.channel import handler as channel_handler
 from hotline.contact import Contact
 from hotline.domain.vocabulary import Channel
-from hotline.errors import ValidationFailed
+from hotline.errors import HotlineError, PayloadTooLarge, ValidationFailed
+from hotline.web.multipart import parts
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -50,6 +51,7 @@ META_SUFFIXES = (".json", ".meta")
 # the file is then an orphan like any other.
 RECEIVING = ".receiving"
 RECEIVING_STALE_SECONDS = 2 * 3600
+MAX_PARTS = 8  # file, from, pages, fax_id and room for a gateway's extras; more is an attack
 
 
 @dataclass(frozen=True)
@@ -88,28 +90,23 @@ class FaxChannel:
             key = request.headers.get("X-Fax-Key", "")
             if not any(hmac.compare_digest(key.encode(), k.encode()) for k in self.cfg.gateway_keys):
                 raise ChannelAuthError("X-Fax-Key 无效", code="bad_fax_key")
+        elif not self.cfg.open_without_key:
+            raise ChannelAuthError("传真网关须配置密钥（channels.fax.gateway_keys），或在可信内网显式开放"
+                                   "（channels.fax.open_without_key: true）", code="fax_key_required")
         return await self._upload(request)
 
     async def _upload(self, request: web.Request) -> FaxIn:
-        if request.content_type != "multipart/form-data":
-            raise UnsupportedMedia(f"请使用 multipart/form-data（收到 {request.content_type or '空'}）")
         if request.content_length is not None and request.content_length > self.cfg.max_bytes + 64 * 1024:
             raise PayloadTooLarge(f"传真文件超过上限 {self.cfg.max_bytes} 字节")
         fields: dict[str, str] = {}
         data: bytes | None = None
         filename = None
-        try:
-            reader = await request.multipart()
-            while (part := await reader.next()) is not None:
-                if not isinstance(part, BodyPartReader):
-                    continue
-                if part.name == "file":
-                    filename = part.filename
-                    data = await _read_limited(part, self.cfg.max_bytes)
-                elif part.name in ("from", "pages", "fax_id"):
-                    fields[part.name] = (await _read_limited(part, 256)).decode("utf-8", "replace").strip()
-        except (ValueError, AssertionError) as exc:  # a broken multipart body
-            raise BadPayload(f"multipart 无法解析：{exc}") from None
+        async for part in parts(request, max_parts=MAX_PARTS):
+            if part.name == "file":
+                filename = part.filename
+                data = await part.read(self.cfg.max_bytes, what="传真文件")
+            elif part.name in ("from", "pages", "fax_id"):
+                fields[part.name] = (await part.text(256)).strip()
         if not data:
             raise ValidationFailed("缺少 file（PDF 或 TIFF 传真文件）", code="fax_file_required")
         pages = None
@@ -142,6 +139,14 @@ class FaxChannel:
             doc = await asyncio.to_thread(read_fax, fax.data, self.cfg.max_pages)
         except Unreadable as exc:
             meta = {"from": fax.sender, "pages": fax.pages, "fax_id": fax.fax_id, "source": fax.source}
+            room = await asyncio.to_thread(files.prune, self.quarantine_dir, now=now,
+                                           max_age_days=self.cfg.quarantine_max_age_days,
+                                           max_bytes=self.cfg.quarantine_max_bytes)
+            if len(fax.data) > room:
+                log.warning("fax: quarantine full (%d bytes max): unreadable %s from %s not kept",
+                            self.cfg.quarantine_max_bytes, fax.fax_id or fax.filename, fax.sender)
+                raise HotlineError("传真隔离区已满，文件未保留，请联系热线管理员", code="quarantine_full",
+                                   status=507, title="存储空间不足", title_en="Insufficient storage") from None
             where = await asyncio.to_thread(files.quarantine, self.quarantine_dir, fax.data, filename=fax.filename,
                                             reason=str(exc), meta=meta, now=now)
             log.warning("fax: unreadable %s from %s (%s): kept in %s", fax.fax_id or fax.filename, fax.sender,
@@ -220,16 +225,6 @@ class FaxChannel:
             return now - path.stat().st_mtime >= self.cfg.orphan_after_seconds
         except FileNotFoundError:  # taken away meanwhile
             return False
-
-
-async def _read_limited(part: BodyPartReader, limit: int) -> bytes:
-    chunks, size = [], 0
-    while chunk := await part.read_chunk(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"传真文件超过上限 {limit} 字节")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _int(value: Any) -> int | None:

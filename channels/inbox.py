@@ -80,24 +80,18 @@ class Inbox:
                                  follow_up=intent.kind == "follow_up")
 
     async def intake(self, msg: Inbound, text: str, *, follow_up: bool = False) -> Answer:
-        follow_up_of = None
-        if not follow_up and self.window > timedelta(0):
-            follow_up_of = await self._recent_open_order(msg)
+        # Written again within the window: intake appends it to the open order, checked in
+        # the same statement that would store a new one (one round trip per new contact).
+        since = msg.received_at - self.window if not follow_up and self.window > timedelta(0) else None
         contact = Contact(channel=msg.channel, external_id=msg.external_id, received_at=msg.received_at,
                           text=text, sender=msg.sender, attachments=msg.attachments, address=msg.address,
                           latitude=msg.latitude, longitude=msg.longitude, follow_up=follow_up,
-                          follow_up_of=follow_up_of, raw=msg.raw)
+                          follow_up_since=since, raw=msg.raw)
         result = await self._intake.receive(contact)
         if result.appended:
             return Answer(texts.appended(self._name, result.number), result.number)
         return Answer(texts.accepted(self._name, result.number), result.number, created=result.created,
                       repeated=result.repeated)
-
-    async def _recent_open_order(self, msg: Inbound) -> str | None:
-        """The open order this sender wrote about on this channel within the window, if any."""
-        async with self.sessions() as session:
-            return await queries.recent_open_order(session, msg.channel.value, msg.sender.value,
-                                                   msg.received_at - self.window)
 
     # ------------------------------------------------------------ commands
     async def command(self, msg: Inbound, kind: str, run: CommandRun) -> Answer:

@@ -60,7 +60,7 @@ def install(h: Hotline) -> Channels:
     h.add_sender("sms", sms_channel)
 
     wechat_channel = wechat.WechatChannel(cfg.wechat, s, clock=h.clock, inbox=inbox(cfg.wechat.follow_up_window_minutes),
-                                          token_store=h.redis_sync)
+                                          token_store=h.redis_sync, nonce_store=h.redis)
     wechat.install_routes(h, wechat_channel)
     h.add_sender("wechat", WechatNotices(wechat_channel, cfg.wechat.template, sessions=h.sessions, clock=h.clock,
                                          sms=sms_channel.can_send, nudge=h.outbox.nudge))
@@ -68,7 +68,11 @@ def install(h: Hotline) -> Channels:
     open311_api = open311.Open311(s, sessions=h.sessions, clock=h.clock, intake=h.intake)
     open311.install_routes(h, open311_api)
     # The app API checks the same client keys as Open311.
-    h.share(app.APP, app.AppChannel(open311_api, clock=h.clock, sessions=h.sessions, intake=h.intake))
+    from hotline.ratelimit import Attempts, RedisAttempts
+
+    lookups = RedisAttempts(h.redis, "hotline:lookups") if h.redis is not None else Attempts()
+    h.share(app.APP, app.AppChannel(open311_api, clock=h.clock, sessions=h.sessions, intake=h.intake, cfg=cfg.app,
+                                    lookups=lookups))
     h.add_api(app.routes, citizens.routes)
 
     fax_channel = fax.FaxChannel(cfg.fax, cfg.spool_dir(s), data_dir=s.data_dir, clock=h.clock, intake=h.intake,

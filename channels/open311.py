@@ -19,20 +19,27 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from multidict import MultiDict
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from channels import queries
-from channels.errors import BadPayload, PayloadTooLarge, UnsupportedMedia
 from channels.identity import APP_USER, phone_identity
 from channels.publicview import CLOSED, dept_name, open_or_closed, status_notes
+from channels.web_util import MAX_FIELDS, read_form
 from hotline.channel import handler as channel_handler
 from hotline.contact import Contact, Identity
 from hotline.domain.vocabulary import Channel
-from hotline.errors import HotlineError
+from hotline.errors import HotlineError, PayloadTooLarge
+from hotline.masking import coarse_address, coarse_point, names_in
+from hotline.redaction import Audience, redact_text
+from hotline.storage.engine import database_unavailable
+from hotline.web.boundary import parse_when, xml_safe
+from hotline.web.multipart import parts
 
 if TYPE_CHECKING:
     from multidict import MultiDictProxy
@@ -48,7 +55,10 @@ log = logging.getLogger(__name__)
 BASE = "/open311/v2"
 FMT = "{format:json|xml}"
 MAX_FORM = 64 * 1024
-MAX_RESULTS = 1000
+# The public feed is paged (`page`, `page_size`): nobody reads the whole register in one go.
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 200
 DEFAULT_SPAN = timedelta(days=90)
 RECORD_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
@@ -83,7 +93,7 @@ def _xml_value(parent: ET.Element, key: str, value: Any) -> None:
             for k, v in item.items():
                 _xml_value(child, k, v)
     elif value is not None:
-        el.text = str(value)
+        el.text = xml_safe(str(value))  # one stray \x0b in a stored text must not break the whole feed
 
 
 def render(fmt: str, root: str, item: str, items: list[dict[str, Any]] | dict[str, Any], status: int = 200
@@ -218,11 +228,16 @@ class Open311:
 
     async def search(self, params: Any) -> list[dict[str, Any]]:
         self._check_jurisdiction(params)
+        size = _int(params.get("page_size"), PAGE_SIZE, MAX_PAGE_SIZE, "page_size")
+        page = _int(params.get("page"), 1, MAX_PAGE, "page")
         ids = _csv(params.get("service_request_id"))
+        if len(ids) > size:
+            raise Open311Error(400, f"service_request_id 一次最多 {size} 个")
         if ids:  # "overrides all other parameters", as the spec says
             search = queries.OrderSearch(numbers=ids)
         else:
-            start, end = _when(params.get("start_date"), "start_date"), _when(params.get("end_date"), "end_date")
+            start = _when(params.get("start_date"), "start_date", self.tz)
+            end = _when(params.get("end_date"), "end_date", self.tz, end=True)
             if start is None and end is None:
                 start = self.clock() - DEFAULT_SPAN
             statuses = set(_csv(params.get("status")))
@@ -232,22 +247,31 @@ class Open311:
             search = queries.OrderSearch(start=start, end=end, subjects=_csv(params.get("service_code")),
                                          closed=closed, closed_statuses=[x.value for x in CLOSED])
         async with self.sessions() as session:
-            orders, events, media = await queries.public_orders(session, search, MAX_RESULTS)
+            orders, events, media = await queries.public_orders(session, search, size, offset=(page - 1) * size)
         return [self.record(o, events[o.id], media.get(o.id, "")) for o in orders]
 
     def record(self, o: WorkOrder, events: list[OrderEvent], media_url: str) -> dict[str, Any]:
+        """One request as the public sees it: masked words, a road-level place, never the original."""
         leaves = {leaf.code: leaf.name for _, leaf in self.settings.leaf_subjects()}
         secret = bool(o.confidential)
+
+        # The names the citizen gave anywhere are masked everywhere (a reply that names them).
+        names = (o.contact_name, *names_in(o.description))
+
+        def public(text: str) -> str:
+            return redact_text(text, confidential=secret, audience=Audience.PUBLIC, names=names)
+
+        lat, lng = (None, None) if secret else coarse_point(o.latitude, o.longitude)
         return {
             "service_request_id": o.number, "status": open_or_closed(o.status),
-            "status_notes": status_notes(self.settings, events),
+            "status_notes": public(status_notes(self.settings, events)),
             "service_name": leaves.get(o.subject or "", ""), "service_code": o.subject or "",
-            "description": "（保密）" if secret else o.description,
+            "description": "（保密）" if secret else public(o.description),
             "agency_responsible": dept_name(self.settings, o.lead_department), "service_notice": "",
             "requested_datetime": self._iso(o.created_at), "updated_datetime": self._iso(o.updated_at),
-            "expected_datetime": self._iso(o.reply_by), "address": None if secret else o.address,
-            "address_id": None, "zipcode": None, "lat": None if secret else o.latitude,
-            "long": None if secret else o.longitude, "media_url": None if secret else (media_url or None)}
+            "expected_datetime": self._iso(o.reply_by), "address": None if secret else coarse_address(o.address),
+            "address_id": None, "zipcode": None, "lat": lat, "long": lng,
+            "media_url": None if secret else (media_url or None)}
 
     def _iso(self, t: datetime | None) -> str | None:
         return t.astimezone(self.tz).isoformat(timespec="seconds") if t else None
@@ -255,6 +279,14 @@ class Open311:
 
 def _csv(value: str | None) -> list[str]:
     return [x.strip() for x in (value or "").split(",") if x.strip()]
+
+
+def _int(value: str | None, default: int, most: int, name: str) -> int:
+    if value in (None, ""):
+        return default
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= most:
+        raise Open311Error(400, f"{name} 须为 1 至 {most} 的整数")
+    return int(value)
 
 
 def _coord(value: str | None, lo: float, hi: float, name: str) -> float | None:
@@ -269,16 +301,17 @@ def _coord(value: str | None, lo: float, hi: float, name: str) -> float | None:
     return v
 
 
-def _when(value: str | None, name: str) -> datetime | None:
+def _when(value: str | None, name: str, zone: tzinfo, *, end: bool = False) -> datetime | None:
+    """A W3C date-time; a plain date (what most integrations send) is that day in the
+    county's zone, as the boundary reads every date filter."""
     if not value:
         return None
     try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise Open311Error(400, f"{name} 须为 W3C 日期时间，如 2026-11-26T08:00:00+08:00") from None
-    if t.tzinfo is None:
-        raise Open311Error(400, f"{name} 须带时区（Z 或 +08:00）")
-    return t
+        t = parse_when(value, zone, end_of_day=end)
+    except ValueError as exc:
+        raise Open311Error(400, f"{name} {exc}") from None
+    # end_date is inclusive in GeoReport v2: a plain end date ends just before the next day.
+    return t - timedelta(microseconds=1) if end and len(value.strip()) == 10 else t
 
 
 # ---------------------------------------------------------------- routes
@@ -296,24 +329,25 @@ def _guard(fn: Handler) -> Handler:
             return error(fmt, exc.status, exc.description)
         except HotlineError as exc:
             return error(fmt, exc.status if exc.status < 500 else 503, exc.detail)
-        except (OperationalError, InterfaceError, ConnectionError, OSError):
-            log.exception("open311: database unavailable")
-            return error(fmt, 503, "服务暂时不可用，请稍后重试")
-        except DBAPIError:
-            log.exception("open311: database error")
-            return error(fmt, 500, "服务器内部错误")
+        except (DBAPIError, PoolTimeout, ConnectionError, OSError) as exc:
+            if not database_unavailable(exc):
+                log.exception("open311: database error")
+                return error(fmt, 500, "服务器内部错误")
+            log.error("open311: database unavailable: %s", exc)
+            response = error(fmt, 503, "服务暂时不可用，请稍后重试")
+            response.headers["Retry-After"] = "5"
+            return response
     return wrapped
 
 
 async def _form(request: web.Request) -> Any:
-    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        raise UnsupportedMedia("请使用 application/x-www-form-urlencoded")
-    if request.content_length is not None and request.content_length > MAX_FORM:
-        raise PayloadTooLarge(f"请求体超过上限 {MAX_FORM} 字节")
-    try:
-        return await request.post()
-    except ValueError as exc:
-        raise BadPayload(f"表单无法解析：{exc}") from None
+    if request.content_type == "multipart/form-data":
+        if request.content_length is not None and request.content_length > MAX_FORM:
+            raise PayloadTooLarge(f"请求体超过上限 {MAX_FORM} 字节")
+        # The fields only: a file part (some clients send `media`) is not read; media_url is.
+        return MultiDict([(p.name, await p.text(MAX_FORM)) async for p in parts(request, max_parts=MAX_FIELDS)
+                          if p.filename is None])
+    return await read_form(request, MAX_FORM)
 
 
 def install_routes(h: Hotline, api: Open311) -> None:

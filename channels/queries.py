@@ -30,16 +30,6 @@ _OPEN = [s.value for s in OPEN]
 
 # ---------------------------------------------------------------- the conversation (SMS, WeChat)
 
-async def recent_open_order(session: AsyncSession, channel: str, sender: str, since: datetime) -> str | None:
-    """The open order this sender wrote about on this channel since `since`, if any."""
-    row = (await session.execute(
-        select(WorkOrder.number).join(ContactRow, ContactRow.work_order_id == WorkOrder.id)
-        .where(ContactRow.channel == channel, ContactRow.sender == sender, ContactRow.received_at >= since,
-               WorkOrder.status.in_(_OPEN))
-        .order_by(ContactRow.id.desc()).limit(1))).first()
-    return row[0] if row else None
-
-
 async def citizen_orders(session: AsyncSession, citizen_id: int, *, number: str | None = None,
                          limit: int = 5) -> list[WorkOrder]:
     """A citizen's latest orders (or the one numbered), newest first: what 查询 answers."""
@@ -117,7 +107,7 @@ class OrderSearch:
     closed_statuses: Collection[str] = ()
 
 
-async def public_orders(session: AsyncSession, search: OrderSearch, limit: int
+async def public_orders(session: AsyncSession, search: OrderSearch, limit: int, *, offset: int = 0
                         ) -> tuple[list[WorkOrder], dict[int, list[OrderEvent]], dict[int, str]]:
     """Orders as the public may list them (no drafts), newest first, with their events and
     the first file kept at a URL (Open311's media_url)."""
@@ -137,7 +127,7 @@ async def public_orders(session: AsyncSession, search: OrderSearch, limit: int
         elif search.closed is False:
             conditions.append(WorkOrder.status.not_in(search.closed_statuses))
         q = q.where(*conditions)
-    orders = list((await session.execute(q.order_by(WorkOrder.id.desc()).limit(limit))).scalars())
+    orders = list((await session.execute(q.order_by(WorkOrder.id.desc()).offset(offset).limit(limit))).scalars())
     ids = [o.id for o in orders]
     events: dict[int, list[OrderEvent]] = {i: [] for i in ids}
     media: dict[int, str] = {}

@@ -35,10 +35,11 @@ from channels.errors import BadPayload, ChannelAuthError, ChannelNotConfigured
 from channels.identity import normalise_phone, phone_identity, to_e164
 from channels.inbox import Answer, Inbound, Inbox
 from channels.keywords import classify
-from channels.web_util import external_url, read_form
+from channels.web_util import clean_form, external_url, read_form
 from hotline.channel import handler as channel_handler
 from hotline.domain.vocabulary import Channel
 from hotline.outbox import DeliveryFailed
+from hotline.web.boundary import xml_safe
 from hotline.web.context import HOTLINE
 
 if TYPE_CHECKING:
@@ -97,13 +98,15 @@ class SmsChannel:
     async def _signed_form(self, request: web.Request) -> MultiDict[str]:
         if self.validator is None:
             raise ChannelNotConfigured("短信渠道未配置（HOTLINE_TWILIO_AUTH_TOKEN）")
-        form = await read_form(request, MAX_FORM)
+        form = await read_form(request, MAX_FORM, signed=True)
         signature = request.headers.get("X-Twilio-Signature", "")
         url = external_url(request, self.settings.http.public_url)
         if not signature or not self.validator.validate(url, form, signature):
             log.warning("sms: bad X-Twilio-Signature from %s for %s", request.remote, url)
             raise ChannelAuthError("X-Twilio-Signature 校验失败")
-        return form
+        # Cleaned only now: Twilio signed the bytes as they were. A stray NUL is dropped, not
+        # refused (Twilio does not retry a refusal: the citizen's SMS would be lost).
+        return clean_form(form)
 
     def parse(self, form: MultiDict[str]) -> Inbound:
         sid = form.get("MessageSid") or form.get("SmsSid") or ""
@@ -148,7 +151,7 @@ class SmsChannel:
 
     def acknowledge(self, request: web.Request, sms: SmsIn, answer: Answer) -> web.Response:
         twiml = MessagingResponse()
-        twiml.message(answer.text)
+        twiml.message(xml_safe(answer.text))
         return web.Response(text=str(twiml), content_type="text/xml", charset="utf-8")
 
     async def status_callback(self, request: web.Request) -> None:

@@ -12,7 +12,12 @@ which decrypts to a message such as::
     <Content><![CDATA[小区门口垃圾三天没人清运]]></Content><MsgId>24518012345678901</MsgId></xml>
 
 and expects a passive reply within 5 s, encrypted when the request was. WeChat retries a
-message three times: the `MsgId` makes the retries idempotent. Later notices go out as
+message three times: the `MsgId` makes the retries idempotent.
+
+The signature covers only `timestamp` and `nonce`, which any proxy log keeps, so a nonce
+is good for one body (`channels.replay`: a retry of the same body passes, another body is a
+replay), and once an AES key is set only safe-mode (encrypted) bodies are accepted, unless
+`channels.wechat.plain_mode` says the account is still in 明文/兼容 mode. Later notices go out as
 customer-service messages through the (wechatpy) API client, whose access token is
 cached — in Redis when there is one, so every worker shares it — and refreshed.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,18 +43,22 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from channels import files, texts
-from channels.errors import BadPayload, ChannelAuthError, ChannelNotConfigured, UnsupportedMedia
+from channels.errors import BadPayload, ChannelAuthError, ChannelNotConfigured
 from channels.identity import WECHAT
 from channels.inbox import Answer, Inbound, Inbox
 from channels.keywords import Intent, classify
+from channels.replay import NonceBook
 from channels.web_util import read_body
 from hotline.channel import handler as channel_handler
 from hotline.contact import Identity
 from hotline.domain.vocabulary import Channel
+from hotline.errors import UnsupportedMedia
 from hotline.outbox import DeliveryFailed
+from hotline.web.boundary import xml_safe
 
 if TYPE_CHECKING:
     from redis import Redis as SyncRedis
+    from redis.asyncio import Redis
 
     from channels.config import WechatConfig
     from hotline.clock import Clock
@@ -121,7 +131,7 @@ class _ApiClient(WeChatClient):
 
 class WechatChannel:
     def __init__(self, cfg: WechatConfig, settings: Settings, *, clock: Clock, inbox: Inbox,
-                 token_store: SyncRedis | None) -> None:
+                 token_store: SyncRedis | None, nonce_store: Redis | None = None) -> None:
         self.cfg = cfg
         self.settings = settings
         self.clock, self.inbox = clock, inbox
@@ -131,6 +141,8 @@ class WechatChannel:
         w = settings.wechat
         self.token = w.token
         self.crypto = WeChatCrypto(w.token, w.aes_key, w.appid) if (w.token and w.aes_key and w.appid) else None
+        # A timestamp is good for MAX_CLOCK_SKEW either way: remember its nonces as long.
+        self.nonces = NonceBook(nonce_store, ttl_seconds=2 * MAX_CLOCK_SKEW + 60, prefix="hotline:wechat:nonce")
         self._client: _ApiClient | None = None
         self._client_lock = threading.Lock()
         self._send_lock = asyncio.Lock()
@@ -164,10 +176,13 @@ class WechatChannel:
         if request.content_type not in XML_TYPES:
             raise UnsupportedMedia(f"请使用 text/xml（收到 {request.content_type}）")
         body = await read_body(request, self.cfg.max_body_bytes)
-        _xml_guard(body)
         q = request.query
+        _xml_guard(body)
         encrypted = q.get("encrypt_type", "raw") == "aes"
+        if not encrypted and self.crypto is not None and not self.cfg.plain_mode:
+            raise ChannelAuthError("已配置 AES 密钥：只接受安全模式（加密）消息", code="plain_message_refused")
         if not encrypted:
+            await self._first_use(request, body)
             return self._parse(body.decode("utf-8", "replace"), encrypted=False, nonce=q.get("nonce", ""))
         if self.crypto is None:
             raise BadPayload("收到安全模式消息，但未配置 HOTLINE_WECHAT_AES_KEY")
@@ -178,10 +193,22 @@ class WechatChannel:
             raise ChannelAuthError("msg_signature 校验失败") from None
         except InvalidAppIdException:
             raise ChannelAuthError("消息不属于本公众号（AppID 不符）", code="wrong_appid") from None
-        except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
+        except (KeyError, ValueError, TypeError, UnicodeDecodeError, IndexError, struct.error) as exc:
+            # Signed by someone with the token, but not a message our key encrypted (wechatpy
+            # unpacks the plaintext's length with struct: a short one is struct.error).
             raise BadPayload(f"密文无法解密：{type(exc).__name__}") from None
-        _xml_guard(xml.encode("utf-8") if isinstance(xml, str) else xml)
+        plain = xml.encode("utf-8") if isinstance(xml, str) else xml
+        _xml_guard(plain)
+        # msg_signature covers the ciphertext already; binding the nonce to the decrypted
+        # message keeps a retry that WeChat encrypts afresh a retry.
+        await self._first_use(request, plain)
         return self._parse(xml, encrypted=True, nonce=q.get("nonce", ""))
+
+    async def _first_use(self, request: web.Request, message: bytes) -> None:
+        q = request.query
+        if not await self.nonces.admit(q.get("timestamp", ""), q.get("nonce", ""), message):
+            log.warning("wechat: a used nonce with another message from %s (replay)", request.remote)
+            raise ChannelAuthError("nonce 已被使用（重放的请求）", code="replayed_nonce")
 
     # ------------------------------------------------------------ parse + answer
     @staticmethod
@@ -253,7 +280,7 @@ class WechatChannel:
     def acknowledge(self, request: web.Request, msg: WechatIn, answer: Answer | None) -> web.Response:
         if answer is None:
             return web.Response(text="success", content_type="text/plain")
-        xml = TextReply(source=msg.target, target=msg.source, content=answer.text).render()
+        xml = TextReply(source=msg.target, target=msg.source, content=xml_safe(answer.text)).render()
         if msg.encrypted:
             assert self.crypto is not None
             xml = self.crypto.encrypt_message(xml, msg.nonce, str(int(self.clock().timestamp())))
@@ -331,5 +358,5 @@ def install_routes(h: Hotline, channel: WechatChannel) -> None:
 
     def add(app: web.Application) -> None:
         app.router.add_get(PATH, check)
-        app.router.add_post(PATH, channel_handler(channel))
+        app.router.add_post(PATH, channel_handler(channel, hold=channel.cfg.outage_hold_seconds))
     h.routes.append(add)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dispatch import queries
 from hotline.errors import NotFound, ValidationFailed
 from hotline.web.api import ApiRoutes
+from hotline.web.boundary import path_id
 from hotline.web.context import HOTLINE
 from hotline.web.orders import SUPERVISORS
 
@@ -21,14 +22,6 @@ if TYPE_CHECKING:
 
 routes = ApiRoutes()
 TAG = ["督办 Supervision"]
-
-
-def path_id(request: web.Request) -> int:
-    """A row id from the path: digits that fit a BIGINT, else the same 404 as a missing row."""
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound(f"{raw!r} 不是有效的编号", code="not_found")
-    return int(raw)
 
 
 class LetterQuery(BaseModel):

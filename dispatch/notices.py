@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.domain.vocabulary import AssignmentStatus
 from hotline.outbox import message_values
+from hotline.redaction import Audience, citizen_block, redact_data, redact_text
 from hotline.storage.models import Assignment, OutboxMessage, WorkOrder
 
 if TYPE_CHECKING:
@@ -96,12 +97,16 @@ def order_payload(order: Any, assignment: Any, *, public_url: str | None) -> dic
 
     body: dict[str, Any] = {
         "number": order.number, "status": order.status, "version": order.version, "channel": order.channel,
-        "title": order.title, "description": order.description, "category": order.category,
+        "title": redact_text(order.title, confidential=bool(order.confidential), audience=Audience.DEPARTMENT),
+        "category": order.category,
+        "description": redact_text(order.description, confidential=bool(order.confidential),
+                                   audience=Audience.DEPARTMENT, names=(order.contact_name,)),
         "subject": order.subject, "area": order.area, "address": order.address,
         "latitude": order.latitude, "longitude": order.longitude, "urgency": order.urgency,
         "confidential": order.confidential, "legacy_line": order.legacy_line,
         "created_at": iso(order.created_at),
-        "citizen": None if order.confidential else {"name": order.contact_name, "phone": order.contact_phone},
+        "citizen": citizen_block(order.contact_name, order.contact_phone, confidential=bool(order.confidential),
+                                 audience=Audience.DEPARTMENT),
     }
     if assignment is not None:
         body["assignment"] = {
@@ -136,7 +141,7 @@ class NoticeWriter:
             return None
         payload = {"occurred_at": now.isoformat(), "department": department,
                    "workorder": order_payload(order, assignment, public_url=self.settings.http.public_url),
-                   "data": dict(data)}
+                   "data": redact_data(data, confidential=bool(order.confidential), audience=Audience.DEPARTMENT)}
         # Order is kept per work order *and* receiver: one department's outage never holds
         # back what another department is told about the same order.
         return message_values(kind="webhook", target=department, event=event, payload=payload, now=now,

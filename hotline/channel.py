@@ -15,7 +15,10 @@ Vendor errors are translated at the adapter's edge into the hotline's own.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from hotline.storage.engine import database_unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -60,13 +63,27 @@ class NotifyingChannel(ChannelPort[RawT_contra, InT, OutT], Protocol):
         ...
 
 
-async def answer(port: ChannelPort[R, I, O], raw: R) -> web.StreamResponse:
+async def answer(port: ChannelPort[R, I, O], raw: R, *, hold: float = 0.0) -> web.StreamResponse:
+    """verify → receive → acknowledge. `hold`: while the database is unavailable, retry
+    `receive` for up to that many seconds before letting the 503 through — for a sender
+    that retries only a server that stays silent (WeChat: no answer within 5 s)."""
     inbound = await port.verify(raw)
-    outcome = await port.receive(inbound)
+    loop = asyncio.get_running_loop()
+    deadline, delay = loop.time() + hold, 0.2
+    while True:
+        try:
+            outcome = await port.receive(inbound)
+            break
+        except Exception as exc:
+            if not database_unavailable(exc) or loop.time() + delay > deadline:
+                raise
+        await asyncio.sleep(delay)  # back-off while the database comes back
+        delay = min(delay * 2, 1.6)
     return port.acknowledge(raw, inbound, outcome)
 
 
-def handler(port: ChannelPort[web.Request, I, O]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def handler(port: ChannelPort[web.Request, I, O], *, hold: float = 0.0
+            ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
-        return await answer(port, request)
+        return await answer(port, request, hold=hold)
     return handle

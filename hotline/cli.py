@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import logging
 import sys
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from hotline import __version__, root
+from hotline import __version__, cli_accounts, root
 from hotline.cli_support import Fail, db_error, is_db_error, stop_signal
 from hotline.errors import ConfigError, HotlineError
 from hotline.module import Cli
@@ -73,33 +72,6 @@ async def cmd_db_upgrade(args: argparse.Namespace) -> int:
         raise
     finally:
         await engine.dispose()
-    return 0
-
-
-async def cmd_user_add(args: argparse.Namespace) -> int:
-    from hotline.domain.vocabulary import UserRole
-
-    password = args.password
-    if password is None:
-        if args.password_stdin or not sys.stdin.isatty():
-            password = sys.stdin.readline().rstrip("\n")
-        else:
-            password = getpass.getpass("密码 / password: ")
-            if getpass.getpass("再输一次 / again: ") != password:
-                raise Fail("the two passwords differ")
-    async with open_hotline(load_settings(), modules=()) as h, h.sessions() as session, session.begin():
-        user = await h.auth.add_user(session, username=args.username, password=password,
-                                     role=UserRole(args.role), now=h.clock(),
-                                     display_name=args.display_name or "", extension=args.extension)
-    print(f"user {user.username} ({user.role}) added, id {user.id}")
-    return 0
-
-
-async def cmd_apikey_create(args: argparse.Namespace) -> int:
-    async with open_hotline(load_settings(), modules=()) as h, h.sessions() as session, session.begin():
-        key = await h.auth.issue_api_key(session, args.department, h.clock(), args.label or "")
-    print("部门 API 密钥（只显示这一次）/ department API key, shown once:")
-    print(key)
     return 0
 
 
@@ -177,25 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the settings and print a summary")
     check.set_defaults(func=cmd_check_config)
 
-    user = sub.add_parser("user", help="agent and supervisor accounts")
-    usub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    add = usub.add_parser("add", help="add an account (password asked, or read from stdin)")
-    add.add_argument("--username", required=True)
-    add.add_argument("--role", required=True, choices=["agent", "supervisor", "admin"])
-    add.add_argument("--extension", help="the agent's phone extension (queue member)")
-    add.add_argument("--display-name", help="name shown on the dashboard")
-    add.add_argument("--password", help=argparse.SUPPRESS)  # tests and scripts; prefer stdin
-    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    add.set_defaults(func=cmd_user_add)
-
-    key = sub.add_parser("apikey", help="department API keys")
-    ksub = key.add_subparsers(dest="apikey_command", metavar="ACTION", required=True)
-    create = ksub.add_parser("create", help="issue an API key for a department (printed once)")
-    create.add_argument("--department", required=True, help="department code, e.g. scjgj")
-    create.add_argument("--label", help="what the key is for")
-    create.set_defaults(func=cmd_apikey_create)
-
     cli = Cli(settings=load_settings, open_hotline=open_hotline)
+    cli_accounts.add_commands(sub, cli)  # user …, apikey …
     for module in root.MODULES:  # worker, outbox, route, pbx-sim, dialplan ...
         if module.commands is not None:
             module.commands(sub, cli)

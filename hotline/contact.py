@@ -60,6 +60,10 @@ class Contact:
     # that order (by number), or to the citizen's latest open order when no number is known.
     follow_up_of: str | None = None
     follow_up: bool = False
+    # The follow-up window (SMS, WeChat: written again within 30 minutes): when the sender
+    # wrote on this channel since then about an order that is still open, this contact is
+    # appended to it. Intake checks it in the same statement that stores a new order.
+    follow_up_since: datetime | None = None
     draft: bool = False  # a call in progress: the agent completes the order later
     call_id: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)

@@ -77,6 +77,20 @@ class TransitionRejected(Conflict):
     title_en = "The work order's state does not allow this action"
 
 
+class PayloadTooLarge(HotlineError):
+    code = "payload_too_large"
+    status = 413
+    title = "上传内容过大"
+    title_en = "Payload too large"
+
+
+class UnsupportedMedia(HotlineError):
+    code = "unsupported_media_type"
+    status = 415
+    title = "不支持的内容类型"
+    title_en = "Unsupported media type"
+
+
 class Unavailable(HotlineError):
     """A dependency (database, PBX, vendor API) is down; the caller may retry."""
 

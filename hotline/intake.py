@@ -8,6 +8,11 @@ Two ways to store a new order, with the same result: on PostgreSQL a plain conta
 through one statement (`hotline.storage.fastintake`), on its own when no creation effect
 applies to it; SQLite and contacts with attachments, several identities or follow-ups
 take the general way (one statement per row, in one transaction).
+
+Both ways commit in groups (`hotline.groupcommit`): contacts that arrive while a write is
+in flight are written together, by one statement (the fast way) or in one transaction
+with a savepoint each (the general way), and each is answered after that commit. One
+member that cannot be stored fails alone; a repeat in a group gets the first answer.
 """
 
 from __future__ import annotations
@@ -19,14 +24,15 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from hotline.domain import workorder as wo
-from hotline.domain.vocabulary import ActorKind, Status
-from hotline.errors import ValidationFailed
+from hotline.domain.vocabulary import ActorKind, Channel, Status
+from hotline.errors import HotlineError, ValidationFailed
+from hotline.groupcommit import GroupCommit
 from hotline.storage import contacts
-from hotline.storage.fastintake import FastResult, fits, insert_new_order
+from hotline.storage.fastintake import FastResult, FastRow, fits, insert_new_orders
 from hotline.storage.models import CONTACT_CLAIM, Attachment, WorkOrder
 from hotline.storage.queries import (
     allocate_number,
@@ -81,6 +87,22 @@ class _Repeat(Exception):
 OnCreated = tuple[Effect, "Callable[[Contact], bool] | None"]
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One contact on its way to a group write, with what `receive` decided for it."""
+
+    contact: Contact
+    now: datetime
+    agent_id: int | None
+    effects: list[Effect]
+
+
+# What a group write answers each member: the fast way's row (and, when effects ran in
+# the group's transaction, the result and change); the general way's result and change.
+_Fast = tuple[FastResult, "IntakeResult | None", "Change | None"]
+_Stored = tuple[IntakeResult, Change]
+
+
 def default_title(text: str) -> str:
     line = " ".join(text.split())
     return line[:TITLE_CHARS] + ("…" if len(line) > TITLE_CHARS else "")
@@ -100,6 +122,18 @@ class Intake:
         # new order needs no transaction of its own on PostgreSQL.
         self.on_created: list[OnCreated] = []
         self._tz = settings.tz
+        # The reference codes a contact is checked against (settings are frozen): built once,
+        # not for every contact.
+        self._codes = ({x.code for x in settings.categories}, {x.code for x in settings.urgencies},
+                       settings.subject_codes(), settings.area_codes())
+        # The counters' children, looked up once: `labels()` takes a lock and builds a key.
+        self._counted = {ch: (metrics.contacts.labels(ch.value), metrics.workorders_created.labels(ch.value))
+                         for ch in Channel}
+        self._fast: GroupCommit[_Job, _Fast] = GroupCommit(self._write_fast)
+        # The general way may wait for an order's lock (a follow-up): a few groups at once
+        # on PostgreSQL, so that one wait does not hold up every other contact.
+        lanes = 4 if engine.dialect.name == "postgresql" else 1
+        self._general: GroupCommit[_Job, _Stored] = GroupCommit(self._write_general, concurrency=lanes)
 
     # ------------------------------------------------------------ public
     def add_on_created(self, effect: Effect, when: Callable[[Contact], bool] | None = None) -> None:
@@ -108,15 +142,17 @@ class Intake:
 
     async def receive(self, contact: Contact, *, agent_id: int | None = None) -> IntakeResult:
         self._validate(contact)
-        self.metrics.contacts.labels(contact.channel.value).inc()
-        now = self.clock()
-        effects = [e for e, when in self.on_created if when is None or when(contact)]
+        contacts_counter, created_counter = self._counted[contact.channel]
+        contacts_counter.inc()
+        job = _Job(contact, self.clock(), agent_id,
+                   [e for e, when in self.on_created if when is None or when(contact)])
         try:
+            stored = None
             if self.engine.dialect.name == "postgresql" and fits(contact):
-                result, change = await self._store_fast(contact, now, agent_id, effects)
-            else:  # a repeat is caught by the contact's unique claim, and rolled back
-                async with self.sessions() as session, session.begin():
-                    result, change = await self._store(session, contact, now, agent_id, effects)
+                stored = await self._receive_fast(job)
+            if stored is None:  # a repeat is caught by the contact's unique claim, and rolled back
+                stored = await self._general.submit(job)
+            result, change = stored
         except (_Repeat, IntegrityError) as exc:
             if isinstance(exc, IntegrityError) and not violates(exc, CONTACT_CLAIM):
                 raise
@@ -127,7 +163,7 @@ class Intake:
         if change is not None:  # None: already announced
             await self.orders.committed(change)
         if result.created:
-            self.metrics.workorders_created.labels(contact.channel.value).inc()
+            created_counter.inc()
         return result
 
     async def record_command(self, contact: Contact, kind: str, run: CommandRun) -> CommandResult:
@@ -159,17 +195,17 @@ class Intake:
         return now.astimezone(self._tz).date()
 
     def _validate(self, c: Contact) -> None:
-        s = self.settings
+        categories, urgencies, subjects, areas = self._codes
         problems = []
         if not c.external_id or len(c.external_id) > 200:
             problems.append("external_id: 1–200 characters")
-        if c.category and c.category not in {x.code for x in s.categories}:
+        if c.category and c.category not in categories:
             problems.append(f"category: unknown {c.category!r}")
-        if c.urgency not in {x.code for x in s.urgencies}:
+        if c.urgency not in urgencies:
             problems.append(f"urgency: unknown {c.urgency!r}")
-        if c.subject and c.subject not in s.subject_codes():
+        if c.subject and c.subject not in subjects:
             problems.append(f"subject: unknown {c.subject!r}")
-        if c.area and c.area not in s.area_codes():
+        if c.area and c.area not in areas:
             problems.append(f"area: unknown {c.area!r}")
         if c.received_at.tzinfo is None:
             problems.append("received_at: must carry a time zone")
@@ -184,52 +220,92 @@ class Intake:
         contact_id, citizen_id, order_id, number, status = row
         return IntakeResult(number, order_id, contact_id, citizen_id, status, repeated=True)
 
-    async def _store_fast(self, c: Contact, now: datetime, agent_id: int | None,
-                          effects: list[Effect]) -> tuple[IntakeResult, Change | None]:
-        """PostgreSQL, a plain new contact: one statement (see `hotline.storage.fastintake`)."""
-        day = self._local_day(now)
-        sequence = await ensure_day_sequence(self.engine, day)
-        status = Status.DRAFT if c.draft else Status.REGISTERED
-        identities = [c.sender] if c.sender else []
-        values = self._order_values(c, identities, status, now, agent_id)
-        event_data = self._event_data(c)
-
-        async def write(conn: AsyncSession | AsyncConnection) -> FastResult:
-            return await insert_new_order(conn, c, day=f"{day:%Y%m%d}", day_sequence=sequence, now=now,
-                                          order_values=values, event_data=event_data)
-
-        if not effects:  # nothing else to do in a transaction: the statement is its own
-            async with autocommit(self.engine).connect() as conn:
-                fast = await write(conn)
-            if not fast.claimed:
-                raise _Repeat()
-            if fast.identity_lost:
-                async with self.sessions() as session, session.begin():
-                    fast = replace(fast, citizen_id=await self._rejoin_citizen(session, c, fast))
-            result, event = self._created(c, fast, status, now)
-            assert fast.number is not None
-            await self.orders.announce(NewOrderFacts(fast.number, status.value), event)
-            return result, None
-        async with self.sessions() as session, session.begin():
-            fast = await write(session)
-            if not fast.claimed:
-                raise _Repeat()
-            if fast.identity_lost:
+    async def _receive_fast(self, job: _Job) -> tuple[IntakeResult, Change | None] | None:
+        """PostgreSQL, a plain new contact: one statement for its group. None: it continues
+        an open order (the follow-up window), which the general way appends it to."""
+        c = job.contact
+        fast, result, change = await self._fast.submit(job)
+        if fast.follow_up:
+            return None
+        if not fast.claimed:
+            raise _Repeat()
+        if result is not None:  # effects ran in the group's transaction
+            return result, change
+        if fast.identity_lost:
+            async with self.sessions() as session, session.begin():
                 fast = replace(fast, citizen_id=await self._rejoin_citizen(session, c, fast))
-            result, event = self._created(c, fast, status, now)
-            # The row as just written, attached without reading it back, so effects that
-            # change the order (e.g. auto-dispatch) update it as usual.
-            order = WorkOrder(id=fast.order_id, number=fast.number, citizen_id=fast.citizen_id,
-                              resume_status=None, pending_extension_days=None, rating=None, merged_into=None,
-                              lead_department=None, sign_by=None, reply_by=None, dispatched_at=None,
-                              replied_at=None, closed_at=None, assignments=[], **values)
-            make_transient_to_detached(order)
-            session.add(order)
-            after = wo.OrderState(status=status, version=1)
-            change = Change(session, order, after, after, event, now)
-            for effect in effects:
-                await effect(change)
+        status = Status.DRAFT if c.draft else Status.REGISTERED
+        result, event = self._created(c, fast, status, job.now)
+        assert fast.number is not None
+        await self.orders.announce(NewOrderFacts(fast.number, status.value), event)
+        return result, None
+
+    async def _fast_rows(self, jobs: Sequence[_Job]) -> list[FastRow]:
+        rows = []
+        sequences: dict[date, str] = {}  # a group is mostly one day: its sequence looked up once
+        for j in jobs:
+            c, day = j.contact, self._local_day(j.now)
+            if day not in sequences:
+                sequences[day] = await ensure_day_sequence(self.engine, day)
+            status = Status.DRAFT if c.draft else Status.REGISTERED
+            values = self._order_values(c, [c.sender] if c.sender else [], status, j.now, j.agent_id)
+            rows.append(FastRow(c, f"{day:%Y%m%d}", sequences[day], j.now, values, self._event_data(c)))
+        return rows
+
+    async def _write_fast(self, jobs: Sequence[_Job]) -> list[_Fast]:
+        """A group of plain contacts, one statement: on its own (autocommit) when no creation
+        effect applies to any of them, else in a transaction with the members' effects."""
+        rows = await self._fast_rows(jobs)
+        if not any(j.effects for j in jobs):  # nothing else to do in a transaction
+            async with autocommit(self.engine).connect() as conn:
+                return [(fast, None, None) for fast in await insert_new_orders(conn, rows)]
+        out: list[_Fast] = []
+        async with self.sessions() as session, session.begin():
+            for job, row, written in zip(jobs, rows, await insert_new_orders(session, rows), strict=True):
+                if not written.claimed:
+                    out.append((written, None, None))
+                    continue
+                fast = written if not written.identity_lost else replace(
+                    written, citizen_id=await self._rejoin_citizen(session, job.contact, written))
+                result, change = await self._run_effects(session, job, row, fast)
+                out.append((fast, result, change))
+        return out
+
+    async def _run_effects(self, session: AsyncSession, job: _Job, row: FastRow,
+                           fast: FastResult) -> tuple[IntakeResult, Change]:
+        status = Status(row.order_values["status"])
+        result, event = self._created(job.contact, fast, status, job.now)
+        # The row as just written, attached without reading it back, so effects that
+        # change the order (e.g. auto-dispatch) update it as usual.
+        order = WorkOrder(id=fast.order_id, number=fast.number, citizen_id=fast.citizen_id,
+                          resume_status=None, pending_extension_days=None, rating=None, merged_into=None,
+                          lead_department=None, sign_by=None, reply_by=None, dispatched_at=None,
+                          replied_at=None, closed_at=None, assignments=[], **row.order_values)
+        make_transient_to_detached(order)
+        session.add(order)
+        after = wo.OrderState(status=status, version=1)
+        change = Change(session, order, after, after, event, job.now)
+        for effect in job.effects:
+            await effect(change)
         return result, change
+
+    async def _write_general(self, jobs: Sequence[_Job]) -> list[_Stored | Exception]:
+        """A group the general way: one transaction; with others in it, each member in a
+        savepoint of its own, so that a repeat or a failure undoes that member alone."""
+        out: list[_Stored | Exception] = []
+        async with self.sessions() as session, session.begin():
+            if len(jobs) == 1:
+                j = jobs[0]
+                return [await self._store(session, j.contact, j.now, j.agent_id, j.effects)]
+            for j in jobs:
+                try:
+                    async with session.begin_nested():
+                        out.append(await self._store(session, j.contact, j.now, j.agent_id, j.effects))
+                except (_Repeat, IntegrityError, HotlineError) as exc:  # this member's own answer
+                    out.append(exc)
+                # Anything else (a deadlock between two groups, a lost connection, a bug in
+                # an effect) fails the group, which is then retried member by member.
+        return out
 
     def _created(self, c: Contact, fast: FastResult, status: Status,
                  now: datetime) -> tuple[IntakeResult, wo.Event]:
@@ -298,9 +374,14 @@ class Intake:
             registered_at=None if c.draft else now, reopen_count=0)
 
     async def _open_order_for(self, session: AsyncSession, c: Contact, citizen_id: int | None) -> WorkOrder | None:
-        if not (c.follow_up or c.follow_up_of) or citizen_id is None:
+        if citizen_id is None:
             return None
-        return await contacts.open_order_of(session, citizen_id, c.follow_up_of)
+        if c.follow_up or c.follow_up_of:
+            return await contacts.open_order_of(session, citizen_id, c.follow_up_of)
+        if c.follow_up_since is not None and c.sender is not None:
+            return await contacts.recent_open_order(session, citizen_id, c.channel.value, c.sender.value,
+                                                    c.follow_up_since)
+        return None
 
     async def _insert_contact(self, session: AsyncSession, c: Contact, citizen_id: int | None,
                               order_id: int | None) -> int:

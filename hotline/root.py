@@ -113,7 +113,7 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, modules: S
                        demo: bool = False) -> AsyncIterator[Running]:
     # The core's services are imported here, when a hotline opens: the `hotline` command
     # starts (and checks the settings) without them.
-    from hotline.auth import Auth
+    from hotline.auth import Auth, PasswordPool
     from hotline.intake import Intake
     from hotline.live import LiveBus, RedisLiveBus
     from hotline.metrics import Metrics
@@ -127,13 +127,16 @@ async def open_hotline(settings: Settings, *, clock: Clock = utc_now, modules: S
         metrics = Metrics()
         live: LiveBus = RedisLiveBus(redis) if redis is not None else LiveBus()
         orders = WorkOrderService(sessions, clock)
+        sec = settings.security
+        passwords = PasswordPool(sec.password_workers, sec.password_queue)
         h = Running(
             settings=settings, clock=clock, engine=engine, sessions=sessions, schema=schema(modules),
             metrics=metrics, live=live,
-            auth=Auth(sessions, ensure_secret_key(settings), settings.security.session_hours),
+            auth=Auth(sessions, ensure_secret_key(settings), sec.session_hours, passwords),
             orders=orders, intake=Intake(settings, engine, sessions, clock, orders, metrics),
             outbox=Outbox(sessions, clock), http=http, redis=redis, redis_sync=redis_sync, demo=demo,
         )
+        h.add_closer(passwords.close)
         orders.on_committed.append(lambda order, event: _publish_change(h, order, event))
         h.add_task("live", live.run)
         h.add_task("outbox", h.outbox.run)

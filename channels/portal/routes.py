@@ -7,19 +7,17 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from channels.portal.views import HERE, Portal
-from channels.web_util import client_key
+from channels.web_util import client_key, read_form
 from hotline.channel import handler as channel_handler
 from hotline.errors import TransitionRejected
 from hotline.web.context import lang_of
 
 if TYPE_CHECKING:
-    from typing import TypeAlias
-
-    from multidict import MultiDictProxy
+    from multidict import MultiDict
 
     from hotline.ports import Hotline
 
-    Form: TypeAlias = MultiDictProxy[str | bytes | bytearray | web.FileField]
+MAX_LOOKUP_FORM = 32 * 1024  # number, last 4, a rating comment (2,000 characters percent-encoded), CSRF
 
 
 def install(h: Hotline, portal: Portal) -> None:
@@ -42,11 +40,11 @@ def install(h: Hotline, portal: Portal) -> None:
                            last4=last4 if view else "", order=view, not_found=view is None,
                            levels=portal.levels(lang), **extra)
 
-    async def _lookup_form(request: web.Request) -> tuple[Form, str, str] | web.Response:
+    async def _lookup_form(request: web.Request) -> tuple[MultiDict[str], str, str] | web.Response:
         """The status and rating forms: number and last 4 digits, after the CSRF token and
         the rate limit (10,000 possible last-4s: guessing is slowed down); or the refusal page."""
         t = portal._words(lang_of(request))
-        form = await request.post()
+        form = await read_form(request, MAX_LOOKUP_FORM)
         number, last4 = str(form.get("number", "")).strip()[:20], str(form.get("last4", "")).strip()[:4]
         if not portal.csrf_ok(request, str(form.get("csrf", ""))):
             return portal.page(request, "status.html", status=403, tab="status", errors=[t["err_csrf"]])

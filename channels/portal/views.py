@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from channels import files
-from channels.errors import PayloadTooLarge
 from channels.identity import last4_matches, normalise_phone, phone_identity
 from channels.inbox import RATEABLE
 from channels.portal.i18n import WORDS
@@ -31,11 +30,13 @@ from channels.web_util import client_key
 from hotline.contact import AttachmentIn, Contact
 from hotline.domain import workorder as wo
 from hotline.domain.vocabulary import SATISFACTION, ActorKind, Channel
-from hotline.errors import NotFound
+from hotline.errors import NotFound, PayloadTooLarge
 from hotline.ratelimit import RateLimiter
 from hotline.settings import ensure_secret_key
 from hotline.storage.orders import order_history
+from hotline.web.boundary import xml_safe
 from hotline.web.context import LANG_COOKIE, lang_of
+from hotline.web.multipart import parts
 from hotline.web.serialize import status_name
 
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ class Portal:
         self.sessions, self.clock, self.intake, self.orders = sessions, clock, intake, orders
         self.cfg = cfg
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
-                                      autoescape=jinja2.select_autoescape(["html"]), enable_async=False)
+                                      autoescape=jinja2.select_autoescape(["html"]), enable_async=False,
+                                      # HTML must not carry what XML 1.0 forbids either (a stray \x0b)
+                                      finalize=lambda v: type(v)(xml_safe(v)) if isinstance(v, str) else v)
         self.secret = ensure_secret_key(settings).encode()
         self.submit_limit = RateLimiter(cfg.submissions_per_client, cfg.window_seconds)
         self.lookup_limit = RateLimiter(cfg.lookups_per_client, cfg.window_seconds)
@@ -156,24 +159,24 @@ class Portal:
         limit = self.cfg.max_photos * self.cfg.max_photo_bytes + 256 * 1024
         if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(t["err_too_large"])
-        reader = await request.multipart()
         mb = self.cfg.max_photo_bytes // (1024 * 1024)
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader) or part.name is None:
-                continue
+        # Every field once, the photos, and a few spare (a browser's empty file input).
+        async for part in parts(request, max_parts=len(FIELDS) + self.cfg.max_photos + 4):
             if part.name == "photos":
-                data = await _read(part, self.cfg.max_photo_bytes + 1)
+                try:
+                    data = await part.read(self.cfg.max_photo_bytes)
+                except PayloadTooLarge:
+                    sub.errors.append(t["err_photo_size"].format(name=files.safe_name(part.filename, "photo"), mb=mb))
+                    continue
                 if not data and not part.filename:
                     continue  # the empty file input
                 name = files.safe_name(part.filename, "photo")
                 if len(sub.photos) >= self.cfg.max_photos:
                     sub.errors.append(t["err_photo_count"].format(n=self.cfg.max_photos))
-                elif len(data) > self.cfg.max_photo_bytes:
-                    sub.errors.append(t["err_photo_size"].format(name=name, mb=mb))
                 else:
                     sub.photos.append((name, data))
             elif part.name in FIELDS:
-                sub.fields[part.name] = (await _read(part, 4 * self.cfg.max_text_chars)).decode("utf-8", "replace")
+                sub.fields[part.name] = await part.text(4 * self.cfg.max_text_chars)
         return sub
 
     def validate(self, sub: Submission, lang: str) -> None:
@@ -280,12 +283,3 @@ class Portal:
         return [(k, v[1] if lang == "en" else v[0]) for k, v in sorted(SATISFACTION.items(), reverse=True)]
 
 
-async def _read(part: BodyPartReader, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await part.read_chunk(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks) + chunk  # the caller sees it is over the limit
-        chunks.append(chunk)
-    return b"".join(chunks)

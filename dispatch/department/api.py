@@ -18,6 +18,7 @@ from dispatch.actions import request_extension, sub_dispatch
 from dispatch.timers import KINDS, LEVEL_NAMES
 from hotline.domain import workorder as wo
 from hotline.errors import Forbidden, NotFound
+from hotline.redaction import Audience
 from hotline.storage.orders import list_orders, order_history
 from hotline.web import schemas as s
 from hotline.web.actions import ActionArgs, OrderAction, add_actions
@@ -47,7 +48,8 @@ async def my_orders(request: web.Request, principal: Principal, query: Departmen
     async with h.sessions() as session:
         rows, cursor = await list_orders(session, query.to_filter(principal.department), now, cursor=query.cursor,
                                          limit=query.limit)
-    return s.OrderPage(items=[summary(o, now, lang_of(request)) for o in rows], next_cursor=cursor)
+    return s.OrderPage(items=[summary(o, now, lang_of(request), audience=Audience.DEPARTMENT) for o in rows],
+                       next_cursor=cursor)
 
 
 @routes.get("/api/v1/department/orders/{number}", summary="工单详情 / One of my orders", auth="department",

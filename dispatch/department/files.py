@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 from pydantic import BaseModel
 
 from dispatch import queries
-from dispatch.dead_letters import path_id
 from hotline.errors import Forbidden, HotlineError, NotFound, ValidationFailed
+from hotline.redaction import Audience, attachment_name
 from hotline.web.api import ApiRoutes
+from hotline.web.boundary import path_id
 from hotline.web.context import HOTLINE
+from hotline.web.multipart import parts
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +48,7 @@ ALLOWED: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
 }
 # A confidential report's recordings carry the reporter's voice: never to the department.
 HIDDEN_WHEN_CONFIDENTIAL = {"recording", "voice"}
+MAX_PARTS = 4  # one `file`; a form library may add a field or two
 
 
 # ---------------------------------------------------------------- files
@@ -77,20 +80,26 @@ async def _held_order(session: AsyncSession, number: str, department: str, *, ac
              response=AttachmentOut, status=201, tags=TAG,
              description="multipart/form-data with one `file` (PDF, JPEG, PNG, TIFF, DOCX, XLSX or TXT). "
                          "Pass the returned id in the reply's `attachments`.",
-             extra_responses={404: "不存在或不属于本部门", 413: "文件过大", 415: "文件类型不支持"})
+             extra_responses={404: "不存在或不属于本部门", 413: "文件过大", 415: "文件类型不支持"},
+             raw_body={"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["file"],
+                 "properties": {"file": {"type": "string", "format": "binary",
+                                         "description": "PDF, JPEG, PNG, TIFF, DOCX, XLSX 或 UTF-8 TXT"}}},
+                 "encoding": {"file": {"contentType": "application/octet-stream"}}}})
 async def department_upload(request: web.Request, principal: Principal) -> web.StreamResponse:
     h = request.app[HOTLINE]
     dept = principal.department or ""
     number = request.match_info["number"]
-    if not request.content_type.startswith("multipart/"):
+    if request.content_type != "multipart/form-data":
         raise _unsupported("请使用 multipart/form-data 上传，字段名 file")
     async with h.sessions() as session:
         order = await _held_order(session, number, dept, active=True)
-    reader = await request.multipart()
-    part = await reader.next()
-    while part is not None and getattr(part, "name", None) != "file":
-        part = await reader.next()
-    if part is None or not isinstance(part, BodyPartReader) or not part.filename:
+    part = None
+    async for candidate in parts(request, max_parts=MAX_PARTS):
+        if candidate.name == "file":
+            part = candidate
+            break
+    if part is None or not part.filename:
         raise ValidationFailed("缺少文件字段 file", code="file_required")
     filename = _safe_name(part.filename)
     ext = Path(filename).suffix.lower()
@@ -105,11 +114,8 @@ async def department_upload(request: web.Request, principal: Principal) -> web.S
     try:
         f = await asyncio.to_thread(stored.open, "wb")  # disk writes off the event loop
         try:
-            while chunk := await part.read_chunk(64 * 1024):
+            async for chunk in part.chunks(limit):
                 size += len(chunk)
-                if size > limit:
-                    raise HotlineError(f"文件超过上限 {limit} 字节", code="payload_too_large", status=413,
-                                       title="上传内容过大", title_en="Payload too large")
                 if len(head) < 16:
                     head += chunk[:16]
                 digest.update(chunk)
@@ -164,7 +170,11 @@ async def department_download(request: web.Request, principal: Principal) -> web
     path = (root / att.location).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise NotFound("附件文件不在本机存储中", code="attachment_not_stored")
+    if path.is_relative_to(root / "originals"):  # a citizen's untouched file: the hotline's staff only
+        raise Forbidden("原始文件仅热线工作人员可见", code="original_file")
+    name = attachment_name(att.id, att.filename, att.content_type, audience=Audience.DEPARTMENT,
+                           from_citizen=att.contact_id is not None)
     return web.FileResponse(path, headers={
         "Content-Type": att.content_type,
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(att.filename)}",
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
         "X-Content-Type-Options": "nosniff"})

@@ -7,6 +7,7 @@ Sections that modules own (channels:, telephony:, escalation:, ...) are not mode
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -84,6 +85,20 @@ class HttpSection(ConfigModel):
     public_url: str | None = None
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     cors_origins: tuple[str, ...] = ()
+    # Reverse proxies whose X-Forwarded-For / Forwarded headers are believed (addresses or
+    # networks). Every per-client limit keys on the address they report; from anyone else
+    # those headers are ignored, or any client could name itself.
+    trusted_proxies: tuple[str, ...] = ()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)") from None
+        return v
 
 
 class AmiSection(ConfigModel):
@@ -116,6 +131,15 @@ class Open311Section(ConfigModel):
 class SecuritySection(ConfigModel):
     secret_key: str | None = None
     session_hours: float = Field(12, gt=0)
+    # Login attempts counted atomically (in Redis when configured, so across web nodes);
+    # a successful login does not count against its address.
+    login_attempts_per_account: int = Field(10, ge=1)
+    login_attempts_per_address: int = Field(30, ge=1)
+    login_window_seconds: int = Field(300, ge=10)
+    # argon2 runs in this many threads of its own; more than `password_queue` waiting is a
+    # 429 at once, so a login flood can never take the threads intake needs.
+    password_workers: int = Field(2, ge=1, le=32)
+    password_queue: int = Field(16, ge=0, le=1000)
 
 
 class DispatchSection(ConfigModel):

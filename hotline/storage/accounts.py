@@ -45,3 +45,25 @@ async def live_key(session: AsyncSession, prefix: str) -> Row[ApiKey, Department
     return (await session.execute(
         select(ApiKey, Department).join(Department, Department.code == ApiKey.department_code)
         .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None)))).first()
+
+
+# ---------------------------------------------------------------- administration
+
+async def all_users(session: AsyncSession) -> list[User]:
+    return list((await session.execute(select(User).order_by(User.id))).scalars())
+
+
+async def drop_logins_of(session: AsyncSession, user_id: int) -> None:
+    """Every login of one user (disabled, or a new password): effective on every node at once."""
+    await session.execute(delete(AuthToken).where(AuthToken.user_id == user_id))
+
+
+async def keys(session: AsyncSession, department: str | None = None) -> list[ApiKey]:
+    q = select(ApiKey).order_by(ApiKey.id)
+    if department is not None:
+        q = q.where(ApiKey.department_code == department)
+    return list((await session.execute(q)).scalars())
+
+
+async def key_by_prefix(session: AsyncSession, prefix: str) -> ApiKey | None:
+    return (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()

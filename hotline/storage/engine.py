@@ -75,3 +75,27 @@ def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# SQLSTATEs that mean "the database is not there right now" rather than "this statement is
+# wrong": connection exceptions (class 08), the server shutting down or starting up
+# (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now) and insufficient
+# resources (class 53: too many connections, out of memory, disk full). asyncpg reports
+# them as plain PostgresErrors, which SQLAlchemy wraps in a bare DBAPIError.
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database is unreachable or saturated (retry later: 503),
+    whatever the driver: refused, not accepting connections, terminated, pool timeout."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, ConnectionError, OSError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or ""
+        return isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES)
+    return False

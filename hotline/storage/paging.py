@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import InstrumentedAttribute
 
 T = TypeVar("T")
+MAX_ID = 2**63 - 1  # ids are BIGINT: anything larger is no row's id (and no driver takes it)
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
 
@@ -24,9 +25,12 @@ def encode_cursor(row_id: int) -> str:
 
 def decode_cursor(cursor: str) -> int:
     try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+        value = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("cursor 无效，请使用上一页返回的 next_cursor", code="bad_cursor") from None
+        value = 0
+    if not 1 <= value <= MAX_ID:
+        raise ValidationFailed("cursor 无效，请使用上一页返回的 next_cursor", code="bad_cursor")
+    return value
 
 
 def newest_first(q: Q, id_column: InstrumentedAttribute[int], cursor: str | None, limit: int) -> Q:

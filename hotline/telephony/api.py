@@ -20,6 +20,7 @@ from hotline.telephony import queries
 from hotline.telephony.models import OPEN_TASK, CallbackTask
 from hotline.telephony.service import TELEPHONY, Telephony
 from hotline.web.api import ApiRoutes
+from hotline.web.boundary import path_id
 from hotline.web.context import HOTLINE
 
 if TYPE_CHECKING:
@@ -252,11 +253,7 @@ async def list_callbacks(request: web.Request, principal: Principal, query: List
 
 
 async def _task(request: web.Request, session: Any) -> CallbackTask:
-    try:
-        task_id = int(request.match_info["task"])
-    except ValueError:
-        raise NotFound("回拨任务不存在", code="callback_not_found") from None
-    task = await queries.task_for_update(session, task_id)
+    task = await queries.task_for_update(session, path_id(request, "task"))
     if task is None:
         raise NotFound("回拨任务不存在", code="callback_not_found")
     if task.status not in OPEN_TASK:

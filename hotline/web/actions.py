@@ -70,7 +70,7 @@ async def run_action(request: web.Request, actor: wo.Actor, body: s.VersionedIn,
 
     change = await h.orders.execute(request.match_info["number"], builder,
                                     expected_version=body.expected_version, department=department)
-    return action_out(change)
+    return action_out(change, department=department)
 
 
 # The department acting, when the caller is a department (from its key), else None.

@@ -15,12 +15,16 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
 
 from hotline.errors import HotlineError, ValidationFailed
+from hotline.web.boundary import clean_json, too_deep
+from hotline.web.messages import describe
 
 AuthKind = Literal["none", "user", "department", "any"]
 Handler = Callable[..., Awaitable[Any]]
@@ -40,12 +44,22 @@ class Operation:
     status: int = 200
     auth: AuthKind = "user"
     extra_responses: dict[int, str] = field(default_factory=dict)
+    # Request headers the handler reads: name → (required, longest accepted, description).
+    headers: dict[str, tuple[bool, int, str]] = field(default_factory=dict)
+    # A key checked by the handler itself (auth="none"): a securitySchemes name, e.g. "appKey".
+    key: str | None = None
+    # A request body the handler reads itself (multipart uploads): its OpenAPI `content`.
+    raw_body: dict[str, Any] | None = None
+    # Another success status with the same body (200 for an idempotent repeat of a 201).
+    repeat_status: int | None = None
 
 
 def _validation_problem(exc: ValidationError, where: str) -> ValidationFailed:
-    errors = [{"loc": [where, *err["loc"]], "msg": err["msg"], "type": err["type"]} for err in exc.errors()]
-    first = errors[0]
-    detail = f"{'.'.join(str(x) for x in first['loc'][1:]) or where}: {first['msg']}"
+    """The errors as pydantic reports them (type, context, English message): the web shell
+    words them in the caller's language (`hotline.web.messages`) when it answers."""
+    errors = [{"loc": [where, *err["loc"]], "msg": err["msg"], "type": err["type"], "ctx": err.get("ctx") or {}}
+              for err in exc.errors(include_url=False)]
+    detail, _ = describe(errors, "en")
     return ValidationFailed(detail, errors=errors)
 
 
@@ -57,26 +71,32 @@ async def read_json(request: web.Request) -> Any:
                            title_en="Unsupported media type")
     raw = await request.read()
     try:
-        return json.loads(raw or b"null")
+        data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise HotlineError(f"请求体不是合法的 JSON：{exc}", code="malformed_json", status=400,
                            title="请求格式错误", title_en="Malformed JSON") from None
+    except RecursionError:  # nested deeper than the parser goes; clean_json refuses far less already
+        raise too_deep() from None
+    return clean_json(data)
 
 
 def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
     try:
-        return model.model_validate(data)
+        # Strict, as JSON reads it: `0` is not `false` and "5" is not 5 (the document says
+        # boolean and integer), while strings still make enums and datetimes.
+        return model.model_validate_json(to_json(data), strict=True)
     except ValidationError as exc:
         raise _validation_problem(exc, "body") from None
 
 
-def parse_query(model: type[BaseModel], request: web.Request) -> BaseModel:
+def parse_query(model: type[BaseModel], request: web.Request, zone: tzinfo = UTC) -> BaseModel:
     data: dict[str, Any] = {}
     for key in request.query:
         values = request.query.getall(key)
         data[key] = values if len(values) > 1 else values[0]
     try:
-        return model.model_validate(data)
+        # The county's zone, for the date filters (a plain date is that day there).
+        return model.model_validate(data, context={"tz": zone})
     except ValidationError as exc:
         raise _validation_problem(exc, "query") from None
 
@@ -124,16 +144,18 @@ class ApiRoutes:
     def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
         return self.route("DELETE", path, **kw)
 
-    def install(self, app: web.Application, authenticate: Callable[[web.Request, AuthKind], Awaitable[Any]]) -> None:
+    def install(self, app: web.Application, authenticate: Callable[[web.Request, AuthKind], Awaitable[Any]],
+                zone: tzinfo = UTC) -> None:
+        """`zone`: the county's, in which a plain date of a query filter is read."""
         for op in self.operations:
-            app.router.add_route(op.method, op.path, _wrap(op, authenticate), name=_route_name(op))
+            app.router.add_route(op.method, op.path, _wrap(op, authenticate, zone), name=_route_name(op))
 
 
 def _route_name(op: Operation) -> str:
     return op.handler.__name__
 
 
-def _wrap(op: Operation, authenticate: Callable[[web.Request, AuthKind], Awaitable[Any]]) -> Handler:
+def _wrap(op: Operation, authenticate: Callable[[web.Request, AuthKind], Awaitable[Any]], zone: tzinfo) -> Handler:
     params = inspect.signature(op.handler).parameters
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -144,7 +166,7 @@ def _wrap(op: Operation, authenticate: Callable[[web.Request, AuthKind], Awaitab
         if op.body is not None:
             kwargs["body"] = parse_body(op.body, await read_json(request))
         if op.query is not None:
-            kwargs["query"] = parse_query(op.query, request)
+            kwargs["query"] = parse_query(op.query, request, zone)
         return to_response(await op.handler(request, **kwargs), op.status)
 
     handler.__name__ = op.handler.__name__

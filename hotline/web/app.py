@@ -7,20 +7,25 @@ import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from multidict import MultiDict
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from hotline.errors import HotlineError, Unauthorized, Unavailable
-from hotline.ratelimit import RateLimiter
+from hotline.errors import Forbidden, HotlineError, NotFound, Unauthorized, Unavailable, ValidationFailed
+from hotline.ratelimit import Attempts, RedisAttempts
+from hotline.storage.engine import database_unavailable
 from hotline.storage.locks import ping
 from hotline.storage.orders import count_overdue
 from hotline.tasks import supervised
-from hotline.web import auth_views, orders, pages, reference
+from hotline.web import admin, auth_views, orders, pages, reference
 from hotline.web.api import ApiRoutes, AuthKind, dumps
-from hotline.web.auth_views import LOGIN_LIMITER, SESSION_COOKIE
+from hotline.web.auth_views import LOGIN_ATTEMPTS, SESSION_COOKIE
+from hotline.web.boundary import BadInput, bad_identifier, clean_text
 from hotline.web.context import HOTLINE, lang_of
+from hotline.web.messages import describe
 from hotline.web.openapi import build as build_openapi
 
 if TYPE_CHECKING:
@@ -32,7 +37,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("hotline.web")
 access_log = logging.getLogger("hotline.access")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-CORE_TABLES = [auth_views.routes, orders.routes, reference.routes]
+# Headers whose value is free text that nothing authenticates or stores (a browser's or a
+# library's own words): not worth refusing a request over.
+_FREE_HEADERS = {"user-agent", "referer", "accept-language"}
+CORE_TABLES = [auth_views.routes, orders.routes, reference.routes, admin.routes]
 _HTTP_CODES = {400: ("bad_request", "请求格式错误", "Bad request"), 404: ("not_found", "未找到", "Not found"),
                405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
                413: ("payload_too_large", "上传内容过大", "Payload too large"),
@@ -54,33 +62,64 @@ async def errors_middleware(request: web.Request, handler: Callable[[web.Request
     try:
         return await handler(request)
     except HotlineError as exc:
-        headers = {"Retry-After": "5"} if exc.status == 503 else None
+        headers = {"Retry-After": RETRY_AFTER} if exc.status == 503 else None
         if exc.status == 401:
             headers = {"WWW-Authenticate": 'Bearer realm="hotline"'}
-        return problem(request, exc.status, exc.code, exc.title, exc.title_en, exc.detail, exc.extra, headers)
+        detail, extra = exc.detail, exc.extra
+        if isinstance(exc, ValidationFailed) and isinstance(extra.get("errors"), list):
+            detail, errors = describe(extra["errors"], lang_of(request))  # field errors: 中文 first, ?lang=en
+            extra = {**extra, "errors": errors}
+        return problem(request, exc.status, exc.code, exc.title, exc.title_en, detail, extra, headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code, title, title_en = _HTTP_CODES.get(exc.status, (f"http_{exc.status}", exc.reason, exc.reason))
-        detail = exc.text if exc.status != 404 else f"{request.method} {request.path} 不存在"
+        text = exc.text if exc.status != 404 else f"{request.method} {request.path} 不存在"
         if exc.status == 413:
-            detail = f"请求体超过上限 {request.app[HOTLINE].settings.http.max_body_bytes} 字节"
-        return problem(request, exc.status, code, title, title_en, detail or title)
-    except (OperationalError, InterfaceError, PoolTimeout, ConnectionError, OSError) as exc:
-        # The database is down or saturated: a retryable 503, so Twilio/WeChat/clients retry.
-        log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
-        err = Unavailable("数据库暂时不可用，请稍后重试", code="database_unavailable")
-        return problem(request, 503, err.code, err.title, err.title_en, err.detail, headers={"Retry-After": "5"})
-    except DBAPIError:
+            text = f"请求体超过上限 {request.app[HOTLINE].settings.http.max_body_bytes} 字节"
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None  # a 405 names what is allowed
+        return problem(request, exc.status, code, title, title_en, text or title, headers=allow)
+    except DBAPIError as exc:
+        if database_unavailable(exc):
+            return _unavailable(request, exc)
         log.exception("database error on %s %s", request.method, request.path)
         return problem(request, 500, "internal_error", "服务器内部错误", "Internal server error",
                        "服务器内部错误，已记录日志")
+    except (PoolTimeout, ConnectionError, OSError) as exc:
+        return _unavailable(request, exc)
     except asyncio.CancelledError:
         raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem(request, 500, "internal_error", "服务器内部错误", "Internal server error",
                        "服务器内部错误，已记录日志")
+
+
+RETRY_AFTER = "5"  # seconds: what a 503 asks clients (and Twilio with #rp=5xx) to wait
+
+
+def _unavailable(request: web.Request, exc: BaseException) -> web.Response:
+    # The database is down or saturated: a retryable 503, so clients and vendors retry.
+    log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+    err = Unavailable("数据库暂时不可用，请稍后重试", code="database_unavailable")
+    return problem(request, 503, err.code, err.title, err.title_en, err.detail, headers={"Retry-After": RETRY_AFTER})
+
+
+@web.middleware
+async def boundary_middleware(request: web.Request,
+                              handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """Hostile bytes decided once (`hotline.web.boundary`): refused in the path and the
+    headers, removed from the query before any handler reads it."""
+    if bad_identifier(request.path):  # no resource has such a name
+        raise NotFound(f"{request.method} 路径中含有控制字符，不存在", code="not_found")
+    for name, value in request.headers.items():
+        if bad_identifier(value) and name.lower() not in _FREE_HEADERS:
+            raise BadInput(f"请求头 {name} 含有控制字符或非 UTF-8 字节", code="bad_header")
+    query = request.rel_url.query
+    if any(bad_identifier(k) or clean_text(v) != v for k, v in query.items()):
+        cleaned = MultiDict((clean_text(k), clean_text(v)) for k, v in query.items())
+        request = request.clone(rel_url=request.rel_url.with_query(cleaned))
+    return await handler(request)
 
 
 @web.middleware
@@ -92,6 +131,9 @@ async def access_middleware(request: web.Request, handler: Callable[[web.Request
         resp = await handler(request)
         status = resp.status
         return resp
+    except web.HTTPException as exc:  # a redirect (303 after a form) or any HTTP answer raised
+        status = exc.status
+        raise
     finally:
         elapsed = time.perf_counter() - start
         route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
@@ -137,11 +179,11 @@ async def readyz(request: web.Request) -> web.Response:
         missing = await h.schema.pending(h.engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
         return web.json_response({"status": "not_ready", "reason": f"database unreachable: {type(exc).__name__}"},
-                                 status=503)
+                                 status=503, headers={"Retry-After": RETRY_AFTER})
     if missing:
         return web.json_response({"status": "not_ready",
                                   "reason": "database not migrated: run `hotline db upgrade`",
-                                  "missing": sorted(missing)}, status=503)
+                                  "missing": sorted(missing)}, status=503, headers={"Retry-After": RETRY_AFTER})
     return web.json_response({"status": "ready"})
 
 
@@ -162,6 +204,8 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     token = request.query.get("token") or request.cookies.get(SESSION_COOKIE)
     if not token:
         raise Unauthorized("请先登录", code="login_required")
+    if "token" not in request.query:
+        check_origin(request)
     await h.auth.user_for_token(token, h.clock())
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
@@ -180,6 +224,29 @@ async def live(request: web.Request) -> web.WebSocketResponse:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
     return ws
+
+
+def allowed_origins(request: web.Request) -> set[str]:
+    """The page origins that may use a session cookie here: HOTLINE_PUBLIC_URL's, the
+    configured `http.cors_origins`, and this server as the browser addressed it."""
+    http = request.app[HOTLINE].settings.http
+    found = {f"{request.scheme}://{request.host}".lower()}
+    for url in (http.public_url, *http.cors_origins):
+        if url:
+            parts = urlsplit(url.strip())
+            if parts.scheme and parts.netloc:
+                found.add(f"{parts.scheme}://{parts.netloc}".lower())
+    return found
+
+
+def check_origin(request: web.Request) -> None:
+    """A browser always sends Origin on a WebSocket handshake and always sends our cookie
+    along, so a page on any other site could open the live feed as the logged-in agent
+    (cross-site WebSocket hijacking). Tools without a browser send no Origin."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.strip().lower().rstrip("/") not in allowed_origins(request):
+        log.warning("live: refused a session cookie from origin %r", origin[:200])
+        raise Forbidden("不允许从该来源页面连接", code="bad_origin")
 
 
 async def _drain(ws: web.WebSocketResponse) -> None:
@@ -207,12 +274,13 @@ BACKGROUND: web.AppKey[dict[str, asyncio.Task[None]]] = web.AppKey("background")
 
 def create_app(h: Hotline, *, run_background: bool = True) -> web.Application:
     app = web.Application(client_max_size=h.settings.http.max_body_bytes,
-                          middlewares=[access_middleware, errors_middleware])
+                          middlewares=[access_middleware, errors_middleware, boundary_middleware])
     app[HOTLINE] = h
-    app[LOGIN_LIMITER] = RateLimiter(10, 300)  # per process: slows guessing from one client down
+    # With Redis every web node counts the same attempts.
+    app[LOGIN_ATTEMPTS] = RedisAttempts(h.redis) if h.redis is not None else Attempts()
     tables: list[ApiRoutes] = [*CORE_TABLES, *h.api_tables]
     for table in tables:
-        table.install(app, authenticate)
+        table.install(app, authenticate, h.settings.tz)
     doc = build_openapi(tables, title=f"{h.settings.hotline.name} API",
                         description="12345 政务服务便民热线：工单受理、派单、承办、回访。错误均为 RFC 9457 problem+json。")
     async def openapi(request: web.Request) -> web.Response:

@@ -7,13 +7,16 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from hotline import __version__
+from hotline.storage.paging import MAX_ID
 
 if typing.TYPE_CHECKING:
     from hotline.web.api import ApiRoutes, Operation
 
 _REF = "#/components/schemas/{model}"
+ROW_IDS = {"id", "task"}  # path parameters that are row ids
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -34,25 +37,53 @@ SECURITY: dict[str, list[dict[str, list[str]]]] = {
 }
 
 
-def _schema(model: Any, components: dict[str, Any]) -> dict[str, Any]:
-    origin = typing.get_origin(model)
-    if origin is list:
-        (item,) = typing.get_args(model)
-        return {"type": "array", "items": _schema(item, components)}
+def _models(model: Any) -> list[type[BaseModel]]:
+    if typing.get_origin(model) is list:
+        return _models(typing.get_args(model)[0])
+    return [model] if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _schema(model: Any, refs: dict[Any, Any], mode: JsonSchemaMode) -> dict[str, Any]:
+    if typing.get_origin(model) is list:
+        return {"type": "array", "items": _schema(typing.get_args(model)[0], refs, mode)}
     if isinstance(model, type) and issubclass(model, BaseModel):
-        schema = model.model_json_schema(ref_template=_REF, mode="serialization")
-        components.update(schema.pop("$defs", {}))
-        components[model.__name__] = schema
-        return {"$ref": _REF.format(model=model.__name__)}
+        return dict(refs[(model, mode)])
     return {}
 
 
-def _parameters(op: Operation, components: dict[str, Any]) -> list[dict[str, Any]]:
-    out = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-           for name in re.findall(r"{(\w+)[^}]*}", op.path)]
+def openapi_path(path: str) -> str:
+    """aiohttp's `{name:regex}` (regexes may hold braces) as OpenAPI's `{name}`."""
+    out, depth, skipping = [], 0, False
+    for ch in path:
+        if ch == "{":
+            depth += 1
+            if depth > 1:
+                continue
+        elif ch == "}":
+            depth -= 1
+            if depth > 0:
+                continue
+            skipping = False
+        elif ch == ":" and depth == 1:
+            skipping = True
+        if not skipping or ch == "}":
+            out.append(ch)
+    return "".join(out)
+
+
+def _path_parameter(name: str) -> dict[str, Any]:
+    # Row ids are BIGINTs (hotline.web.boundary.path_id); order numbers and codes are text.
+    schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID} if name in ROW_IDS else {"type": "string"}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _parameters(op: Operation, components: dict[str, Any], refs: dict[Any, Any]) -> list[dict[str, Any]]:
+    out = [_path_parameter(name) for name in re.findall(r"{(\w+)}", openapi_path(op.path))]
+    out += [{"name": name, "in": "header", "required": required,
+             "schema": {"type": "string", "minLength": 1, "maxLength": longest}, "description": text}
+            for name, (required, longest, text) in op.headers.items()]
     if op.query is not None:
-        schema = op.query.model_json_schema(ref_template=_REF)
-        components.update(schema.pop("$defs", {}))
+        schema = components[refs[(op.query, "validation")]["$ref"].rsplit("/", 1)[1]]
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             out.append({"name": name, "in": "query", "required": name in required, "schema": prop,
@@ -60,33 +91,57 @@ def _parameters(op: Operation, components: dict[str, Any]) -> list[dict[str, Any
     return out
 
 
+def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    ok: dict[str, Any] = {"description": "OK"}
+    if op.response is not None:
+        ok["content"] = {"application/json": {"schema": _schema(op.response, refs, "serialization")}}
+    problem = {"content": {"application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}}}
+    documented: dict[int, str] = {400: "请求格式错误 / bad request", 422: "内容不符合要求 / validation failed"}
+    if op.body is not None or op.raw_body is not None:
+        documented[413] = "请求体过大 / payload too large"
+        documented[415] = "请使用 application/json（或文档所列类型） / unsupported media type"
+    if op.auth != "none" or op.key:
+        documented |= {401: "未登录或凭据无效 / unauthenticated", 403: "无权限 / forbidden"}
+    if "{" in op.path:
+        documented[404] = "不存在 / not found"
+    documented |= op.extra_responses
+    responses: dict[str, Any] = {str(op.status): ok}
+    if op.repeat_status is not None:
+        responses[str(op.repeat_status)] = {**ok, "description": "重复提交：首次的结果 / a repeat: the first result"}
+    for status, text in sorted(documented.items()):
+        responses[str(status)] = {"description": text, **problem}
+    responses["503"] = {"description": "数据库等依赖暂不可用，请按 Retry-After 重试 / unavailable, retry", **problem,
+                        "headers": {"Retry-After": {"schema": {"type": "string"}, "required": True,
+                                                    "description": "Seconds to wait before retrying"}}}
+    return responses
+
+
 def build(tables: list[ApiRoutes], *, title: str, description: str) -> dict[str, Any]:
-    components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    ops = [op for table in tables for op in table.operations]
+    # Every model in one pass: pydantic then names the classes that share a name (two
+    # `CitizenOut`s, two `AttachmentOut`s) apart, instead of the later overwriting the earlier.
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = []
+    for op in ops:
+        wanted += [(m, "validation") for m in (op.body, op.query) if m is not None]
+        wanted += [(m, "serialization") for m in _models(op.response)]
+    refs, top = models_json_schema(list(dict.fromkeys(wanted)), ref_template=_REF)
+    components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA, **top.get("$defs", {})}
     paths: dict[str, Any] = {}
-    for table in tables:
-        for op in table.operations:
-            entry: dict[str, Any] = {
-                "summary": op.summary, "operationId": f"{op.method.lower()}_{op.handler.__name__}",
-                "tags": list(op.tags), "security": SECURITY[op.auth],
-                "parameters": _parameters(op, components),
-            }
-            if op.description:
-                entry["description"] = op.description
-            if op.body is not None:
-                entry["requestBody"] = {"required": True, "content": {
-                    "application/json": {"schema": _schema(op.body, components)}}}
-            ok: dict[str, Any] = {"description": "OK"}
-            if op.response is not None:
-                ok["content"] = {"application/json": {"schema": _schema(op.response, components)}}
-            problem = {"content": {"application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}}}
-            responses: dict[str, Any] = {str(op.status): ok}
-            for status, text in {400: "请求格式错误 / bad request", 422: "内容不符合要求 / validation failed",
-                                 **({401: "未登录 / unauthenticated", 403: "无权限 / forbidden"}
-                                    if op.auth != "none" else {}),
-                                 **op.extra_responses}.items():
-                responses[str(status)] = {"description": text, **problem}
-            entry["responses"] = responses
-            paths.setdefault(op.path, {})[op.method.lower()] = entry
+    for op in ops:
+        entry: dict[str, Any] = {
+            "summary": op.summary, "operationId": f"{op.method.lower()}_{op.handler.__name__}",
+            "tags": list(op.tags), "security": [{op.key: []}] if op.key else SECURITY[op.auth],
+            "parameters": _parameters(op, components, refs),
+        }
+        if op.description:
+            entry["description"] = op.description
+        if op.body is not None:
+            entry["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": _schema(op.body, refs, "validation")}}}
+        elif op.raw_body is not None:
+            entry["requestBody"] = {"required": True, "content": op.raw_body}
+        entry["responses"] = _responses(op, refs)
+        paths.setdefault(openapi_path(op.path), {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": __version__, "description": description},
@@ -100,6 +155,8 @@ def build(tables: list[ApiRoutes], *, title: str, description: str) -> dict[str,
                             "description": "坐席工作台的会话 Cookie；写操作还需 X-CSRF-Token 头"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
                            "description": "承办部门的 API 密钥（hotline apikey create）"},
+                "appKey": {"type": "apiKey", "in": "header", "name": "X-App-Key",
+                           "description": "接入系统（App、Open311 客户端）的密钥（HOTLINE_OPEN311_API_KEYS）"},
             },
         },
     }

@@ -33,11 +33,16 @@ SUPERVISORS = (UserRole.SUPERVISOR, UserRole.ADMIN)
 @routes.post("/api/v1/workorders", summary="受理诉求，生成工单 / Register a contact as a work order",
              body=s.NewOrderIn, response=s.IntakeOut, status=201, tags=TAG,
              description="Idempotent on (channel, external_id); external_id defaults to the "
-                         "Idempotency-Key header. A repeat answers 200 with the first order's number.")
+                         "Idempotency-Key header. A repeat answers 200 with the first order's number.",
+             headers={"Idempotency-Key": (False, 200, "默认的 external_id / the default external_id")},
+             repeat_status=200)
 async def create_order(request: web.Request, principal: Principal, body: s.NewOrderIn) -> web.StreamResponse:
     principal.require_role(*STAFF)
     h = request.app[HOTLINE]
-    external_id = body.external_id or request.headers.get("Idempotency-Key") or f"api-{uuid.uuid4()}"
+    idempotency_key = request.headers.get("Idempotency-Key")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise ValidationFailed("Idempotency-Key 须为 1–200 个字符", code="bad_idempotency_key")
+    external_id = body.external_id or idempotency_key or f"api-{uuid.uuid4()}"
     caller = body.caller
     sender = Identity("phone", caller.phone) if caller.phone else (
         Identity("wechat_openid", caller.wechat_openid) if caller.wechat_openid else None)

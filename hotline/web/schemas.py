@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.domain.vocabulary import Channel
 from hotline.storage.orders import OrderFilter
+from hotline.web.boundary import DayFrom, DayTo, RowId
 
 
 class Body(BaseModel):
@@ -186,8 +187,10 @@ class OrderQuery(BaseModel):
     channel: str | None = None
     overdue: bool | None = None
     q: str | None = Field(None, max_length=100, description="Text in number, title, description or address")
-    created_from: datetime | None = Field(None, alias="from")
-    created_to: datetime | None = Field(None, alias="to")
+    created_from: DayFrom | None = Field(None, alias="from",
+                                         description="Created at or after; a plain date is that day (county time)")
+    created_to: DayTo | None = Field(None, alias="to",
+                                     description="Created before; a plain date includes that day (county time)")
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=200)
     lang: str | None = None
@@ -249,7 +252,7 @@ class NoteIn(DepartmentActionIn):
 
 class ReplyIn(DepartmentActionIn):
     result: str = Field(min_length=1, max_length=20000)
-    attachments: list[int] = Field(default_factory=list)
+    attachments: list[RowId] = Field(default_factory=list)
 
 
 class ReturnIn(DepartmentActionIn):

@@ -1,14 +1,25 @@
 """Stored rows → API bodies, in the caller's language and with what the caller may see.
 
 A department never sees who filed a confidential report (举报保密): the citizen, the
-contacts' senders and the citizen's identity in the event log are withheld.
+contacts' senders, and every person field of the event log (the actor, an agent's
+correction of `contact_name` ...) are withheld by `hotline.redaction`, the one step that
+decides it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from hotline.domain.vocabulary import STATUS_NAMES, ActorKind, Status
+from hotline.domain.vocabulary import STATUS_NAMES, Status
+from hotline.redaction import (
+    Audience,
+    attachment_name,
+    citizen_block,
+    hides_person,
+    redact_actor,
+    redact_data,
+    redact_text,
+)
 from hotline.storage.orders import OrderHistory, is_overdue
 from hotline.web import schemas as s
 from hotline.workorders import Change, event_row
@@ -19,8 +30,6 @@ if TYPE_CHECKING:
     from hotline.settings import Settings
     from hotline.storage.models import OrderEvent, WorkOrder
 
-HIDDEN = "（保密）"
-
 
 def status_name(status: str, lang: Literal["zh", "en"]) -> str:
     try:
@@ -30,31 +39,40 @@ def status_name(status: str, lang: Literal["zh", "en"]) -> str:
     return en if lang == "en" else zh
 
 
-def summary(o: WorkOrder, now: datetime, lang: Literal["zh", "en"]) -> s.OrderSummary:
+def summary(o: WorkOrder, now: datetime, lang: Literal["zh", "en"], *,
+            audience: Audience = Audience.STAFF) -> s.OrderSummary:
+    # The default title is the start of the citizen's words: masked like them.
     return s.OrderSummary(
         number=o.number, status=o.status, status_name=status_name(o.status, lang), channel=o.channel,
-        title=o.title, category=o.category, subject=o.subject, area=o.area, urgency=o.urgency,
+        title=redact_text(o.title, confidential=bool(o.confidential), audience=audience), category=o.category, subject=o.subject, area=o.area, urgency=o.urgency,
         confidential=o.confidential, legacy_line=o.legacy_line, lead_department=o.lead_department,
         sign_by=o.sign_by, reply_by=o.reply_by, overdue=is_overdue(o, now), created_at=o.created_at,
         updated_at=o.updated_at, version=o.version)
 
 
-def event_out(e: OrderEvent, *, hide_citizen: bool) -> s.EventOut:
-    citizen = e.actor_kind == ActorKind.CITIZEN.value and hide_citizen
+def event_out(e: OrderEvent, *, confidential: bool, audience: Audience) -> s.EventOut:
+    actor_id, actor_name = redact_actor(e.actor_kind, e.actor_id, e.actor_name, confidential=confidential,
+                                        audience=audience)
     return s.EventOut(seq=e.seq, kind=e.kind, from_status=e.from_status, to_status=e.to_status,
-                      actor_kind=e.actor_kind, actor_id=None if citizen else e.actor_id,
-                      actor_name=HIDDEN if citizen else e.actor_name, at=e.at, data=e.data)
+                      actor_kind=e.actor_kind, actor_id=actor_id, actor_name=actor_name, at=e.at,
+                      data=redact_data(e.data, confidential=confidential, audience=audience))
 
 
 def detail(hist: OrderHistory, settings: Settings, now: datetime, lang: Literal["zh", "en"], *,
            for_department: str | None) -> s.OrderDetail:
     o = hist.order
-    hide = for_department is not None and o.confidential
+    audience = Audience.STAFF if for_department is None else Audience.DEPARTMENT
+    confidential = bool(o.confidential)
+    hide = hides_person(confidential=confidential, audience=audience)
+    names_known = (o.contact_name,)
     names = {d.code: (d.name_en if lang == "en" and d.name_en else d.name) for d in settings.departments}
-    base = summary(o, now, lang).model_dump()
-    citizen = None if hide else s.CitizenOut(id=o.citizen_id, name=o.contact_name, phone=o.contact_phone)
+    base = summary(o, now, lang, audience=audience).model_dump()
+    block = citizen_block(o.contact_name, o.contact_phone, confidential=confidential, audience=audience)
+    citizen = None if block is None else s.CitizenOut(id=o.citizen_id, **block)
     return s.OrderDetail(
-        **base, description=o.description, address=o.address, latitude=o.latitude, longitude=o.longitude,
+        **base, description=redact_text(o.description, confidential=confidential, audience=audience,
+                                        names=names_known),
+        address=o.address, latitude=o.latitude, longitude=o.longitude,
         citizen=citizen, rating=o.rating, reopen_count=o.reopen_count, merged_into=o.merged_into,
         call_id=None if for_department else o.call_id,
         assignments=[s.AssignmentOut(
@@ -63,15 +81,21 @@ def detail(hist: OrderHistory, settings: Settings, now: datetime, lang: Literal[
             sign_by=a.sign_by, reply_by=a.reply_by, return_by=a.return_by, signed_at=a.signed_at,
             replied_at=a.replied_at, extended_days=a.extended_days, result=a.result,
             return_reason=a.return_reason) for a in o.assignments],
-        events=[event_out(e, hide_citizen=hide) for e in hist.events],
-        contacts=[s.ContactOut(id=c.id, channel=c.channel, sender=None if hide else c.sender, text=c.text,
+        events=[event_out(e, confidential=confidential, audience=audience) for e in hist.events],
+        contacts=[s.ContactOut(id=c.id, channel=c.channel, sender=None if hide else c.sender,
+                               text=redact_text(c.text, confidential=confidential, audience=audience,
+                                                names=names_known),
                                received_at=c.received_at) for c in hist.contacts],
-        attachments=[s.AttachmentOut(id=a.id, kind=a.kind, filename=a.filename, content_type=a.content_type,
+        attachments=[s.AttachmentOut(id=a.id, kind=a.kind, content_type=a.content_type,
+                                     filename=attachment_name(a.id, a.filename, a.content_type, audience=audience,
+                                                              from_citizen=a.contact_id is not None),
                                      size=a.size, created_at=a.created_at) for a in hist.attachments])
 
 
-def action_out(change: Change) -> s.ActionOut:
+def action_out(change: Change, *, department: str | None = None) -> s.ActionOut:
+    """The answer to an action; a department acting gets the event as departments see it."""
     o = change.order
     row = event_row(o.id, change.event, o.version)
+    audience = Audience.STAFF if department is None else Audience.DEPARTMENT
     return s.ActionOut(number=o.number, status=o.status, version=o.version,
-                       event=event_out(row, hide_citizen=False))
+                       event=event_out(row, confidential=bool(o.confidential), audience=audience))

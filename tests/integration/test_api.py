@@ -203,3 +203,104 @@ async def test_front_door_and_api_docs_need_no_cdn(client):
     for asset in ("/static/swagger-ui/swagger-ui-bundle.js", "/static/swagger-ui/swagger-ui.css", "/static/api-docs.js"):
         async with client.get(asset) as r:
             assert r.status == 200 and len(await r.read()) > 50, asset
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"])  # a header check, not storage
+async def test_the_live_socket_takes_a_session_cookie_only_from_our_own_pages(hotline, client, agent):
+    """Issue 9 item 4: a page on any other site could open /api/v1/live with the agent's cookie."""
+    import aiohttp
+
+    assert client.session.cookie_jar.filter_cookies(client.make_url("/"))  # the login left its cookie
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        async with client.ws_connect("/api/v1/live", headers={"Origin": "https://evil.example"}):
+            pass
+    assert refused.value.status == 403  # was: 101, the live feed as the logged-in agent
+    own = f"http://{client.host}:{client.port}"
+    async with client.ws_connect("/api/v1/live", headers={"Origin": own}) as ws:
+        assert not ws.closed
+    async with client.ws_connect("/api/v1/live") as ws:  # a tool: no Origin, no browser
+        assert not ws.closed
+
+
+def test_allowed_origins_come_from_the_public_url_and_cors_origins(tmp_path):
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from hotline.web.app import allowed_origins
+    from hotline.web.context import HOTLINE
+    from tests.conftest import make_settings
+
+    s = make_settings(tmp_path, env={"HOTLINE_PUBLIC_URL": "https://12345.example.gov.cn/hotline/"},
+                      extra_yaml="http: {cors_origins: ['https://desk.example.gov.cn']}\n")
+    app = web.Application()
+    app[HOTLINE] = type("H", (), {"settings": s})()  # type: ignore[assignment]
+    req = make_mocked_request("GET", "/api/v1/live", headers={"Host": "10.0.0.8:8080"}, app=app)
+    assert allowed_origins(req) == {"http://10.0.0.8:8080", "https://12345.example.gov.cn",
+                                    "https://desk.example.gov.cn"}
+
+
+async def test_redirects_and_http_exceptions_are_counted_with_their_status(client, caplog):
+    """A raised redirect (the portal's 303 after a submit, /portal → /portal/) is logged and
+    counted with its own status, not as a 500 (issue 10, item 14)."""
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="hotline.access"):
+        async with client.get("/portal", allow_redirects=False) as r:
+            assert r.status == 302
+    assert [rec.status for rec in caplog.records if getattr(rec, "path", "") == "/portal"] == [302]
+    async with client.get("/metrics") as r:
+        text = await r.text()
+    assert 'hotline_http_request_seconds_count{method="GET",route="/portal",status="302"} 1.0' in text
+    assert 'route="/portal",status="500"' not in text
+
+
+async def test_openapi_is_exact(client):
+    """issue 9, item 13: no component overwrites another, the headers and the multipart
+    upload are declared, 401/415/503 are documented, 405 names Allow, no aiohttp regex."""
+    async with client.get("/api/v1/openapi.json") as r:
+        doc = await r.json()
+    schemas, paths = doc["components"]["schemas"], doc["paths"]
+
+    def resolve(ref: dict) -> dict:
+        return schemas[ref["$ref"].rsplit("/", 1)[1]]
+
+    detail = resolve(paths["/api/v1/workorders/{number}"]["get"]["responses"]["200"]["content"]["application/json"]
+                     ["schema"])
+    citizen = detail["properties"]["citizen"]["anyOf"][0]
+    assert set(resolve(citizen)["properties"]) == {"id", "name", "phone"}  # the order's, not the timeline's
+    timeline = resolve(paths["/api/v1/citizens/{id}"]["get"]["responses"]["200"]["content"]["application/json"]
+                       ["schema"])
+    assert "identities" in timeline["properties"]
+    assert not [p for p in paths if ":" in p]
+    app_post = paths["/api/v1/app/requests"]["post"]
+    assert app_post["security"] == [{"appKey": []}]
+    assert doc["components"]["securitySchemes"]["appKey"]["name"] == "X-App-Key"
+    assert {(p["name"], p["in"], p["required"]) for p in app_post["parameters"]} >= {("Idempotency-Key", "header", True)}
+    assert {"200", "201", "401", "415", "503"} <= set(app_post["responses"])
+    upload = paths["/api/v1/department/orders/{number}/attachments"]["post"]
+    assert "file" in upload["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    assert "401" in paths["/api/v1/auth/login"]["post"]["responses"]
+    assert all("503" in op["responses"] for ops in paths.values() for op in ops.values())
+    assert paths["/api/v1/citizens/{id}"]["get"]["parameters"][0]["schema"]["maximum"] == 2**63 - 1
+    async with client.request("TRACE", "/api/v1/workorders") as r:
+        assert r.status == 405 and set(r.headers["Allow"].split(",")) >= {"GET", "POST"}
+
+
+async def test_validation_errors_are_chinese_first_and_english_on_request(agent, supervisor):
+    """issue 10, item 15: field errors were pydantic's English inside Chinese problems."""
+    status, made = await agent.post("/api/v1/workorders", json={"text": "路灯不亮", "category": "inquiry"})
+    assert status == 201
+    status, problem = await supervisor.post(f"/api/v1/workorders/{made['number']}/dispatch", json={})
+    assert status == 422
+    assert problem["title"] == "请求内容不符合要求" and problem["detail"] == "lead：必填字段", problem
+    assert problem["errors"] == [{"loc": ["body", "lead"], "msg": "必填字段", "type": "missing"}]
+    status, problem = await supervisor.post(f"/api/v1/workorders/{made['number']}/dispatch?lang=en", json={})
+    assert problem["detail"] == "lead: Field required" and problem["title"] == "The request body is not valid"
+    status, problem = await agent.post("/api/v1/workorders", json={"text": "x", "caller": {"phone": "电话"}})
+    assert status == 422 and problem["detail"].startswith("caller.phone：格式不符合要求"), problem
+    status, problem = await agent.get("/api/v1/workorders", params={"limit": 1000})
+    assert problem["detail"] == "limit：须小于或等于 200", problem
+    status, problem = await agent.get("/api/v1/workorders", params={"from": "0001-01-01T00:00:00+08:00"})
+    assert problem["detail"].startswith("from：日期超出范围"), problem
+    status, problem = await agent.post("/api/v1/workorders", json={"text": "x", "confidential": 0})
+    assert problem["detail"] == "confidential：须为布尔值（true 或 false）", problem

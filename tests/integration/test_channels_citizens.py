@@ -7,11 +7,12 @@ from aiohttp import FormData
 
 from tests import channels_support as support
 from tests.channels_support import OPEN311_KEY
+from tests.integration import test_channels_wechat as wechat
 from tests.integration.test_channels_fax import tiff
 from tests.integration.test_channels_sms import text_in
 from tests.integration.test_channels_wechat import post_plain, text
 
-settings, vendors = support.settings, support.vendors
+settings, vendors = wechat.settings, support.vendors  # the WeChat tests' settings: plain mode on
 
 
 async def test_one_timeline_across_channels(hotline, client, agent, clock):

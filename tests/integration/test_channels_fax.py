@@ -139,3 +139,37 @@ async def test_a_fax_still_on_the_line_is_never_an_orphan(hotline):
     os.utime(spool / "f1.receiving", (stale, stale))
     assert await channel.scan_spool() == 1  # quarantined (a header only), never dropped
     assert not list(spool.iterdir())
+
+
+async def test_without_a_gateway_key_uploads_are_refused_unless_opened(tmp_path, clock):
+    """issue 9, item 9: `gateway_keys: []` no longer means open to anyone."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from hotline.web.app import create_app
+    from tests.conftest import make_settings, migrated_hotline
+
+    cm, h = await migrated_hotline(make_settings(tmp_path), clock)
+    try:
+        async with TestClient(TestServer(create_app(h, run_background=False), host="127.0.0.1")) as c:
+            status, body = await upload(c, tiff(1), "a.tif", **{"from": "13800138000"})
+    finally:
+        await cm.__aexit__(None, None, None)
+    assert (status, body["code"]) == (403, "fax_key_required")
+    assert not (h.settings.data_dir / "attachments").exists()
+
+
+async def test_quarantine_is_capped_in_size_and_age(hotline, client, clock):
+    import os
+
+    quarantine = hotline.settings.data_dir / "fax-quarantine"
+    quarantine.mkdir(parents=True)
+    old = quarantine / "old.bin"
+    old.write_bytes(b"x" * 1000)
+    os.utime(old, (clock().timestamp() - 31 * 86400,) * 2)
+    fax = hotline.module(Channels).fax
+    fax.cfg = fax.cfg.model_copy(update={"quarantine_max_bytes": 1024 * 1024})
+    junk = b"\x00junk" * 60_000  # 300 KB, unreadable
+    statuses = [(await upload(client, junk + bytes([i]), f"j{i}.tif"))[0] for i in range(5)]
+    assert not old.exists()  # past the age: removed
+    assert statuses[:3] == [422, 422, 422] and statuses[3:] == [507, 507]  # 1 MiB holds three
+    assert sum(p.stat().st_size for p in quarantine.iterdir()) <= 1024 * 1024

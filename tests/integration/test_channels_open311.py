@@ -6,6 +6,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from urllib.parse import urlencode
 
+import pytest
+
 from tests import channels_support as support
 from tests.channels_support import OPEN311_KEY
 
@@ -187,3 +189,69 @@ async def test_app_intake_is_idempotent_and_guarded(client):
     assert [h["note"] for h in out["history"]] == ["已受理"]
     async with client.get("/api/v1/openapi.json") as r:
         assert "/api/v1/app/requests" in (await r.json())["paths"]
+
+
+async def test_the_public_feed_is_masked_coarse_and_paged(client, agent):
+    """Issue 9 item 3: the public feed gave every description verbatim and 1,000 orders per
+    request. Now: masked words, a road-level place, rounded coordinates, pages of at most 100."""
+    import json
+    sms = "我是李四，电话13812345678，住幸福小区3栋501，楼下烧烤店油烟扰民"
+    _, _, b = await post(client, f"{BASE}/requests.json", report(
+        description=sms, address_string="城关街道幸福小区3栋501", lat="27.123456", long="115.234567"))
+    number = json.loads(b)[0]["service_request_id"]
+    # an agent's reply naming the reporter is masked in the public status notes too
+    assert (await agent.post(f"/api/v1/workorders/{number}/resolve",
+                             json={"answer": "已回电李四（13812345678），店主已整改"}))[0] == 200
+    for path, params in ((f"{BASE}/requests.json", {}), (f"{BASE}/requests/{number}.json", {}),
+                         (f"{BASE}/requests.xml", {}), (f"{BASE}/requests/{number}.xml", {})):
+        status, _, body = await get(client, path, **params)
+        assert status == 200
+        text = body.decode()
+        assert "13812345678" not in text and "3栋501" not in text and "27.123456" not in text, path
+    _, _, body = await get(client, f"{BASE}/requests/{number}.json")
+    (rec,) = json.loads(body)
+    assert rec["description"] == "我是李某，电话[手机号]，住幸福小区[门牌号]，楼下烧烤店油烟扰民"
+    assert (rec["address"], rec["lat"], rec["long"]) == ("城关街道幸福小区", 27.12, 115.23)
+    assert rec["status_notes"] == "答复：已回电李某（[手机号]），店主已整改"
+    # staff still read the original
+    status, full = await agent.get(f"/api/v1/workorders/{number}")
+    assert full["description"] == sms and full["address"] == "城关街道幸福小区3栋501"
+
+    for i in range(2):
+        await post(client, f"{BASE}/requests.json", report(description=f"第{i}处"))
+    status, _, body = await get(client, f"{BASE}/requests.json", page_size="2")
+    first = [r["service_request_id"] for r in json.loads(body)]
+    status, _, body = await get(client, f"{BASE}/requests.json", page_size="2", page="2")
+    second = [r["service_request_id"] for r in json.loads(body)]
+    assert len(first) == 2 and second == [number]
+    for bad in ({"page_size": "1000"}, {"page_size": "0"}, {"page": "-1"}, {"page": "x"},
+                {"service_request_id": ",".join(str(20261126000000 + i) for i in range(51))}):
+        status, _, body = await get(client, f"{BASE}/requests.json", **bad)
+        assert status == 400 and json.loads(body)[0]["code"] == 400, bad
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"])  # counting, not storage
+async def test_app_status_guesses_are_limited_per_order_and_per_client(client):
+    """Issue 9 item 5: 1,000 guesses of phone_last4 took 3.6 s and were all answered. Now the
+    11th failed guess on one order is a 429, whoever asks; one client gets 30 lookups a window."""
+    headers = {"X-App-Key": OPEN311_KEY}
+
+    async def new(key: str) -> str:
+        async with client.post("/api/v1/app/requests", json={"text": "路灯不亮", "phone": "13800138000"},
+                               headers={**headers, "Idempotency-Key": key}) as r:
+            return (await r.json())["status_url"]
+
+    async def look(url: str, last4: str) -> int:
+        async with client.get(url, params={"phone_last4": last4}, headers=headers) as r:
+            return r.status
+
+    target, mine = await new("g-1"), await new("g-2")
+    guesses = [await look(target, f"{i:04d}") for i in range(12)]
+    assert guesses == [404] * 10 + [429] * 2  # was: 12 × 404, and on to the right one
+    assert await look(target, "8000") == 429  # locked for the window, even with the right digits
+    # the citizen's own successful lookups never count against their order
+    statuses = [await look(mine, "8000") for _ in range(17)]
+    assert statuses == [200] * 17
+    assert await look(mine, "8000") == 429  # 30 lookups from this client in the window: 12 + 1 + 17
+    async with client.get(mine, params={"phone_last4": "8000"}, headers=headers) as r:
+        assert (await r.json())["code"] == "too_many_lookups"

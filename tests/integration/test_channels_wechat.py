@@ -4,8 +4,11 @@ arriving at a local fake of the WeChat API, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
+import uuid
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+import pytest
 import xmltodict
 from sqlalchemy import func, select
 from wechatpy.crypto import WeChatCrypto
@@ -13,11 +16,25 @@ from wechatpy.utils import WeChatSigner
 
 from hotline.storage.models import Attachment, Contact, OutboxMessage, WorkOrder
 from tests import channels_support as support
-from tests.channels_support import WECHAT_AES, WECHAT_APPID, WECHAT_TOKEN
-from tests.conftest import department_api
+from tests.channels_support import WECHAT_AES, WECHAT_APPID, WECHAT_TOKEN, channel_env
+from tests.conftest import department_api, make_settings
 
-settings, vendors = support.settings, support.vendors
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hotline.settings import Settings
+
+vendors = support.vendors
 OPENID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
+# The tests here post plain XML as an account in 兼容模式 does (plain_mode on); the safe
+# default (AES key set: plain refused) and replays: test_channels_wechat_replay.py.
+PLAIN_MODE = "channels: {wechat: {plain_mode: true}}\n"
+
+
+@pytest.fixture
+def settings(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest, vendors: support.FakeVendors) -> Settings:
+    schema = request.getfixturevalue("pg_schema") if db_kind == "pg" else None
+    return make_settings(tmp_path, database=db_kind, schema=schema, env=channel_env(vendors), extra_yaml=PLAIN_MODE)
 
 
 def sign(*parts: str) -> str:
@@ -26,7 +43,9 @@ def sign(*parts: str) -> str:
     return s.signature
 
 
-def query(clock, nonce: str = "n0nce") -> dict[str, str]:
+def query(clock, nonce: str | None = None) -> dict[str, str]:
+    """WeChat's signed query; a fresh nonce each time, as WeChat sends them."""
+    nonce = nonce or uuid.uuid4().hex[:10]
     ts = str(int(clock().timestamp()))
     return {"signature": sign(WECHAT_TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce, "openid": OPENID}
 
@@ -51,7 +70,7 @@ async def post_plain(client, clock, xml: str, **q):
 
 async def post_aes(client, clock, xml: str, *, msg_signature: str | None = None):
     crypto = WeChatCrypto(WECHAT_TOKEN, WECHAT_AES, WECHAT_APPID)
-    q = query(clock, "aesn0nce")
+    q = query(clock)
     envelope = xmltodict.parse(crypto.encrypt_message(xml, q["nonce"], q["timestamp"]))["xml"]
     body = f"<xml><ToUserName><![CDATA[gh_12345]]></ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
     params = {**q, "encrypt_type": "aes", "msg_signature": msg_signature or envelope["MsgSignature"]}
@@ -139,6 +158,28 @@ async def test_forgeries_and_garbage_are_refused_and_nothing_is_stored(hotline, 
     assert await orders(hotline) == 0
     async with hotline.sessions() as s:
         assert (await s.execute(select(func.count()).select_from(Contact))).scalar_one() == 0
+
+
+async def test_a_captured_signature_works_for_its_own_message_only(hotline, client, clock):
+    """Issue 9 item 8: the signed query of one genuine message (from a proxy log) with another
+    body — another openid's 查询, a new order — is refused; WeChat's retries still pass."""
+    genuine = text("路灯不亮", 24518000000000201, clock=clock)
+    captured = query(clock)
+
+    async def post(xml: str) -> tuple[int, str]:
+        async with client.post("/channels/wechat?" + urlencode(captured), data=xml.encode(),
+                               headers={"Content-Type": "text/xml"}) as r:
+            return r.status, await r.text()
+
+    status, first = await post(genuine)
+    assert status == 200
+    status, again = await post(genuine)  # WeChat's retry: the same message
+    assert status == 200 and number_in(reply_content(again)) == number_in(reply_content(first))
+    for forged in (text("查询", 24518000000000202, sender="o_victim", clock=clock),
+                   text("伪造的诉求", 24518000000000203, clock=clock)):
+        status, body = await post(forged)
+        assert status == 403 and "replayed_nonce" in body  # was 200 for 5 minutes
+    assert await orders(hotline) == 1
 
 
 async def test_media_location_events_query_and_rating(hotline, client, clock, agent):

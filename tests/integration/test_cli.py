@@ -98,3 +98,52 @@ def test_serve_demo_starts_on_a_fresh_machine(tmp_path, db_kind):
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "demo accounts" in out and f"http://127.0.0.1:{port}/" in out
+
+
+
+def test_accounts_and_keys_from_the_shell(tmp_path, monkeypatch, capsys):
+    """Issue 9 item 10: list, disable, reset users; list, revoke, rotate department keys.
+    In-process (`hotline.cli.main`), as the subprocess tests above cover the entry point."""
+    import io
+
+    from hotline.cli import main
+
+    for k, v in base_env(tmp_path, "sqlite", None).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    def hotline(*args: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert hotline("db", "upgrade")[0] == 0
+    assert hotline("user", "add", "--username", "wangfang", "--role", "agent", "--password-stdin",
+                   stdin="a-long-password\n")[0] == 0
+    for args in (("disable", "--username", "wangfang"), ("set-extension", "--username", "wangfang", "--extension",
+                                                          "8002"), ("set-role", "--username", "wangfang", "--role",
+                                                                    "supervisor")):
+        code, _, err = hotline("user", *args)
+        assert code == 0, err
+    code, out, _ = hotline("user", "reset-password", "--username", "wangfang", "--password-stdin",
+                           stdin="another-long-one\n")
+    assert code == 0 and "logins ended" in out
+    _, listed, _ = hotline("user", "list")
+    assert "wangfang" in listed and "supervisor" in listed and "8002" in listed and "disabled" in listed
+    code, _, err = hotline("user", "disable", "--username", "nobody")
+    assert code == 1 and err.strip() == "hotline: 用户 nobody 不存在"
+
+    _, out, _ = hotline("apikey", "create", "--department", "scjgj", "--label", "业务系统")
+    whole = out.strip().splitlines()[-1]
+    prefix = whole.split("_")[1]
+    code, rotated, err = hotline("apikey", "rotate", whole)
+    assert code == 0 and rotated.strip().splitlines()[-1].startswith("hk_"), err
+    _, listed, _ = hotline("apikey", "list", "--department", "scjgj")
+    assert f"hk_{prefix}" in listed and "revoked" in listed and listed.count("业务系统") == 2
+    code, _, err = hotline("apikey", "rotate", prefix)
+    assert code == 1 and "已吊销" in err and "Traceback" not in err
+    new_prefix = rotated.strip().splitlines()[-1].split("_")[1]
+    assert hotline("apikey", "revoke", new_prefix)[0] == 0
+    assert "active" not in hotline("apikey", "list")[1].split("\n", 1)[1]

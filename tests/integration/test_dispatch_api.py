@@ -252,3 +252,34 @@ async def test_ids_in_paths_that_do_not_fit_are_404_not_500(hotline, client):
     dept = await department_api(hotline, client, "scjgj")
     status, problem = await dept.get(f"/api/v1/department/orders/{number}/attachments/99999999999999999999999")
     assert status == 404
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"])  # files, not storage
+async def test_a_citizens_photo_reaches_the_department_clean_and_under_a_neutral_name(hotline, client, settings):
+    """Issue 9 item 2: photos went to the department byte for byte (EXIF GPS, Artist) under
+    the citizen's own file name (`IMG_李举报.jpg`)."""
+    from channels import files
+    from tests.unit.test_channels_files import camera_jpeg
+
+    photo = camera_jpeg()
+    now = hotline.clock()
+    att = await files.store(settings.data_dir, photo, kind="photo", content_type="image/jpeg",
+                            filename="IMG_李举报.jpg", now=now)
+    result = await hotline.intake.receive(Contact(
+        channel=Channel.PHONE, external_id="photo-1", received_at=now, text="河边有人倾倒垃圾", category="complaint",
+        sender=Identity("phone", "13800138000"), attachments=(att,)))
+    agent = await login_as(hotline, client, "agent")
+    status, out = await agent.post(f"/api/v1/workorders/{result.number}/dispatch", json={"lead": "scjgj"})
+    assert status == 200, out
+    dept = await department_api(hotline, client, "scjgj")
+    status, detail = await dept.get(f"/api/v1/department/orders/{result.number}")
+    (shown,) = detail["attachments"]
+    assert shown["filename"] == f"附件-{shown['id']}.jpg" and "李举报" not in str(detail)
+    async with client.get(f"/api/v1/department/orders/{result.number}/attachments/{shown['id']}",
+                          headers=dept.headers) as r:
+        got = await r.read()
+        assert r.status == 200 and "%E6%9D%8E" not in r.headers["Content-Disposition"]  # 李, percent-encoded
+    assert got != photo and b"LiJubao" not in got and b"Exif" not in got
+    status, full = await agent.get(f"/api/v1/workorders/{result.number}")
+    assert full["attachments"][0]["filename"] == "IMG_李举报.jpg"  # staff keep the citizen's name
+    assert (settings.data_dir / files.original_of(att.location)).read_bytes() == photo

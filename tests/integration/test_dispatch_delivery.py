@@ -185,3 +185,44 @@ async def test_department_without_webhook_gets_no_outbox_rows(hotline, client):
     dept = await department_api(hotline, client, "rsj")
     status, page = await dept.get("/api/v1/department/orders")
     assert [o["number"] for o in page["items"]] == [number]  # it reads its orders instead
+
+
+async def test_a_correction_of_the_reporters_name_never_reaches_the_department(hotline, client, receiver):
+    """Issue 9 item 1: an agent's `update {"contact_name"}` on a 举报 was kept verbatim in the
+    `updated` event and shown to the department; every person field goes through redaction."""
+    agent = await login_as(hotline, client, "agent")
+    number = await new_order(agent, confidential=True, category="report", text="举报某厂夜间偷排废水")
+    await agent.post(f"/api/v1/workorders/{number}/dispatch", json={"lead": "sthj"})
+    status, out = await agent.post(f"/api/v1/workorders/{number}/update",
+                                   json={"contact_name": "李举报", "title": "某厂偷排废水"})
+    assert status == 200 and out["event"]["data"]["changes"]["contact_name"] == "李举报"  # staff see it
+    await hotline.outbox.deliver_due()
+    dept = await department_api(hotline, client, "sthj")
+    status, detail = await dept.get(f"/api/v1/department/orders/{number}")
+    assert status == 200
+    updated = next(e for e in detail["events"] if e["kind"] == "updated")
+    assert updated["data"]["changes"] == {"title": "某厂偷排废水"}
+    assert "李举报" not in str(detail) and "13800138000" not in str(detail)
+    assert receiver.accepted() and all("李举报".encode() not in got.body and b"13800138000" not in got.body
+                                       for got in receiver.accepted())
+    # a department acting on it gets the event as departments see it; staff keep the record
+    status, out = await dept.post(f"/api/v1/department/orders/{number}/sign", json={})
+    assert status == 200 and out["event"]["actor_kind"] == "department"
+    status, full = await agent.get(f"/api/v1/workorders/{number}")
+    assert "李举报" in str(full) and full["citizen"]["phone"] == "13800138000"
+
+
+async def test_a_confidential_reporters_own_words_are_masked_for_the_department(hotline, client, receiver):
+    """Item 1/3: the reporter writes who they are into the text; the department reads what
+    the report is about, never the self-introduction, number or door."""
+    agent = await login_as(hotline, client, "agent")
+    number = await new_order(agent, confidential=True, category="report",
+                             text="我是李四，电话13912345678，住幸福小区3栋501，举报某厂夜间偷排废水")
+    await agent.post(f"/api/v1/workorders/{number}/dispatch", json={"lead": "sthj"})
+    await hotline.outbox.deliver_due()
+    dept = await department_api(hotline, client, "sthj")
+    _, page = await dept.get("/api/v1/department/orders")
+    _, detail = await dept.get(f"/api/v1/department/orders/{number}")
+    assert detail["description"] == "我是李某，电话[手机号]，住幸福小区[门牌号]，举报某厂夜间偷排废水"
+    for shown in (str(page), str(detail), *(got.body.decode() for got in receiver.accepted())):
+        assert "李四" not in shown and "13912345678" not in shown and "3栋501" not in shown
