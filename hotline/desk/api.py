@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.desk import queries
@@ -18,7 +19,6 @@ from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
 
 if TYPE_CHECKING:
-    from aiohttp import web
 
     from hotline.auth import Principal
 
@@ -98,3 +98,41 @@ async def backlog(request: web.Request, principal: Principal) -> dict[str, Any]:
     async with h.sessions() as session:
         n, oldest = await queries.written_waiting(session, now - timedelta(minutes=3))
     return {"written_over_3min": n, "oldest_wait_seconds": int((now - oldest).total_seconds()) if oldest else 0}
+
+
+class InboxQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(100, ge=1, le=500)
+    lang: str | None = None
+
+
+@routes.get("/api/v1/desk/inbox", summary="书面诉求收件箱（短信、微信、网站、App、传真）/ One inbox for every written channel",
+            query=InboxQuery, tags=TAG)
+async def inbox(request: web.Request, principal: Principal, query: InboxQuery) -> dict[str, Any]:
+    principal.require_role(*STAFF)
+    h = request.app[HOTLINE]
+    now = h.clock()
+    async with h.sessions() as session:
+        rows = await queries.inbox(session, now, query.limit)
+    me = int(principal.id)
+    return {"items": [{"number": r.number, "version": r.version, "channel": r.channel,
+                       "title": r.title, "text": "" if r.confidential else r.description[:200],
+                       "category": r.category, "confidential": r.confidential, "created_at": r.created_at.isoformat(),
+                       "waiting_seconds": int((now - r.created_at).total_seconds()),
+                       "claimed_by": r.claimed_name, "mine": r.claimed_by == me,
+                       "claim_expires": r.claim_expires.isoformat() if r.claim_expires else None} for r in rows]}
+
+
+@routes.post("/api/v1/desk/inbox/{number}/claim", summary="认领（同一诉求只由一名话务员处理）/ Claim a written contact",
+             tags=TAG, extra_responses={404: "诉求不存在", 409: "已由他人认领或已处理 / claimed by another"})
+async def claim(request: web.Request, principal: Principal) -> dict[str, Any]:
+    principal.require_role(*STAFF)
+    return await _desk(request).claim(request.match_info["number"], int(principal.id), principal.name)
+
+
+@routes.post("/api/v1/desk/inbox/{number}/release", summary="释放认领 / Release a claim", status=204, tags=TAG,
+             extra_responses={404: "诉求不存在"})
+async def release(request: web.Request, principal: Principal) -> web.StreamResponse:
+    principal.require_role(*STAFF)
+    await _desk(request).release(request.match_info["number"], int(principal.id))
+    return web.Response(status=204)

@@ -46,6 +46,9 @@ class DeskConfig(ConfigModel):
     # (QueuePause with reason wrapup_reason), then makes them ready again. 0: no wrap-up.
     wrapup_seconds: int = Field(default=30, ge=0, le=3600)
     wrapup_reason: str = Field(default="话后处理", min_length=1, max_length=32)
+    # 认领: a written contact claimed by an agent is theirs alone this long (renewed while
+    # they work it); then another may take it.
+    claim_minutes: int = Field(default=15, ge=1, le=480)
     history_orders: int = Field(default=10, ge=1, le=100)  # earlier orders in the screen pop
     frequent_caller: FrequentCaller = FrequentCaller()
     softphone: Softphone = Softphone()

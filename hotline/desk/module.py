@@ -4,6 +4,7 @@ and runs the task that follows the live bus for the agents' running times."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hotline.desk.config import desk_config
@@ -25,6 +26,7 @@ def install(h: Hotline) -> Desk:
     h.add_routes(page.install)
     h.add_link(Link("/agent", "坐席工作台（软电话）", "Agent desk (softphone)", "agents", 10))
     h.add_link(Link("/supervisor", "班长监控大屏", "Supervisor wallboard", "supervisors", 11))
+    h.add_effect(desk.guard)
     h.add_task("desk", desk.run)
     return desk
 
@@ -34,4 +36,5 @@ def check(settings: Settings) -> Summary:
     return Summary((f"desk: {len(cfg.pause_reasons)} pause reasons, wrap-up {cfg.wrapup_seconds} s",))
 
 
-MODULE = Module(name="desk", package="hotline.desk", install=install, sections=("desk",), check=check)
+MODULE = Module(name="desk", package="hotline.desk", install=install, sections=("desk",), check=check,
+                models=("hotline.desk.models",), migrations=Path(__file__).resolve().parent / "migrations")

@@ -17,7 +17,8 @@ from aiohttp import web
 
 from hotline.contact import Identity
 from hotline.desk import queries
-from hotline.domain.vocabulary import OPEN
+from hotline.domain.vocabulary import OPEN, ActorKind, Status
+from hotline.errors import Conflict, NotFound
 from hotline.storage.queries import find_citizen
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from hotline.live import LiveBus
     from hotline.settings import Settings
     from hotline.storage.engine import SessionFactory
+    from hotline.workorders import Change
 
 log = logging.getLogger(__name__)
 _CALLS_KEPT = 500  # ended calls are dropped; this bounds a board that never hears an end
@@ -124,6 +126,45 @@ class Desk:
                    name=None if h.confidential else h.name, orders=orders,
                    open_orders=[o for o in orders if o["status"] in OPEN], contacts=h.contacts_by_channel)
         return out
+
+    # ------------------------------------------------------------ the inbox: one agent per contact
+    async def claim(self, number: str, user_id: int, name: str) -> dict[str, Any]:
+        now = self.clock()
+        until = now + timedelta(minutes=self.config.claim_minutes)
+        async with self.sessions() as session, session.begin():
+            order = await queries.inbox_order(session, number)
+            if order is None or order[1] not in queries.WRITTEN:
+                raise NotFound(f"书面诉求 {number} 不存在", code="contact_not_found")
+            if order[2] != Status.REGISTERED.value:
+                raise Conflict(f"工单 {number} 已不在待处理中", code="contact_not_waiting")
+            other = await queries.claim(session, order[0], user_id, name, now, until)
+        if other is not None:
+            raise Conflict(f"该诉求正由 {other[1]} 处理", code="claimed_by_another",
+                           claimed_by=other[1])
+        await self.live.publish("desk", {"event": "claimed", "number": number, "user_id": user_id, "name": name})
+        return {"number": number, "claimed_by": user_id, "name": name, "expires_at": until.isoformat()}
+
+    async def release(self, number: str, user_id: int) -> None:
+        async with self.sessions() as session, session.begin():
+            order = await queries.inbox_order(session, number)
+            if order is None:
+                raise NotFound(f"书面诉求 {number} 不存在", code="contact_not_found")
+            await queries.release(session, order[0], user_id)
+        await self.live.publish("desk", {"event": "released", "number": number, "user_id": user_id})
+
+    async def guard(self, change: Change) -> None:
+        """An effect of every order change: an agent may not act on a written contact
+        another agent has claimed; a claim ends when the order leaves 登记."""
+        if change.before.status is not Status.REGISTERED or change.order.channel not in queries.WRITTEN:
+            return
+        actor = change.event.actor
+        if actor.kind is ActorKind.AGENT and actor.id is not None:
+            other = await queries.holder(change.session, change.order.id, change.now)
+            if other is not None and str(other[0]) != actor.id:
+                raise Conflict(f"该诉求正由 {other[1]} 处理，请勿重复办理", code="claimed_by_another",
+                               claimed_by=other[1])
+        if change.after.status is not Status.REGISTERED:
+            await queries.release(change.session, change.order.id)
 
 
 DESK: web.AppKey[Desk] = web.AppKey("desk", Desk)

@@ -43,6 +43,7 @@ async def test_desk_against_the_simulator(tmp_path: Path, browser: Any) -> None:
         await until(lambda: tel.simulator is not None and tel.consumer is not None and tel.consumer.link.up)
         pbx = tel.simulator.pbx
         await tel.switchboard.pause("8002", True, "会议")  # agent1 (8001) takes the call
+        pbx.globals["AGENT_RING"] = "0.5"  # answered quickly: this test is about the page
         earlier = await _earlier_order(h)
 
         desk = Watched(await (await browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}))
@@ -104,6 +105,7 @@ async def test_desk_against_the_simulator(tmp_path: Path, browser: Any) -> None:
         await expect(page.locator("#state")).to_have_attribute("data-state", "wrap_up")
         await expect(page.locator("#state")).to_have_text("空闲", timeout=10000)  # wrap-up ends by itself
         await expect(board.page.locator("#agents tr[data-extension='8001']")).to_have_attribute("data-state", "ready")
+        await expect(page.locator("#o-recording audio")).to_have_count(1, timeout=10000)  # the call's recording
         # The wallboard's day: the call is counted once recorded; the per-hour chart is drawn.
         await expect(board.page.locator("#f-answered b")).to_have_text("1", timeout=10000)
         await expect(board.page.locator("#f-answer-rate b")).to_have_text("100.0%")
@@ -125,9 +127,29 @@ async def test_desk_against_the_simulator(tmp_path: Path, browser: Any) -> None:
             from hotline.storage.orders import order_history
             assert (await order_history(session, number)).order.status == "registered"
 
+        # One inbox for the written channels: the earlier text, claimed, answered by text.
+        row = page.locator(f"#inbox-list tr[data-number='{earlier}']")
+        await row.locator("button.claim").click()
+        await expect(page.locator("#o-number")).to_have_text(earlier)
+        await expect(row).to_contain_text("话务员 张敏")
+        await page.fill("#o-answer", "已转城管部门处理，感谢反映")
+        await page.click("#o-resolve")
+        await expect(page.locator("#o-status")).to_have_text("直接办结")
+        await expect(row).to_have_count(0)
+        await desk.shot("inbox-answered")
+
+        # A callback task (回拨) is one click away.
+        from hotline.telephony import queries as tq
+        async with h.sessions() as session, session.begin():
+            task = await tq.missed_call(session, phone="13900009999", citizen_id=None, reason="abandoned",
+                                        linkedid="missed-1", ended_at=h.clock(), now=h.clock())
+        await h.live.publish("callback", {"event": "missed_call", "task": task})
+        await page.locator(f"#callback-list tr[data-task='{task}'] button.call-back").click()
+        await expect(page.locator("#message")).to_have_text("正在回拨 13900009999")
+
         await page.click("#lang-switch")
         await expect(page.locator("#ready")).to_have_text("Ready")
-        await expect(page.locator("#state")).to_have_text("Ready")
+        await expect(page.locator("#queue-toggle")).to_have_text("Log out of queue")
         await desk.shot("english")
         desk.check()
         board.check()

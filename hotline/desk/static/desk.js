@@ -41,6 +41,13 @@ const t = translator({
   recording: ["通话录音", "Recording"], no_phone: ["本账号没有分机号", "No extension on this account"],
   wrap_left: ["话后处理，剩余 {0}", "Wrap-up, {0} left"],
   draft: ["通话中（草稿）", "Draft"],
+  inbox: ["书面诉求收件箱", "Written contacts inbox"], waiting: ["已等待", "Waiting"], claimed: ["处理人", "Claimed by"],
+  claim: ["认领处理", "Claim"], continue: ["继续处理", "Continue"], release: ["释放", "Release"],
+  callbacks: ["回拨任务", "Callback tasks"], reason: ["原因", "Reason"], age: ["未接时长", "Since"],
+  attempts: ["已拨/未接", "Tries / missed"], call_back: ["回拨", "Call back"], dialling: ["正在回拨 {0}", "Calling {0} back"],
+  abandoned: ["放弃", "Abandoned"], overflowed: ["溢出", "Overflowed"], after_hours: ["非工作时间", "After hours"],
+  sms: ["短信", "SMS"], wechat: ["微信", "WeChat"], web: ["网站", "Web"], app: ["App", "App"], fax: ["传真", "Fax"],
+  phone_ch: ["电话", "Phone"],
 });
 
 const $ = (id) => document.getElementById(id);
@@ -353,10 +360,22 @@ async function act(action, body, label) {
   } catch (err) { fail(err); return null; }
 }
 
+// Only what the agent changed is sent: the update action refuses an empty correction.
+function changed() {
+  const o = state.order, out = {};
+  const was = { title: o.title || "", description: o.description || "", category: o.category, subject: o.subject,
+    area: o.area, address: o.address, urgency: o.urgency, confidential: o.confidential,
+    contact_name: (o.citizen && o.citizen.name) || null };
+  for (const [k, v] of Object.entries(fields())) if ((v ?? null) !== (was[k] ?? null)) out[k] = v;
+  return out;
+}
+
 async function save() {
   const o = state.order;
   if (!["draft", "registered", "reopened"].includes(o.status)) return true;
-  return (await act("update", fields(), t("save"))) !== null;
+  const diff = changed();
+  if (!Object.keys(diff).length) return true;
+  return (await act("update", diff, t("save"))) !== null;
 }
 
 $("o-save").addEventListener("click", save);
@@ -371,6 +390,59 @@ $("o-resolve").addEventListener("click", async () => {
   if (await save()) await act("resolve", { answer: $("o-answer").value.trim() }, t("resolve"));
 });
 $("o-invalid").addEventListener("click", () => act("invalidate", { reason: $("o-invalid-reason").value.trim() }, t("invalid")));
+
+// ------------------------------------------------------------------ the inbox and the callbacks
+const chName = (c) => t(c === "phone" ? "phone_ch" : c);
+
+async function loadInbox() {
+  let box;
+  try { box = await api("/api/v1/desk/inbox"); } catch (err) { return fail(err); }
+  $("inbox-list").tBodies[0].replaceChildren(...(box.items.length ? box.items.map((i) => {
+    const taken = i.claimed_by && !i.mine;
+    return el("tr", { dataset: { number: i.number } }, el("td", { text: chName(i.channel) }),
+      el("td", { class: "timer", text: duration(i.waiting_seconds) }), el("td", { text: i.number }),
+      el("td", { text: i.title || i.text }), el("td", { text: i.claimed_by || "—" }),
+      el("td", {}, el("button", { type: "button", class: "claim", text: t(i.mine ? "continue" : "claim"), disabled: taken,
+        onclick: () => claim(i.number) }),
+      i.mine ? el("button", { type: "button", class: "release", text: t("release"), onclick: () => release(i.number) }) : null));
+  }) : [el("tr", {}, el("td", { text: t("none") }))]));
+}
+
+async function claim(number) {
+  try {
+    await api(`/api/v1/desk/inbox/${encodeURIComponent(number)}/claim`, { method: "POST" });
+    await loadOrder(number);
+    $("order").scrollIntoView();
+    $("o-title").focus();
+  } catch (err) { fail(err); }
+  loadInbox();
+}
+
+async function release(number) {
+  try { await api(`/api/v1/desk/inbox/${encodeURIComponent(number)}/release`, { method: "POST" }); } catch (err) { fail(err); }
+  loadInbox();
+}
+
+async function loadCallbacks() {
+  let tasks;
+  try { tasks = await api("/api/v1/telephony/callbacks"); } catch (err) { return fail(err); }
+  $("callback-list").tBodies[0].replaceChildren(...(tasks.length ? tasks.map((x) => el("tr", { dataset: { task: String(x.id) } },
+    el("td", { text: x.phone }), el("td", { text: t(x.reason) }), el("td", { class: "timer", text: duration(since(x.last_call_at)) }),
+    el("td", { text: `${x.attempts} / ${x.missed_calls}` }),
+    el("td", {}, el("button", { type: "button", class: "call-back", text: t("call_back"), disabled: x.status !== "open",
+      onclick: async () => {
+        try {
+          await api(`/api/v1/telephony/callbacks/${x.id}/call`, { method: "POST", body: {} });
+          toast(t("dialling", x.phone), "ok");
+        } catch (err) { fail(err); }
+        loadCallbacks();
+      } })))) : [el("tr", {}, el("td", { text: t("none") }))]));
+}
+
+let listsTimer = null;
+function listsSoon() {  // a burst of events is one reload
+  if (!listsTimer) listsTimer = setTimeout(() => { listsTimer = null; loadInbox(); loadCallbacks(); }, 300);
+}
 
 // ------------------------------------------------------------------ panels other modules fill
 async function panels() {
@@ -402,7 +474,11 @@ function onLive(m) {
       state.call = null;
       showCall("ended");
       startWrapUp();
+    } else if (m.event === "recorded" && state.order && state.order.call_id === m.linkedid) {
+      loadOrder(state.order.number);  // the recording is attached now
     }
+  } else if (m.topic === "desk" || m.topic === "workorder" || m.topic === "callback") {
+    listsSoon();
   }
 }
 
@@ -425,7 +501,8 @@ async function main() {
   panels();
   showAgent();
   showCall("idle");
-  live(onLive, { onOpen: refreshAgent, onState: (up) => {
+  setInterval(listsSoon, 30000);  // the waiting times grow without an event
+  live(onLive, { onOpen: () => { refreshAgent(); listsSoon(); }, onState: (up) => {
     $("live-status").dataset.state = up ? "on" : "off";
     $("live-status").textContent = t(up ? "live_on" : "live_off");
   } });
