@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from hotline.contact import Contact, Identity
-from hotline.domain.vocabulary import Channel
 import pytest
 
+from hotline.contact import Contact, Identity
+from hotline.domain.vocabulary import Channel
 from tests.conftest import login_as, make_settings
 
 if TYPE_CHECKING:
