@@ -26,6 +26,7 @@ def install(h: Hotline) -> Desk:
     h.add_routes(page.install)
     h.add_link(Link("/agent", "坐席工作台（软电话）", "Agent desk (softphone)", "agents", 10))
     h.add_link(Link("/supervisor", "班长监控大屏", "Supervisor wallboard", "supervisors", 11))
+    h.add_link(Link("/admin", "系统管理（用户、部门密钥）", "Administration (users, department keys)", "operators", 70))
     h.add_effect(desk.guard)
     h.add_task("desk", desk.run)
     return desk

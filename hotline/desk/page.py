@@ -1,5 +1,5 @@
 """The pages: `/agent` (the agents' desk; `/desk` too, CONTRACT's name), `/supervisor` (the
-wallboard; `/wallboard` too), and the staff login page `/login`.
+wallboard; `/wallboard` too), `/admin` (users and department keys), and the staff login page `/login`.
 
 Server-rendered shells plus ES modules from `static/` (vendored libraries under
 `static/vendor/`, no CDN). A page that needs a login redirects to `/login?next=…`, never a
@@ -32,6 +32,7 @@ SUPERVISORS = (UserRole.SUPERVISOR, UserRole.ADMIN)
 PAGES = {  # path: (template, roles allowed, title zh, title en)
     "agent": ("desk.html", (UserRole.AGENT, *SUPERVISORS), "坐席工作台", "Agent desk"),
     "supervisor": ("wallboard.html", SUPERVISORS, "班长监控大屏", "Supervisor wallboard"),
+    "admin": ("admin.html", (UserRole.ADMIN,), "系统管理", "Administration"),
 }
 
 
@@ -88,7 +89,7 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 def install(app: web.Application) -> None:
-    for key, aliases in (("agent", ("/desk",)), ("supervisor", ("/wallboard",))):
+    for key, aliases in (("agent", ("/desk",)), ("supervisor", ("/wallboard",)), ("admin", ())):
         handler = _page(key)
         for path in (f"/{key}", *aliases):
             app.router.add_get(path, handler)

@@ -41,7 +41,7 @@ desk:
 
 async def test_pages_need_a_login(client: TestClient, hotline: Any) -> None:
     client.session.cookie_jar.clear()
-    for path in ("/agent", "/desk", "/supervisor", "/wallboard"):
+    for path in ("/agent", "/desk", "/supervisor", "/wallboard", "/admin"):
         async with client.get(path, allow_redirects=False) as r:
             assert r.status == 302, path
             assert r.headers["Location"] in (f"/login?next={path}", f"/login?next=%2F{path[1:]}")
@@ -55,8 +55,9 @@ async def test_pages_need_a_login(client: TestClient, hotline: Any) -> None:
         assert "坐席工作台" in await r.text()
         assert "connect-src 'self'" in r.headers["Content-Security-Policy"]
         assert "ws://pbx.lan:8088" in r.headers["Content-Security-Policy"]
-    async with client.get("/supervisor", cookies={"hotline_session": token}) as r:
-        assert r.status == 403  # an agent is not a supervisor
+    for path in ("/supervisor", "/admin"):
+        async with client.get(path, cookies={"hotline_session": token}) as r:
+            assert r.status == 403  # an agent is not a supervisor, nor an admin
     async with client.get("/desk/static/vendor/sip.js-0.21.2/lib/platform/web/index.js") as r:
         assert r.status == 200 and "javascript" in r.headers["Content-Type"]
 
