@@ -74,3 +74,4 @@ async def test_admin_screens(tmp_path: Path, browser: Any) -> None:
         await page.click("#lang-switch")
         await expect(page.locator("#users-h")).to_have_text("Users")
         admin.check()
+        await page.context.close()

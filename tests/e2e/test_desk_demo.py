@@ -153,3 +153,6 @@ async def test_desk_against_the_simulator(tmp_path: Path, browser: Any) -> None:
         await desk.shot("english")
         desk.check()
         board.check()
+        # Closed before the server: an open live socket would hold its shutdown up.
+        await page.context.close()
+        await board.page.context.close()
