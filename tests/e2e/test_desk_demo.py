@@ -100,14 +100,17 @@ async def test_desk_against_the_simulator(tmp_path: Path, browser: Any) -> None:
                                 for r in receiver.accepted()), limit=20)
         assert {r.department for r in receiver.accepted()} == {"scjgj"}
 
-        await page.keyboard.press("Alt+h")
+        # Blind transfer to the department's number (AMI BlindTransfer): the agent's call ends.
+        await page.select_option("#x-department", "jtj")
+        await page.click("#x-transfer")
+        await expect(page.locator("#message")).to_have_text("已转接：青山县交通运输局")
         await expect(page.locator("#call-state")).to_have_attribute("data-state", "ended")
         await expect(page.locator("#state")).to_have_attribute("data-state", "wrap_up")
         await expect(page.locator("#state")).to_have_text("空闲", timeout=10000)  # wrap-up ends by itself
         await expect(board.page.locator("#agents tr[data-extension='8001']")).to_have_attribute("data-state", "ready")
         await expect(page.locator("#o-recording audio")).to_have_count(1, timeout=10000)  # the call's recording
         # The wallboard's day: the call is counted once recorded; the per-hour chart is drawn.
-        await expect(board.page.locator("#f-answered b")).to_have_text("1", timeout=10000)
+        await expect(board.page.locator("#f-answered b")).to_have_text("1", timeout=10000)  # transferred counts
         await expect(board.page.locator("#f-answer-rate b")).to_have_text("100.0%")
         await expect(board.page.locator("#hours-chart canvas")).to_have_count(1)
 
@@ -146,6 +149,13 @@ async def test_desk_against_the_simulator(tmp_path: Path, browser: Any) -> None:
         await h.live.publish("callback", {"event": "missed_call", "task": task})
         await page.locator(f"#callback-list tr[data-task='{task}'] button.call-back").click()
         await expect(page.locator("#message")).to_have_text("正在回拨 13900009999")
+        # The callback connects (the simulator answers both legs); the agent hangs up.
+        await expect(page.locator("#call-state")).to_have_attribute("data-state", "talking", timeout=15000)
+        await page.keyboard.press("Alt+h")
+        await expect(page.locator("#call-state")).to_have_attribute("data-state", "ended", timeout=15000)
+        await page.fill("#x-number", "13700001234")
+        await page.click("#x-dial")  # click-to-call
+        await expect(page.locator("#message")).to_have_text("正在外呼 13700001234")
 
         await page.click("#lang-switch")
         await expect(page.locator("#ready")).to_have_text("Ready")

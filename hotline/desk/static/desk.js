@@ -47,7 +47,9 @@ const t = translator({
   attempts: ["已拨/未接", "Tries / missed"], call_back: ["回拨", "Call back"], dialling: ["正在回拨 {0}", "Calling {0} back"],
   abandoned: ["放弃", "Abandoned"], overflowed: ["溢出", "Overflowed"], after_hours: ["非工作时间", "After hours"],
   sms: ["短信", "SMS"], wechat: ["微信", "WeChat"], web: ["网站", "Web"], app: ["App", "App"], fax: ["传真", "Fax"],
-  phone_ch: ["电话", "Phone"],
+  phone_ch: ["电话", "Phone"], x_department: ["转接/三方部门", "Department"], x_transfer: ["转接", "Transfer"],
+  x_conference: ["三方通话", "Three-way call"], x_number: ["外呼号码", "Number to call"], x_dial: ["外呼", "Call"],
+  calling: ["正在外呼 {0}", "Calling {0}"], transferred: ["已转接：{0}", "Transferred: {0}"], conferenced: ["三方通话：{0}", "Three-way call: {0}"],
 });
 
 const $ = (id) => document.getElementById(id);
@@ -60,7 +62,8 @@ const state = {
 document.querySelectorAll("[data-t]").forEach((n) => { n.textContent = t(n.dataset.t); });
 for (const [id, key] of [["lang-switch", "switch"], ["logout", "logout"], ["ready", "ready"], ["pause", "pause"],
   ["answer", "answer"], ["hangup", "hangup"], ["mute", "mute"], ["hold", "hold"], ["o-save", "save"],
-  ["o-register", "register"], ["o-dispatch", "dispatch"], ["o-resolve", "resolve"], ["o-invalid", "invalid"]]) {
+  ["o-register", "register"], ["o-dispatch", "dispatch"], ["o-resolve", "resolve"], ["o-invalid", "invalid"],
+  ["x-transfer", "x_transfer"], ["x-conference", "x_conference"], ["x-dial", "x_dial"]]) {
   $(id).textContent = t(key);
 }
 document.querySelector("label:has(#o-answer) span").textContent = t("answer_text");
@@ -137,7 +140,22 @@ function showCall(phase) {
   $("mute").disabled = $("hold").disabled = !(soft && soft.inCall);
   document.querySelectorAll("#dialpad button").forEach((b) => { b.disabled = !(soft && soft.inCall); });
   if (phase === "idle" || phase === "ended") $("call-timer").textContent = "";
+  // Transfer and three-way go through the PBX (AMI), whatever phone the agent uses.
+  $("x-transfer").disabled = $("x-conference").disabled = !["talking", "held"].includes(phase);
 }
+
+async function control(path, body, done) {
+  try {
+    const r = await api(`/api/v1/telephony/calls/${path}`, { method: "POST", body });
+    toast(done(r), "ok");
+  } catch (err) { fail(err); }
+}
+$("x-transfer").addEventListener("click", () => control("transfer", { department: $("x-department").value },
+  () => t("transferred", $("x-department").selectedOptions[0].text)));
+$("x-conference").addEventListener("click", () => control("conference", { department: $("x-department").value },
+  () => t("conferenced", $("x-department").selectedOptions[0].text)));
+$("x-dial").addEventListener("click", () => control("originate", { number: $("x-number").value.trim() },
+  () => t("calling", $("x-number").value.trim())));
 
 $("answer").addEventListener("click", () => state.phone && state.phone.incoming && state.phone.answer().catch(fail));
 $("hangup").addEventListener("click", async () => {
@@ -247,6 +265,7 @@ function pickers() {
   options($("o-town"), towns);
   const counties = ref.departments.filter((d) => d.level === "county");
   options($("o-lead"), ref.departments);
+  options($("x-department"), ref.departments.filter((d) => d.level === "county"), { blank: false });
   options($("o-assisting"), counties, { blank: false });
   $("o-subject-group").addEventListener("change", () => subjects());
   $("o-subject-search").addEventListener("input", () => subjects());
@@ -470,7 +489,8 @@ function onLive(m) {
       if (!state.phone || !state.phone.inCall) showCall("talking");
     } else if (m.event === "draft_opened" && mine(m) && m.number) {
       loadOrder(m.number);
-    } else if (m.event === "ended" && state.call && m.linkedid === state.call.linkedid) {
+    } else if ((m.event === "ended" || m.event === "transferred") && state.call && m.linkedid === state.call.linkedid) {
+      // A transferred call goes on with the department: the agent's part of it is over.
       state.call = null;
       showCall("ended");
       startWrapUp();
