@@ -215,7 +215,9 @@ async def hangup(request: web.Request, principal: Principal, body: Body) -> Done
 
 class StatsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    day: date | None = Field(None, description="本地日期 YYYY-MM-DD；默认今天 / the local day, default today")
+    # A string, not a `date`: pydantic would also take a number as a Unix time.
+    day: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+                            description="本地日期 YYYY-MM-DD；默认今天 / the local day, default today")
     lang: str | None = None
 
 
@@ -227,7 +229,10 @@ async def call_stats(request: web.Request, principal: Principal, query: StatsQue
     principal.require_role(*STAFF)
     h = request.app[HOTLINE]
     tz = h.settings.tz
-    day = query.day or h.clock().astimezone(tz).date()
+    try:
+        day = date.fromisoformat(query.day) if query.day else h.clock().astimezone(tz).date()
+    except ValueError:
+        raise ValidationFailed(f"日期 {query.day} 不存在", code="invalid_date") from None
     start = datetime.combine(day, time(0), tz)
     async with h.sessions() as session:
         rows = await queries.queued_calls(session, start, start + timedelta(days=1))
