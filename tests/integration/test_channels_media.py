@@ -14,10 +14,11 @@ from sqlalchemy import select
 from hotline.storage.models import Attachment, OutboxMessage
 from tests import channels_support as support
 from tests.channels_support import TWILIO_SID
+from tests.integration import test_channels_wechat as wechat
 from tests.integration.test_channels_sms import text_in
 from tests.integration.test_channels_wechat import message, post_plain
 
-settings, vendors = support.settings, support.vendors
+settings, vendors = wechat.settings, support.vendors  # plain WeChat posts: plain mode on
 
 
 def jpeg(colour: str) -> bytes:

@@ -28,7 +28,7 @@ vendors = support.vendors
 OPENID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
 # The tests here post plain XML as an account in 兼容模式 does (plain_mode on); the safe
 # default (AES key set: plain refused) and replays: test_channels_wechat_replay.py.
-PLAIN_MODE = "channels: {wechat: {plain_mode: true}}\n"
+PLAIN_MODE = "channels: {wechat: {plain_mode: true}, fax: {open_without_key: true}}\n"
 
 
 @pytest.fixture

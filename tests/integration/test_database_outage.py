@@ -74,7 +74,7 @@ async def down(request, tmp_path) -> AsyncIterator[TestClient]:
         server, port = await _fake_postgres(request.param)
     env = {**channel_env(None), "HOTLINE_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{port}/test"}
     settings = make_settings(tmp_path, env=env,
-                             extra_yaml="channels:\n  wechat:\n    outage_hold_seconds: 0\n")
+                             extra_yaml="channels:\n  wechat:\n    outage_hold_seconds: 0\n    plain_mode: true\n")
     clock = FakeClock()
     async with open_hotline(settings, clock=clock) as h:
         app = create_app(h, run_background=False)
