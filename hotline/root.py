@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from channels.module import MODULE as CHANNELS
 from dispatch.module import MODULE as DISPATCH
 from hotline.clock import Clock, utc_now
-from hotline.desk.module import MODULE as DESK
 from hotline.errors import ConfigError
 from hotline.knowledge.module import MODULE as KNOWLEDGE
 from hotline.module import Module, Running, Summary
@@ -44,7 +43,6 @@ MODULES: tuple[Module[Any], ...] = (
     PUBLIC,
     REPORTS,
     KNOWLEDGE,
-    DESK,
 )
 
 

@@ -20,8 +20,7 @@ from hotline.storage.models import Base, UTCDateTime
 if TYPE_CHECKING:
     from hotline.settings import Settings
 
-# The heads before the move; branches that came later (desk) are simply at their head.
-BEFORE = ("0002_telephony", "0003_channels", "0004_dispatch", "desk_0001_claims")
+BEFORE = ("0002_telephony", "0003_channels", "0004_dispatch")  # the heads before the move
 T = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 

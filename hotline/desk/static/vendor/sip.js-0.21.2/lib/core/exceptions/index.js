@@ -1,3 +1,0 @@
-export * from "./exception.js";
-export * from "./transaction-state-error.js";
-export * from "./transport-error.js";
