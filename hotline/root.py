@@ -17,7 +17,6 @@ from channels.module import MODULE as CHANNELS
 from dispatch.module import MODULE as DISPATCH
 from hotline.clock import Clock, utc_now
 from hotline.errors import ConfigError
-from hotline.knowledge.module import MODULE as KNOWLEDGE
 from hotline.module import Module, Running, Summary
 from hotline.public.module import MODULE as PUBLIC
 from hotline.reports.module import MODULE as REPORTS
@@ -42,7 +41,6 @@ MODULES: tuple[Module[Any], ...] = (
     TELEPHONY,
     PUBLIC,
     REPORTS,
-    KNOWLEDGE,
 )
 
 
