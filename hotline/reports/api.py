@@ -63,7 +63,10 @@ class KpiReport(BaseModel):
 
 
 @routes.get("/api/v1/reports/kpis", summary="考核指标 / KPIs of a period, per group (docs/kpi.md)", query=KpiQuery,
-            response=KpiReport, tags=TAG)
+            response=KpiReport, tags=TAG,
+            raw_response={"text/csv": {"schema": {"type": "string"}},
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                              {"schema": {"type": "string", "format": "binary"}}})
 async def report_kpis(request: web.Request, principal: Principal, query: KpiQuery) -> KpiReport | web.Response:
     principal.require_role(*SUPERVISORS)
     settings = request.app[HOTLINE].settings
@@ -87,7 +90,7 @@ async def report_kpis(request: web.Request, principal: Principal, query: KpiQuer
 
 class MonthQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    month: str = Field(pattern=r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 
 
 class NoteOut(BaseModel):

@@ -50,6 +50,8 @@ class Operation:
     key: str | None = None
     # A request body the handler reads itself (multipart uploads): its OpenAPI `content`.
     raw_body: dict[str, Any] | None = None
+    # Other media types of the success response (a report as CSV/XLSX): its OpenAPI `content`.
+    raw_response: dict[str, Any] | None = None
     # Another success status with the same body (200 for an idempotent repeat of a 201).
     repeat_status: int | None = None
 

@@ -95,6 +95,8 @@ def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "OK"}
     if op.response is not None:
         ok["content"] = {"application/json": {"schema": _schema(op.response, refs, "serialization")}}
+    if op.raw_response is not None:
+        ok["content"] = {**ok.get("content", {}), **op.raw_response}
     problem = {"content": {"application/problem+json": {"schema": {"$ref": _REF.format(model="Problem")}}}}
     documented: dict[int, str] = {400: "请求格式错误 / bad request", 422: "内容不符合要求 / validation failed"}
     if op.body is not None or op.raw_body is not None:
