@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pytest
 import yaml
 from aiohttp import web
 
@@ -18,8 +19,10 @@ from hotline.settings import DEFAULT_CONFIG, Settings
 from tests.conftest import make_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import AsyncIterator, Callable
     from pathlib import Path
+
+    from tests.conftest import FakeClock
 
 SECRET = "dept-secret-{code}-0123456789"
 
@@ -138,3 +141,12 @@ class Receiver:
 
     def accepted(self) -> list[Received]:
         return [r for r in self.got if 200 <= r.status < 300]
+
+
+@pytest.fixture
+async def receiver(clock: FakeClock) -> AsyncIterator[Receiver]:
+    """A local webhook receiver on 127.0.0.1, its clock the test's."""
+    r = Receiver(now=lambda: clock().timestamp())
+    await r.start()
+    yield r
+    await r.stop()

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from hotline.outbox import DEAD, DELIVERED, DELIVERING, PENDING, STALE
 from hotline.storage.models import OutboxMessage
 from tests.conftest import FakeClock, department_api, login_as
+from tests.integration import dispatch_support
 from tests.integration.dispatch_support import Receiver, dispatch_settings
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
     from pathlib import Path
 
     from hotline.module import Running as Hotline
@@ -24,12 +24,7 @@ if TYPE_CHECKING:
 HOOKS = ("scjgj", "qingxi", "sthj", "dcs", "jtj")
 
 
-@pytest.fixture
-async def receiver(clock: FakeClock) -> AsyncIterator[Receiver]:
-    r = Receiver(now=lambda: clock().timestamp())
-    await r.start()
-    yield r
-    await r.stop()
+receiver = dispatch_support.receiver  # the shared local webhook receiver
 
 
 @pytest.fixture

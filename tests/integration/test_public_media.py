@@ -11,22 +11,16 @@ from sqlalchemy import select
 
 from hotline.storage.models import OutboxMessage
 from tests.conftest import login_as, make_settings
+from tests.integration import dispatch_support
 from tests.integration.dispatch_support import Receiver, secret_of
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
     from pathlib import Path
 
     from hotline.settings import Settings
-    from tests.conftest import FakeClock
 
 
-@pytest.fixture
-async def receiver(clock: FakeClock) -> AsyncIterator[Receiver]:
-    r = Receiver(now=lambda: clock().timestamp())
-    await r.start()
-    yield r
-    await r.stop()
+receiver = dispatch_support.receiver  # the shared local webhook receiver
 
 
 @pytest.fixture
