@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 from dispatch.cli import add_commands
 from dispatch.config import dispatch_config
 from hotline.module import Module, Summary
-from hotline.ports import Hotline, Link
+from hotline.ports import Hotline, Link, RoutingFacts, RuleRouter, RuleSuggestion
 
 if TYPE_CHECKING:
+    from dispatch.escalation import Escalation
+    from dispatch.routing import Router
     from dispatch.service import DispatchService
     from hotline.settings import Settings
     from hotline.storage.models import OutboxMessage
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
 def install(h: Hotline) -> DispatchService:
     from dispatch import actions, api, dead_letters, supervisor
     from dispatch.autodispatch import AutoDispatch
-    from dispatch.delivery import redis_nudger
     from dispatch.department import api as department_api
     from dispatch.department import files as department_files
     from dispatch.department import page as department_page
@@ -59,6 +60,7 @@ def install(h: Hotline) -> DispatchService:
     router = Router.from_settings(h.settings, cfg.routing)
     service = DispatchService(h.settings, cfg, router, escalation, writer, webhooks, h.orders)
     h.share(DISPATCH, service)
+    h.add_rule_router(rule_router(router))  # routing assist (the knowledge module) falls back to the rules
 
     async def announce(change: Change) -> None:
         rows = list(change.order.assignments)
@@ -88,14 +90,30 @@ def install(h: Hotline) -> DispatchService:
     h.add_link(Link("/department", "承办单位办理页面", "Department page (for offices without a system)",
                     "departments", 20))
 
+    _run_delivery(h, escalation, d.poll_seconds)
+    return service
+
+
+def _run_delivery(h: Hotline, escalation: Escalation, poll_seconds: float) -> None:
+    from dispatch.delivery import redis_nudger
+
     if h.redis is not None:
         # `hotline worker` delivers and ticks; this process only wakes the workers.
         h.background.pop("outbox", None)
         h.outbox.notifiers.append(redis_nudger(h.redis))
     else:
-        h.add_task("outbox", lambda: h.outbox.run(d.poll_seconds))
+        h.add_task("outbox", lambda: h.outbox.run(poll_seconds))
         h.add_task("timers", escalation.run)
-    return service
+
+
+def rule_router(router: Router) -> RuleRouter:
+    """The routing rules through the core's port: what other modules may ask of them."""
+    from dispatch.routing import Facts
+
+    def ask(f: RoutingFacts, limit: int) -> list[RuleSuggestion]:
+        facts = Facts(category=f.category, subject=f.subject, area=f.area, text=f.text, legacy_line=f.legacy_line)
+        return [RuleSuggestion(m.department, m.reason) for m in router.candidates(facts, limit=limit)]
+    return ask
 
 
 def check(settings: Settings) -> Summary:

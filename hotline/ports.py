@@ -8,7 +8,7 @@ opens a connection of its own and never reaches another module through this obje
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -49,6 +49,27 @@ class Link:
     rank: int = 50  # the front door lists links by rank, then in the order they were added
 
 
+@dataclass(frozen=True)
+class RoutingFacts:
+    """What the routing rules look at in an order or a draft (the rules are dispatch's)."""
+
+    category: str | None = None
+    subject: str | None = None
+    area: str | None = None
+    text: str = ""
+    legacy_line: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleSuggestion:
+    department: str
+    reason: str  # which rule, in an agent's words
+
+
+# The routing rules as a module may ask them: the matching departments, first match first.
+RuleRouter = Callable[[RoutingFacts, int], Sequence[RuleSuggestion]]
+
+
 @dataclass
 class Hotline:
     """The core's services, built once per process, and the modules' plug-in points."""
@@ -74,6 +95,7 @@ class Hotline:
     links: list[Link] = field(default_factory=list)
     background: dict[str, BackgroundTask] = field(default_factory=dict)
     closers: list[Closer] = field(default_factory=list)
+    rule_routers: list[RuleRouter] = field(default_factory=list)
 
     # ------------------------------------------------------------ the web
     def add_api(self, *tables: ApiRoutes) -> None:
@@ -110,6 +132,11 @@ class Hotline:
     def add_sender(self, kind: str, sender: Sender) -> None:
         """Delivers the outbox messages of `kind` (at least once; see `hotline.outbox`)."""
         self.outbox.register(kind, sender)
+
+    def add_rule_router(self, router: RuleRouter) -> None:
+        """The routing rules, for modules that suggest departments (routing assist falls
+        back to them); dispatch registers its own."""
+        self.rule_routers.append(router)
 
     def add_closer(self, close: Closer) -> None:
         """Called when the hotline shuts down, newest first."""

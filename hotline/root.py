@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 from channels.module import MODULE as CHANNELS
 from dispatch.module import MODULE as DISPATCH
 from hotline.clock import Clock, utc_now
+from hotline.desk.module import MODULE as DESK
 from hotline.errors import ConfigError
+from hotline.knowledge.module import MODULE as KNOWLEDGE
 from hotline.module import Module, Running, Summary
 from hotline.public.module import MODULE as PUBLIC
 from hotline.reports.module import MODULE as REPORTS
@@ -41,6 +43,8 @@ MODULES: tuple[Module[Any], ...] = (
     TELEPHONY,
     PUBLIC,
     REPORTS,
+    KNOWLEDGE,
+    DESK,
 )
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # What `hotline.domain.workorder` re-exports, so `wo.Dispatch` keeps working.
 __all__ = ["Command", "Plan", "Register", "UpdateDetails", "AppendContact", "ResolveDirectly", "Dispatch", "SignFor",
            "SubDispatch", "AddProgress", "Reply", "ReturnOrder", "ReviewReturn", "RequestExtension",
-           "DecideExtension", "FollowUp", "Rate", "Reopen", "Merge", "MarkInvalid", "Close"]
+           "DecideExtension", "FollowUp", "Rate", "Reopen", "Merge", "ReplyWithParent", "MarkInvalid", "Close"]
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,16 @@ class Merge(Command):
     """并单: this order duplicates `into` and ends here."""
 
     into: str = ""
+
+
+@dataclass(frozen=True)
+class ReplyWithParent(Command):
+    """并单答复: a merged order is answered with the reply of the order it was merged into,
+    so its own citizen hears on their own channel and its own follow-up runs."""
+
+    parent: str = ""
+    result: str = ""
+    department: str | None = None  # the parent's lead department, who answered
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from hotline.domain.commands import (
     Register,
     Reopen,
     Reply,
+    ReplyWithParent,
     RequestExtension,
     ResolveDirectly,
     ReturnOrder,
@@ -294,6 +295,14 @@ def _merge(o: OrderState, c: Merge, now: datetime) -> Outcome:
                     assignments=_withdraw_active(o.assignments)), "merged", {"into": c.into})
 
 
+def _reply_with_parent(o: OrderState, c: ReplyWithParent, now: datetime) -> Outcome:
+    if not c.parent or o.merged_into != c.parent:
+        raise reject("not_merged_into", f"本工单未并入工单 {c.parent}")
+    result = _require_text(c.result, "办理结果")
+    return (replace(o, status=S.REPLIED), "replied",
+            {"department": c.department, "result": result, "parent": c.parent})
+
+
 def _invalidate(o: OrderState, c: MarkInvalid, now: datetime) -> Outcome:
     reason = _require_text(c.reason, "无效原因")
     return replace(o, status=S.INVALID), "invalidated", {"reason": reason}
@@ -332,6 +341,7 @@ RULES: dict[type[Command], tuple[frozenset[Status], _Handler]] = {
     Rate: (frozenset({S.REPLIED, S.RESOLVED_DIRECTLY, S.FOLLOW_UP}), _rate),
     Reopen: (frozenset({S.FOLLOW_UP, S.CLOSED}), _reopen),
     Merge: (OPEN, _merge),
+    ReplyWithParent: (frozenset({S.MERGED}), _reply_with_parent),
     MarkInvalid: (frozenset({S.DRAFT, S.REGISTERED}), _invalidate),
     Close: (frozenset({S.FOLLOW_UP, S.RESOLVED_DIRECTLY, S.REOPENED}), _close),
 }
@@ -342,7 +352,7 @@ COMMAND_NAMES: dict[type[Command], str] = {
     ResolveDirectly: "直接办结", Dispatch: "派单", SignFor: "签收", SubDispatch: "下派",
     AddProgress: "反馈进展", Reply: "办结回复", ReturnOrder: "退单", ReviewReturn: "审核退单",
     RequestExtension: "申请延期", DecideExtension: "审批延期", FollowUp: "回访", Rate: "评价",
-    Reopen: "重办", Merge: "并单", MarkInvalid: "标记无效", Close: "归档",
+    Reopen: "重办", Merge: "并单", ReplyWithParent: "并单答复", MarkInvalid: "标记无效", Close: "归档",
 }
 
 

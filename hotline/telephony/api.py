@@ -7,7 +7,7 @@ Agents act on their own extension; supervisors may name another agent's extensio
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -211,6 +211,32 @@ async def hangup(request: web.Request, principal: Principal, body: Body) -> Done
     ext = _extension(principal, body)
     await _tel(request).switchboard.hangup(ext)
     return Done(extension=ext)
+
+
+class StatsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # A string, not a `date`: pydantic would also take a number as a Unix time.
+    day: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+                            description="本地日期 YYYY-MM-DD；默认今天 / the local day, default today")
+    lang: str | None = None
+
+
+@routes.get("/api/v1/telephony/stats", summary="当日话务指标（接通率、15秒接通率、平均等待/通话时长、分时段）/ "
+            "The day's call figures, per hour too", query=StatsQuery, tags=TAG)
+async def call_stats(request: web.Request, principal: Principal, query: StatsQuery) -> dict[str, Any]:
+    from hotline.telephony.stats import QueuedCall, day_figures
+
+    principal.require_role(*STAFF)
+    h = request.app[HOTLINE]
+    tz = h.settings.tz
+    try:
+        day = date.fromisoformat(query.day) if query.day else h.clock().astimezone(tz).date()
+    except ValueError:
+        raise ValidationFailed(f"日期 {query.day} 不存在", code="invalid_date") from None
+    start = datetime.combine(day, time(0), tz)
+    async with h.sessions() as session:
+        rows = await queries.queued_calls(session, start, start + timedelta(days=1))
+    return {"day": day.isoformat(), **day_figures((QueuedCall(*r) for r in rows), tz)}
 
 
 @routes.get("/api/v1/telephony/calls", summary="通话记录 / Call records, newest first", query=ListQuery,

@@ -127,3 +127,12 @@ async def callback_tasks(session: AsyncSession, *, status: str | None, limit: in
     q = select(CallbackTask).order_by(CallbackTask.id.desc()).limit(limit)
     q = q.where(CallbackTask.status == status) if status else q.where(CallbackTask.status.in_(OPEN_TASK))
     return list((await session.execute(q)).scalars())
+
+
+async def queued_calls(session: AsyncSession, start: datetime, end: datetime) -> list[Any]:
+    """Inbound calls that reached a queue and started in [start, end) (the wallboard's day)."""
+    rows = await session.execute(
+        select(CallRecord.started_at, CallRecord.outcome, CallRecord.wait_seconds, CallRecord.talk_seconds)
+        .where(CallRecord.direction == "inbound", CallRecord.queue.is_not(None),
+               CallRecord.started_at >= start, CallRecord.started_at < end))
+    return list(rows.all())

@@ -1,0 +1,98 @@
+"""The pages: `/agent` (the agents' desk; `/desk` too, CONTRACT's name), `/supervisor` (the
+wallboard; `/wallboard` too), `/admin` (users and department keys), and the staff login page `/login`.
+
+Server-rendered shells plus ES modules from `static/` (vendored libraries under
+`static/vendor/`, no CDN). A page that needs a login redirects to `/login?next=…`, never a
+JSON 404; what the page then shows comes from the JSON API under the same session cookie.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
+
+from aiohttp import web
+
+from hotline.desk.api import ws_url
+from hotline.desk.service import DESK
+from hotline.domain.vocabulary import UserRole
+from hotline.errors import HotlineError
+from hotline.web.auth_views import SESSION_COOKIE
+from hotline.web.context import HOTLINE, lang_of
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from hotline.auth import Principal
+
+STATIC = Path(__file__).resolve().parent / "static"
+SUPERVISORS = (UserRole.SUPERVISOR, UserRole.ADMIN)
+PAGES = {  # path: (template, roles allowed, title zh, title en)
+    "agent": ("desk.html", (UserRole.AGENT, *SUPERVISORS), "坐席工作台", "Agent desk"),
+    "supervisor": ("wallboard.html", SUPERVISORS, "班长监控大屏", "Supervisor wallboard"),
+    "admin": ("admin.html", (UserRole.ADMIN,), "系统管理", "Administration"),
+}
+
+
+def _csp(request: web.Request) -> str:
+    """Nothing from elsewhere but the Asterisk WebSocket the softphone registers over."""
+    sip = urlsplit(ws_url(request.app[DESK], request))
+    here = request.url.host or ""
+    port = f":{request.url.port}" if request.url.port else ""
+    ws = f"ws://{here}{port} wss://{here}{port}"
+    return (f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {ws} "
+            f"{sip.scheme}://{sip.netloc}; img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def _render(request: web.Request, template: str, title: str, status: int = 200) -> web.Response:
+    h = request.app[HOTLINE]
+    en = lang_of(request) == "en"
+    name = h.settings.hotline.name_en if en and h.settings.hotline.name_en else h.settings.hotline.name
+    text = (STATIC / template).read_text(encoding="utf-8")
+    text = (text.replace("{{lang}}", "en" if en else "zh-CN").replace("{{hotline}}", html.escape(name))
+            .replace("{{title}}", html.escape(title)))
+    return web.Response(text=text, content_type="text/html", charset="utf-8", status=status,
+                        headers={"Content-Security-Policy": _csp(request), "X-Content-Type-Options": "nosniff",
+                                 "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+
+
+async def _principal(request: web.Request) -> Principal | None:
+    h = request.app[HOTLINE]
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return await h.auth.user_for_token(token, h.clock(), via_cookie=True)
+    except HotlineError:  # expired or logged out: log in again
+        return None
+
+
+def _page(key: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    template, roles, zh, en = PAGES[key]
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        who = await _principal(request)
+        if who is None:
+            raise web.HTTPFound(f"/login?next={quote(request.path_qs, safe='')}")
+        if who.kind != "user" or who.role not in roles:
+            return _render(request, "forbidden.html", "无权访问" if lang_of(request) != "en" else "Not allowed",
+                           status=403)
+        return _render(request, template, en if lang_of(request) == "en" else zh)
+    return handler
+
+
+async def login_page(request: web.Request) -> web.Response:
+    return _render(request, "login.html", "登录" if lang_of(request) != "en" else "Log in")
+
+
+def install(app: web.Application) -> None:
+    for key, aliases in (("agent", ("/desk",)), ("supervisor", ("/wallboard",)), ("admin", ())):
+        handler = _page(key)
+        for path in (f"/{key}", *aliases):
+            app.router.add_get(path, handler)
+            app.router.add_get(f"{path}/", handler)
+    app.router.add_get("/login", login_page)
+    app.router.add_static("/desk/static/", STATIC, append_version=False)

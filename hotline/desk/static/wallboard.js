@@ -1,0 +1,179 @@
+// 班长监控大屏: the queues and the agents, live.
+import { agentsNow, api, duration, el, live, since, switchLanguage, toast, translator } from "./common.js";
+import uPlot from "./vendor/uplot-1.6.32/uPlot.esm.js";
+
+const t = translator({
+  switch: ["English", "中文"], agents: ["坐席状态", "Agents"], extension: ["分机", "Extension"], name: ["姓名", "Name"],
+  state: ["状态", "State"], duration: ["持续", "For"], waiting_calls: ["排队来电", "Calls waiting"],
+  caller: ["来电号码", "Caller"], queue: ["队列", "Queue"], waited: ["已等待", "Waiting"],
+  waiting: ["排队等待", "Waiting"], longest: ["最长等待", "Longest wait"], ready: ["空闲坐席", "Agents ready"],
+  ready_state: ["空闲", "Ready"], on_call: ["通话中", "On a call"], paused: ["示忙", "Paused"], ringing: ["振铃", "Ringing"],
+  wrap_up: ["话后处理", "Wrap-up"], logged_out: ["未签入", "Logged out"], unavailable: ["不可用", "Unavailable"],
+  unknown: ["未知", "Unknown"], live_on: ["实时连接", "Live"], live_off: ["实时断开", "Offline"],
+  no_pbx: ["话务看板暂不可用：{0}", "Board unavailable: {0}"],
+  answered: ["今日接通", "Answered today"], abandoned: ["今日放弃", "Abandoned today"],
+  answer_rate: ["接通率", "Answer rate"], within_15s: ["15秒接通率", "Answered within 15 s"],
+  avg_wait: ["平均等待", "Average wait"], avg_handle: ["平均通话", "Average handle time"],
+  written: ["书面诉求超3分钟", "Written contacts > 3 min"], by_hour: ["分时段话务量", "Calls per hour"],
+  offered: ["呼入", "Offered"], hour: ["时", "Hour"],
+  decisions: ["待决策工单", "Orders needing a decision"], overdue: ["超期", "Overdue"], due_soon: ["即将到期", "Due soon"],
+  returns: ["退单待审核", "Returns awaiting review"], extensions: ["延期申请", "Extension requests"],
+  dead_letters: ["投递失败（死信）", "Dead letters"], none: ["无", "None"],
+  hours_late: ["超期 {0} 小时", "{0} h late"], hours_left: ["剩余 {0} 小时", "{0} h left"],
+  supervise: ["督办", "Supervise"], supervise_note: ["督办：请尽快办理并回复。", "Supervision: please act and reply promptly."],
+  accept: ["同意退单", "Accept"], reject: ["驳回", "Reject"], approve: ["批准", "Approve"], deny: ["不批准", "Deny"],
+  retry: ["重新投递", "Retry"], days: ["{0} 个工作日", "{0} working days"], done: ["已处理：{0}", "Done: {0}"],
+});
+const $ = (id) => document.getElementById(id);
+document.querySelectorAll("[data-t]").forEach((n) => { n.textContent = t(n.dataset.t); });
+$("lang-switch").textContent = t("switch");
+$("lang-switch").addEventListener("click", switchLanguage);
+
+const board = { queues: new Map(), agents: new Map() };
+
+function figure(id, label, value, alert = false) {
+  return el("div", { class: `figure${alert ? " alert" : ""}`, id }, el("b", { text: value }), el("span", { text: label }));
+}
+
+const stats = { day: null, backlog: null };
+const pct = (x) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`);
+const secs = (x) => (x === null || x === undefined ? "—" : duration(x));
+
+function render() {
+  const queues = [...board.queues.values()];
+  const waiting = queues.reduce((n, q) => n + q.waiting, 0);
+  const longest = queues.reduce((n, q) => Math.max(n, q.longest_wait_at ? since(q.longest_wait_at) : 0), 0);
+  const agents = [...board.agents.values()];
+  const count = (s) => agents.filter((a) => a.state === s).length;
+  $("figures").replaceChildren(
+    figure("f-waiting", t("waiting"), String(waiting), waiting > 0),
+    figure("f-longest", t("longest"), duration(longest), longest > 60),
+    figure("f-ready", t("ready"), String(count("ready"))),
+    figure("f-on-call", t("on_call"), String(count("on_call"))),
+    figure("f-paused", t("paused"), String(count("paused"))),
+    ...(stats.day ? [
+      figure("f-answered", t("answered"), String(stats.day.answered)),
+      figure("f-abandoned", t("abandoned"), String(stats.day.abandoned), stats.day.abandoned > 0),
+      figure("f-answer-rate", t("answer_rate"), pct(stats.day.answer_rate)),
+      figure("f-within-15s", t("within_15s"), pct(stats.day.within_15s),
+        stats.day.within_15s !== null && stats.day.within_15s < 0.95),
+      figure("f-avg-wait", t("avg_wait"), secs(stats.day.avg_wait_seconds)),
+      figure("f-avg-handle", t("avg_handle"), secs(stats.day.avg_handle_seconds)),
+    ] : []),
+    ...(stats.backlog ? [figure("f-written", t("written"), String(stats.backlog.written_over_3min),
+      stats.backlog.written_over_3min > 0)] : []),
+  );
+  $("agents").tBodies[0].replaceChildren(...agents.sort((a, b) => a.extension.localeCompare(b.extension)).map((a) =>
+    el("tr", { dataset: { extension: a.extension, state: a.state } }, el("td", { text: a.extension }),
+      el("td", { text: a.name }), el("td", { text: `${t(a.state === "ready" ? "ready_state" : a.state)}${a.reason ? ` · ${a.reason}` : ""}` }),
+      el("td", { class: "timer", text: duration(since(a.since)) }))));
+  $("waiting").tBodies[0].replaceChildren(...queues.flatMap((q) => q.callers.map((c) =>
+    el("tr", {}, el("td", { text: c.caller }), el("td", { text: q.queue }), el("td", { class: "timer", text: duration(since(c.since)) })))));
+}
+
+function seeQueue(q) {
+  const first = q.callers && q.callers[0];
+  board.queues.set(q.queue, { ...q, callers: q.callers || [], longest_wait_at: first ? first.since : null });
+}
+
+function seeAgent(a) {
+  const was = board.agents.get(a.extension);
+  const changed = !was || was.state !== a.state || was.reason !== a.reason;
+  board.agents.set(a.extension, { ...a, since: a.since || (changed ? new Date().toISOString() : was.since) });
+}
+
+async function reload() {
+  try {
+    const now = await agentsNow();
+    now.queues.forEach(seeQueue);
+    now.agents.forEach((a) => board.agents.set(a.extension, a));
+    toast(now.board ? "" : t("no_pbx", "PBX"), now.board ? "info" : "error");
+  } catch (err) { toast(err.message, "error"); }
+  render();
+}
+
+// ------------------------------------------------------------------ the day's figures and the chart
+let chart = null;
+function drawHours() {
+  const hours = stats.day.hours;
+  const data = [hours.map((h) => h.hour), hours.map((h) => h.offered), hours.map((h) => h.answered),
+    hours.map((h) => h.abandoned)];
+  if (chart) { chart.setData(data); return; }
+  const box = document.getElementById("hours-chart");
+  chart = new uPlot({ width: Math.max(320, box.clientWidth || 800), height: 220, scales: { x: { time: false } },
+    series: [{ label: t("hour") }, { label: t("offered"), stroke: "#1f6feb" }, { label: t("answered"), stroke: "#1a7f37" },
+      { label: t("abandoned"), stroke: "#c62828" }], axes: [{}, {}] }, data, box);
+}
+
+async function loadStats() {
+  try {
+    [stats.day, stats.backlog] = await Promise.all([api("/api/v1/telephony/stats"), api("/api/v1/desk/backlog")]);
+    drawHours();
+    render();
+  } catch (err) { toast(err.message, "error"); }
+}
+
+let statsTimer = null;
+let decide = false;
+function statsSoon(decisions = false) {  // a burst of events is one reload
+  decide = decide || decisions;
+  if (!statsTimer) {
+    statsTimer = setTimeout(() => {
+      statsTimer = null;
+      loadStats();
+      if (decide) loadDecisions();
+      decide = false;
+    }, 500);
+  }
+}
+
+// ------------------------------------------------------------------ orders needing a decision
+function rows(id, items, cells) {
+  $(id).tBodies[0].replaceChildren(...(items.length ? items.map((x) => el("tr", { dataset: { key: String(x.number || x.id) } },
+    ...cells(x).map((c) => el("td", {}, c)))) : [el("tr", {}, el("td", { text: t("none") }))]));
+}
+
+function button(label, run) {
+  return el("button", { type: "button", text: label, onclick: async (e) => {
+    e.target.disabled = true;
+    try { await run(); toast(t("done", label), "ok"); } catch (err) { toast(err.message, "error"); }
+    loadDecisions();
+  } });
+}
+
+const order = (n, action, body) => api(`/api/v1/workorders/${encodeURIComponent(n)}/${action}`, { method: "POST", body });
+
+async function loadDecisions() {
+  const get = (path) => api(path).then((r) => r.items).catch(() => []);
+  const [overdue, soon, returns, extensions, letters] = await Promise.all([get("/api/v1/supervisor/overdue"),
+    get("/api/v1/supervisor/due-soon"), get("/api/v1/supervisor/returns"), get("/api/v1/supervisor/extensions"),
+    get("/api/v1/supervisor/dead-letters")]);
+  const byDept = (xs) => xs.sort((a, b) => String(a.lead_department).localeCompare(String(b.lead_department)));
+  const late = (x) => [x.lead_department || "—", x.number, x.title,
+    x.hours_late >= 0 ? t("hours_late", x.hours_late) : t("hours_left", -x.hours_late),
+    button(t("supervise"), () => order(x.number, "progress", { note: t("supervise_note"), department: x.lead_department }))];
+  rows("d-overdue", byDept(overdue), late);
+  rows("d-due-soon", byDept(soon), late);
+  rows("d-returns", returns, (x) => [x.department, x.number, x.title, x.reason || "",
+    button(t("accept"), () => order(x.number, "review-return", { accept: true, expected_version: x.version })),
+    button(t("reject"), () => order(x.number, "review-return", { accept: false, expected_version: x.version }))]);
+  rows("d-extensions", extensions, (x) => [x.department || "—", x.number, x.title, t("days", x.working_days), x.reason || "",
+    button(t("approve"), () => order(x.number, "decide-extension", { approve: true, expected_version: x.version })),
+    button(t("deny"), () => order(x.number, "decide-extension", { approve: false, expected_version: x.version }))]);
+  rows("d-dead-letters", letters, (x) => [x.target, x.workorder || "—", x.event, x.last_error || "",
+    button(t("retry"), () => api(`/api/v1/supervisor/dead-letters/${x.id}/retry`, { method: "POST", body: {} }))]);
+}
+
+live((m) => {
+  if (m.topic === "call" && (m.event === "ended" || m.event === "recorded")) { statsSoon(); return; }
+  if (m.topic === "workorder") { statsSoon(true); return; }
+  if (m.topic === "queue") seeQueue(m);
+  else if (m.topic === "agent") seeAgent(m);
+  else return;
+  render();
+}, { onOpen: () => { reload(); loadStats(); loadDecisions(); }, onState: (up) => {
+  $("live-status").dataset.state = up ? "on" : "off";
+  $("live-status").textContent = t(up ? "live_on" : "live_off");
+} });
+setInterval(render, 1000);
+setInterval(() => { loadStats(); loadDecisions(); }, 30000);  // written contacts age without an event
