@@ -66,7 +66,11 @@ async def errors_middleware(request: web.Request, handler: Callable[[web.Request
         if exc.status == 401:
             headers = {"WWW-Authenticate": 'Bearer realm="hotline"'}
         detail, extra = exc.detail, exc.extra
-        if isinstance(exc, ValidationFailed) and isinstance(extra.get("errors"), list):
+        field_errors = extra.get("errors")
+        # Only a request body's field errors (pydantic's, with `loc`) are translated; other
+        # lists, such as an import's row errors, are already in the reader's words.
+        if (isinstance(exc, ValidationFailed) and isinstance(field_errors, list) and field_errors
+                and all(isinstance(e, dict) and "loc" in e for e in field_errors)):
             detail, errors = describe(extra["errors"], lang_of(request))  # field errors: 中文 first, ?lang=en
             extra = {**extra, "errors": errors}
         return problem(request, exc.status, exc.code, exc.title, exc.title_en, detail, extra, headers)
