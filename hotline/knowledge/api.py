@@ -108,7 +108,9 @@ async def suggest(request: web.Request, principal: Principal, body: ks.SuggestIn
 @routes.post(f"{BASE}/import", summary="导入知识条目（CSV/XLSX，全部成功或全部不写） / Import entries",
              description="The request body is the file itself: Content-Type text/csv or the XLSX type. "
                          "Rows are matched on 编号 (key); every row is checked before anything is written.",
-             response=ks.ImportOut, tags=TAG, extra_responses={415: "不支持的文件类型", 422: "某行不合规 / a bad row"})
+             response=ks.ImportOut, tags=TAG, extra_responses={415: "不支持的文件类型", 422: "某行不合规 / a bad row"},
+             raw_body={"text/csv": {"schema": {"type": "string"}},
+                       XLSX: {"schema": {"type": "string", "format": "binary"}}})
 async def import_entries(request: web.Request, principal: Principal) -> ks.ImportOut:
     principal.require_role(*SUPERVISORS)
     ctype = request.content_type
@@ -131,7 +133,8 @@ async def import_entries(request: web.Request, principal: Principal) -> ks.Impor
 
 
 @routes.get(f"{BASE}/export", summary="导出知识条目（CSV/XLSX） / Export entries", query=ks.ExportQuery, tags=TAG,
-            extra_responses={200: "the file"})
+            raw_response={"text/csv": {"schema": {"type": "string"}},
+                          XLSX: {"schema": {"type": "string", "format": "binary"}}})
 async def export_entries(request: web.Request, principal: Principal, query: ks.ExportQuery) -> web.Response:
     principal.require_role(*STAFF)
     rows = await request.app[KNOWLEDGE].entries()
