@@ -22,6 +22,8 @@ const t = translator({
   hours_late: ["超期 {0} 小时", "{0} h late"], hours_left: ["剩余 {0} 小时", "{0} h left"],
   supervise: ["督办", "Supervise"], supervise_note: ["督办：请尽快办理并回复。", "Supervision: please act and reply promptly."],
   accept: ["同意退单", "Accept"], reject: ["驳回", "Reject"], approve: ["批准", "Approve"], deny: ["不批准", "Deny"],
+  spy: ["监听/耳语/强插", "Listen / whisper / barge"], listen: ["监听", "Listen"], whisper: ["耳语", "Whisper"],
+  barge: ["强插", "Barge"], spying: ["{0}：您的话机将振铃，接听后开始", "{0}: your phone rings; answer it to start"],
   retry: ["重新投递", "Retry"], days: ["{0} 个工作日", "{0} working days"], done: ["已处理：{0}", "Done: {0}"],
 });
 const $ = (id) => document.getElementById(id);
@@ -66,9 +68,23 @@ function render() {
   $("agents").tBodies[0].replaceChildren(...agents.sort((a, b) => a.extension.localeCompare(b.extension)).map((a) =>
     el("tr", { dataset: { extension: a.extension, state: a.state } }, el("td", { text: a.extension }),
       el("td", { text: a.name }), el("td", { text: `${t(a.state === "ready" ? "ready_state" : a.state)}${a.reason ? ` · ${a.reason}` : ""}` }),
-      el("td", { class: "timer", text: duration(since(a.since)) }))));
+      el("td", { class: "timer", text: duration(since(a.since)) }), el("td", { class: "spy" }, ...spyButtons(a)))));
   $("waiting").tBodies[0].replaceChildren(...queues.flatMap((q) => q.callers.map((c) =>
     el("tr", {}, el("td", { text: c.caller }), el("td", { text: q.queue }), el("td", { class: "timer", text: duration(since(c.since)) })))));
+}
+
+// 监听/耳语/强插: the supervisor's own phone is called into ChanSpy on the agent's channel.
+function spyButtons(a) {
+  if (a.state !== "on_call") return [];
+  return ["listen", "whisper", "barge"].map((mode) => el("button", {
+    type: "button", class: `spy-${mode}`, text: t(mode), onclick: async (e) => {
+      e.target.disabled = true;
+      try {
+        await api("/api/v1/telephony/calls/spy", { method: "POST", body: { agent: a.extension, mode } });
+        toast(t("spying", t(mode)), "ok");
+      } catch (err) { toast(err.message, "error"); }
+      e.target.disabled = false;
+    } }));
 }
 
 function seeQueue(q) {
