@@ -3,7 +3,7 @@ import { agentsNow, api, duration, el, live, since, switchLanguage, toast, trans
 import uPlot from "./vendor/uplot-1.6.32/uPlot.esm.js";
 
 const t = translator({
-  switch: ["English", "中文"], agents: ["坐席状态", "Agents"], extension: ["分机", "Extension"], name: ["姓名", "Name"],
+  switch: ["English", "中文"], screen: ["数据大屏", "Data screen"], agents: ["坐席状态", "Agents"], extension: ["分机", "Extension"], name: ["姓名", "Name"],
   state: ["状态", "State"], duration: ["持续", "For"], waiting_calls: ["排队来电", "Calls waiting"],
   caller: ["来电号码", "Caller"], queue: ["队列", "Queue"], waited: ["已等待", "Waiting"],
   waiting: ["排队等待", "Waiting"], longest: ["最长等待", "Longest wait"], ready: ["空闲坐席", "Agents ready"],
