@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 DEMO_USERS = [  # (username, password, role, extension, display name)
     ("agent1", "demo-agent-1", UserRole.AGENT, "8001", "话务员 张敏"),
     ("agent2", "demo-agent-2", UserRole.AGENT, "8002", "话务员 李强"),
-    ("leader", "demo-leader", UserRole.SUPERVISOR, None, "班长 王芳"),
+    ("leader", "demo-leader", UserRole.SUPERVISOR, "8100", "班长 王芳"),  # her phone rings to listen in
     ("admin", "demo-admin", UserRole.ADMIN, None, "系统管理员"),
 ]
 

@@ -6,7 +6,9 @@ into a temporary etc folder on free ports (`hotline.telephony.trial`, which `hot
 check --asterisk` uses too) and adds what a test needs:
 
 - queue members `Local/80NN@hotline-test-agents/n`: a Local channel into a context that
-  answers and waits, the simplest real way to have a queue call answered;
+  answers and waits, the simplest real way to have a queue call answered (a supervisor's
+  phone `Local/81NN@hotline-test-agents/n` too); department experts the same way in
+  `hotline-test-experts`, since the test Asterisk has no trunk to their numbers;
 - recording and fax folders under the test's tmp folder, short queue timeouts when asked,
   and never "after hours" whatever the hour of the machine.
 
@@ -35,6 +37,7 @@ SCRIPT = Path(os.environ.get("HOTLINE_ASTERISK") or REPO.parent / "shared" / "as
 IN_CI = bool(os.environ.get("CI"))
 SECRET = "real-asterisk-secret"
 AGENT_CONTEXT = "hotline-test-agents"
+EXPERT_CONTEXT = "hotline-test-experts"  # a department's expert who answers (三方通话), instead of the trunk
 
 
 @functools.cache
@@ -104,6 +107,8 @@ class RealAsterisk:
         with (self.etc / "extensions.conf").open("a", encoding="utf-8") as f:
             f.write(f"\n; ---- test agents (tests/asterisk_support.py)\n[{AGENT_CONTEXT}]\n"
                     f"exten => _8XXX,1,Answer()\n same => n,Set(TIMEOUT(absolute)={self.agent_talk})\n"
+                    " same => n,Milliwatt(m)\n same => n,Hangup()\n"
+                    f"[{EXPERT_CONTEXT}]\nexten => _X.,1,Answer()\n same => n,Set(TIMEOUT(absolute)={self.agent_talk})\n"
                     " same => n,Milliwatt(m)\n same => n,Hangup()\n")
         if self.autoload:
             (self.etc / "modules.conf").write_text("[modules]\nautoload = yes\n", encoding="utf-8")

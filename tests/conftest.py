@@ -170,13 +170,14 @@ class Api:
         return await self.call("POST", path, **kw)
 
 
-async def login_as(hotline: Hotline, client: TestClient, role: str = "agent", username: str | None = None) -> Api:
+async def login_as(hotline: Hotline, client: TestClient, role: str = "agent", username: str | None = None,
+                   extension: str | None = "8001") -> Api:
     from hotline.domain.vocabulary import UserRole
 
     username = username or f"{role}-{uuid.uuid4().hex[:6]}"
     async with hotline.sessions() as session, session.begin():
         await hotline.auth.add_user(session, username=username, password="password-123", role=UserRole(role),
-                                    now=hotline.clock(), extension="8001")
+                                    now=hotline.clock(), extension=extension)
     async with client.post("/api/v1/auth/login", json={"username": username, "password": "password-123"}) as r:
         assert r.status == 200, await r.text()
         token = (await r.json())["token"]

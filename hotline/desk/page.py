@@ -1,5 +1,5 @@
 """The pages: `/agent` (the agents' desk; `/desk` too, CONTRACT's name), `/supervisor` (the
-wallboard; `/wallboard` too), `/admin` (users and department keys), and the staff login page `/login`.
+wallboard; `/wallboard` too), `/wallboard/screen` (the big screen 数据大屏, ECharts), `/admin` (users and department keys), and the staff login page `/login`.
 
 Server-rendered shells plus ES modules from `static/` (vendored libraries under
 `static/vendor/`, no CDN). A page that needs a login redirects to `/login?next=…`, never a
@@ -33,6 +33,7 @@ PAGES = {  # path: (template, roles allowed, title zh, title en)
     "agent": ("desk.html", (UserRole.AGENT, *SUPERVISORS), "坐席工作台", "Agent desk"),
     "supervisor": ("wallboard.html", SUPERVISORS, "班长监控大屏", "Supervisor wallboard"),
     "admin": ("admin.html", (UserRole.ADMIN,), "系统管理", "Administration"),
+    "screen": ("screen.html", SUPERVISORS, "数据大屏", "Data screen"),
 }
 
 
@@ -94,5 +95,8 @@ def install(app: web.Application) -> None:
         for path in (f"/{key}", *aliases):
             app.router.add_get(path, handler)
             app.router.add_get(f"{path}/", handler)
+    screen = _page("screen")
+    for path in ("/wallboard/screen", "/supervisor/screen"):
+        app.router.add_get(path, screen)
     app.router.add_get("/login", login_page)
     app.router.add_static("/desk/static/", STATIC, append_version=False)

@@ -1,5 +1,5 @@
 """Agent actions through AMI (话务操作): queue login/logout, pause, click-to-call,
-transfer, three-way call, hang up. Each is one guard-checked use case that sends one or
+transfer, three-way call, hang up, and the supervisor's listen-in / whisper / barge. Each is one guard-checked use case that sends one or
 two AMI actions; the PBX's own refusal comes back as a `PbxError` (502) and a missing
 link as `PbxUnavailable` (503), which the web edge turns into problem+json.
 
@@ -22,6 +22,10 @@ from hotline.telephony.link import AmiLink, PbxError, PbxUnavailable
 if TYPE_CHECKING:
     from hotline.telephony.config import TelephonySettings
 
+# ChanSpy's options per supervisor action (监听/耳语/强插): q no beep nor channel name read
+# out, E leave when the agent's channel hangs up, S leave when nothing is left to spy on;
+# w the supervisor talks to the agent only, B to both sides of the call.
+SPY_OPTIONS = {"listen": "qES", "whisper": "qESw", "barge": "qESB"}
 SAFE = re.compile(r"^[^\r\n\x00]{0,80}$")
 NUMBER = re.compile(r"^\+?\d{3,20}$")
 
@@ -147,3 +151,23 @@ class Switchboard:
     async def hangup(self, extension: str) -> None:
         chans = await self.channels_of(extension)
         await self._link().send({"Action": "Hangup", "Channel": chans.agent.channel})
+
+    async def spy(self, supervisor: str, agent: str, mode: str) -> str:
+        """监听/耳语/强插: the supervisor's own phone is called and, once answered, runs ChanSpy
+        on the agent's live channel (found now, so a call that ended answers 409 at once)."""
+        options = SPY_OPTIONS.get(mode)
+        if options is None:
+            raise ValidationFailed(f"未知的监听方式：{mode}", code="invalid_spy_mode")
+        if supervisor == agent:
+            raise ValidationFailed("不能监听自己的分机", code="spy_self")
+        chans = await self.channels_of(agent)
+        if chans.peer is None:  # ringing or dialling: nothing to listen to yet
+            raise Conflict("该坐席当前没有接通的通话", code="no_active_call")
+        ident = uuid.uuid4().hex[:12]
+        label = {"listen": "监听", "whisper": "耳语", "barge": "强插"}[mode]
+        await self._link().send({"Action": "Originate", "Channel": self.interface(supervisor),
+                                 "Application": "ChanSpy", "Data": f"{_safe(chans.agent.channel, '通道')},{options}",
+                                 "CallerID": f'"{label} {agent}" <{agent}>', "Timeout": "30000", "Async": "true",
+                                 "Variable": [f"HOTLINE_SPY={mode}", f"HOTLINE_SPIED={agent}"],
+                                 "ChannelId": f"hotline-spy-{ident}"})
+        return ident

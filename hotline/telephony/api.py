@@ -54,6 +54,13 @@ class DepartmentIn(Body):
     department: str = Field(description="Department code; its transfer extension comes from config")
 
 
+class SpyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    agent: str = Field(min_length=1, max_length=32, description="The agent's extension, on a call")
+    mode: str = Field("listen", pattern="^(listen|whisper|barge)$",
+                      description="listen 监听 (ChanSpy q), whisper 耳语 (w: to the agent only), barge 强插 (B: to both)")
+
+
 class CloseTaskIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     result: str = Field(pattern="^(reached|unreachable|not_needed)$")
@@ -211,6 +218,19 @@ async def hangup(request: web.Request, principal: Principal, body: Body) -> Done
     ext = _extension(principal, body)
     await _tel(request).switchboard.hangup(ext)
     return Done(extension=ext)
+
+
+@routes.post("/api/v1/telephony/calls/spy", summary="监听/耳语/强插 / Listen in, whisper or barge (ChanSpy)",
+             body=SpyIn, response=Done, tags=TAG,
+             extra_responses={409: "坐席没有接通的通话 / the agent is not on a call", **PBX_ERRORS})
+async def spy(request: web.Request, principal: Principal, body: SpyIn) -> Done:
+    """Supervisors only. Their own extension's phone rings; answered, it hears the agent's call
+    (listen), speaks to the agent alone (whisper) or to both sides (barge)."""
+    principal.require_role(UserRole.SUPERVISOR, UserRole.ADMIN)
+    if not principal.extension:
+        raise ValidationFailed("您的账号没有分机号，无法监听（hotline user set-extension）", code="no_extension")
+    ident = await _tel(request).switchboard.spy(principal.extension, body.agent, body.mode)
+    return Done(extension=principal.extension, detail={"id": ident, "agent": body.agent, "mode": body.mode})
 
 
 class StatsQuery(BaseModel):

@@ -86,6 +86,11 @@ async def test_desk_against_the_simulator(tmp_path: Path, browser: Any) -> None:
         await expect(page.locator("#call-state")).to_have_attribute("data-state", "talking")
         await expect(board.page.locator("#agents tr[data-extension='8001']")).to_have_attribute("data-state", "on_call")
         await board.shot("agent-on-call")
+        # 监听: the supervisor's phone (8100) is originated into ChanSpy on the agent's channel.
+        await board.page.locator("#agents tr[data-extension='8001'] button.spy-listen").click()
+        await expect(board.page.locator("#message")).to_have_text("监听：您的话机将振铃，接听后开始")
+        await until(lambda: any(c.state == "spy" and ch.app_data.endswith(",qES") and "8100" in ch.name
+                                for c, ch in pbx.channels.values()))
         number = await page.inner_text("#o-number")
         await expect(page.locator("#o-title")).to_have_value("来电（市场监管投诉举报热线）")
         await expect(page.locator("#o-phone")).to_have_value(CALLER)

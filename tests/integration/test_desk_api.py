@@ -41,10 +41,10 @@ desk:
 
 async def test_pages_need_a_login(client: TestClient, hotline: Any) -> None:
     client.session.cookie_jar.clear()
-    for path in ("/agent", "/desk", "/supervisor", "/wallboard", "/admin"):
+    for path in ("/agent", "/desk", "/supervisor", "/wallboard", "/wallboard/screen", "/admin"):
         async with client.get(path, allow_redirects=False) as r:
             assert r.status == 302, path
-            assert r.headers["Location"] in (f"/login?next={path}", f"/login?next=%2F{path[1:]}")
+            assert r.headers["Location"] in (f"/login?next={path}", "/login?next=" + path.replace("/", "%2F"))
     async with client.get("/login") as r:
         assert r.status == 200 and "登录" in await r.text()
     agent = await login_as(hotline, client, "agent")
@@ -55,10 +55,12 @@ async def test_pages_need_a_login(client: TestClient, hotline: Any) -> None:
         assert "坐席工作台" in await r.text()
         assert "connect-src 'self'" in r.headers["Content-Security-Policy"]
         assert "ws://pbx.lan:8088" in r.headers["Content-Security-Policy"]
-    for path in ("/supervisor", "/admin"):
+    for path in ("/supervisor", "/wallboard/screen", "/admin"):
         async with client.get(path, cookies={"hotline_session": token}) as r:
             assert r.status == 403  # an agent is not a supervisor, nor an admin
     async with client.get("/desk/static/vendor/sip.js-0.21.2/lib/platform/web/index.js") as r:
+        assert r.status == 200 and "javascript" in r.headers["Content-Type"]
+    async with client.get("/desk/static/vendor/echarts-5.6.0/echarts.esm.min.js") as r:
         assert r.status == 200 and "javascript" in r.headers["Content-Type"]
 
 

@@ -3,7 +3,7 @@ import { agentsNow, api, duration, el, live, since, switchLanguage, toast, trans
 import uPlot from "./vendor/uplot-1.6.32/uPlot.esm.js";
 
 const t = translator({
-  switch: ["English", "中文"], agents: ["坐席状态", "Agents"], extension: ["分机", "Extension"], name: ["姓名", "Name"],
+  switch: ["English", "中文"], screen: ["数据大屏", "Data screen"], agents: ["坐席状态", "Agents"], extension: ["分机", "Extension"], name: ["姓名", "Name"],
   state: ["状态", "State"], duration: ["持续", "For"], waiting_calls: ["排队来电", "Calls waiting"],
   caller: ["来电号码", "Caller"], queue: ["队列", "Queue"], waited: ["已等待", "Waiting"],
   waiting: ["排队等待", "Waiting"], longest: ["最长等待", "Longest wait"], ready: ["空闲坐席", "Agents ready"],
@@ -22,6 +22,15 @@ const t = translator({
   hours_late: ["超期 {0} 小时", "{0} h late"], hours_left: ["剩余 {0} 小时", "{0} h left"],
   supervise: ["督办", "Supervise"], supervise_note: ["督办：请尽快办理并回复。", "Supervision: please act and reply promptly."],
   accept: ["同意退单", "Accept"], reject: ["驳回", "Reject"], approve: ["批准", "Approve"], deny: ["不批准", "Deny"],
+  spy: ["监听/耳语/强插", "Listen / whisper / barge"], listen: ["监听", "Listen"], whisper: ["耳语", "Whisper"],
+  barge: ["强插", "Barge"], spying: ["{0}：您的话机将振铃，接听后开始", "{0}: your phone rings; answer it to start"],
+  dissatisfied: ["市民不满意 · 重办待决定", "Dissatisfied citizens: reopened, awaiting a decision"],
+  rated: ["评价 {0}", "Rated {0}"], round: ["第 {0} 次重办", "Reopen #{0}"],
+  redispatch: ["改派", "Dispatch elsewhere"], redispatch_reason: ["班长改派：{0}", "Supervisor re-dispatch: {0}"],
+  close_reason: ["归档理由", "Reason to close"], close: ["解释归档", "Close with reason"],
+  reason_needed: ["请填写归档理由", "Enter the reason to close"],
+  rating_1: ["非常不满意", "Very dissatisfied"], rating_2: ["不满意", "Dissatisfied"], rating_3: ["基本满意", "Fairly satisfied"],
+  rating_4: ["满意", "Satisfied"], rating_5: ["非常满意", "Very satisfied"],
   retry: ["重新投递", "Retry"], days: ["{0} 个工作日", "{0} working days"], done: ["已处理：{0}", "Done: {0}"],
 });
 const $ = (id) => document.getElementById(id);
@@ -66,9 +75,23 @@ function render() {
   $("agents").tBodies[0].replaceChildren(...agents.sort((a, b) => a.extension.localeCompare(b.extension)).map((a) =>
     el("tr", { dataset: { extension: a.extension, state: a.state } }, el("td", { text: a.extension }),
       el("td", { text: a.name }), el("td", { text: `${t(a.state === "ready" ? "ready_state" : a.state)}${a.reason ? ` · ${a.reason}` : ""}` }),
-      el("td", { class: "timer", text: duration(since(a.since)) }))));
+      el("td", { class: "timer", text: duration(since(a.since)) }), el("td", { class: "spy" }, ...spyButtons(a)))));
   $("waiting").tBodies[0].replaceChildren(...queues.flatMap((q) => q.callers.map((c) =>
     el("tr", {}, el("td", { text: c.caller }), el("td", { text: q.queue }), el("td", { class: "timer", text: duration(since(c.since)) })))));
+}
+
+// 监听/耳语/强插: the supervisor's own phone is called into ChanSpy on the agent's channel.
+function spyButtons(a) {
+  if (a.state !== "on_call") return [];
+  return ["listen", "whisper", "barge"].map((mode) => el("button", {
+    type: "button", class: `spy-${mode}`, text: t(mode), onclick: async (e) => {
+      e.target.disabled = true;
+      try {
+        await api("/api/v1/telephony/calls/spy", { method: "POST", body: { agent: a.extension, mode } });
+        toast(t("spying", t(mode)), "ok");
+      } catch (err) { toast(err.message, "error"); }
+      e.target.disabled = false;
+    } }));
 }
 
 function seeQueue(q) {
@@ -129,25 +152,54 @@ function statsSoon(decisions = false) {  // a burst of events is one reload
 
 // ------------------------------------------------------------------ orders needing a decision
 function rows(id, items, cells) {
+  if ($(id).contains(document.activeElement) && document.activeElement.matches("input, select")) return;  // being filled in
   $(id).tBodies[0].replaceChildren(...(items.length ? items.map((x) => el("tr", { dataset: { key: String(x.number || x.id) } },
     ...cells(x).map((c) => el("td", {}, c)))) : [el("tr", {}, el("td", { text: t("none") }))]));
 }
 
 function button(label, run) {
   return el("button", { type: "button", text: label, onclick: async (e) => {
-    e.target.disabled = true;
+    const b = e.currentTarget;
+    b.disabled = true;
     try { await run(); toast(t("done", label), "ok"); } catch (err) { toast(err.message, "error"); }
+    b.disabled = false;  // a row being filled in is not redrawn: its buttons must work again
     loadDecisions();
   } });
 }
 
 const order = (n, action, body) => api(`/api/v1/workorders/${encodeURIComponent(n)}/${action}`, { method: "POST", body });
 
+let departments = null;  // the county's departments, for 改派
+async function countyDepartments() {
+  if (departments === null) {
+    departments = (await api("/api/v1/reference")).departments.filter((d) => d.level === "county");
+  }
+  return departments;
+}
+
+// 重办待决定: a dissatisfied citizen (rated 1-2, or "not resolved" on the follow-up call) past
+// followup.max_reopens: the supervisor sends it elsewhere or closes it with a reason.
+function decideReopened(x, depts) {
+  const pick = el("select", { class: "redispatch-to", "aria-label": t("redispatch") },
+    ...depts.filter((d) => d.code !== x.lead_department).map((d) => el("option", { value: d.code, text: d.name })));
+  const why = el("input", { class: "close-reason", placeholder: t("close_reason"), "aria-label": t("close_reason"),
+    maxlength: "2000" });
+  const said = [x.rating ? t("rated", `${x.rating} ${t(`rating_${x.rating}`)}`) : "", x.reason || "", x.words || ""];
+  return [x.lead_department || "—", x.number, x.title, t("round", x.round), said.filter(Boolean).join(" · "), pick,
+    button(t("redispatch"), () => order(x.number, "dispatch", { lead: pick.value, expected_version: x.version,
+      reason: t("redispatch_reason", x.reason || "") })),
+    why, button(t("close"), () => {
+      if (!why.value.trim()) return Promise.reject(new Error(t("reason_needed")));
+      return order(x.number, "close", { note: why.value.trim(), expected_version: x.version });
+    })];
+}
+
 async function loadDecisions() {
   const get = (path) => api(path).then((r) => r.items).catch(() => []);
-  const [overdue, soon, returns, extensions, letters] = await Promise.all([get("/api/v1/supervisor/overdue"),
-    get("/api/v1/supervisor/due-soon"), get("/api/v1/supervisor/returns"), get("/api/v1/supervisor/extensions"),
-    get("/api/v1/supervisor/dead-letters")]);
+  const [overdue, soon, returns, extensions, letters, reopened, depts] = await Promise.all([
+    get("/api/v1/supervisor/overdue"), get("/api/v1/supervisor/due-soon"), get("/api/v1/supervisor/returns"),
+    get("/api/v1/supervisor/extensions"), get("/api/v1/supervisor/dead-letters"), get("/api/v1/supervisor/reopened"),
+    countyDepartments().catch(() => [])]);
   const byDept = (xs) => xs.sort((a, b) => String(a.lead_department).localeCompare(String(b.lead_department)));
   const late = (x) => [x.lead_department || "—", x.number, x.title,
     x.hours_late >= 0 ? t("hours_late", x.hours_late) : t("hours_left", -x.hours_late),
@@ -160,6 +212,7 @@ async function loadDecisions() {
   rows("d-extensions", extensions, (x) => [x.department || "—", x.number, x.title, t("days", x.working_days), x.reason || "",
     button(t("approve"), () => order(x.number, "decide-extension", { approve: true, expected_version: x.version })),
     button(t("deny"), () => order(x.number, "decide-extension", { approve: false, expected_version: x.version }))]);
+  rows("d-dissatisfied", reopened, (x) => decideReopened(x, depts));
   rows("d-dead-letters", letters, (x) => [x.target, x.workorder || "—", x.event, x.last_error || "",
     button(t("retry"), () => api(`/api/v1/supervisor/dead-letters/${x.id}/retry`, { method: "POST", body: {} }))]);
 }

@@ -52,7 +52,7 @@ class SimCall:
     c1: Chan  # the caller's originate leg; its Uniqueid is the Linkedid
     c2: Chan | None  # the caller as the queue sees it (Local ;2)
     line: str
-    state: str = "ivr"  # ivr | queued | ringing | talking | transferred | survey | outbound | ended
+    state: str = "ivr"  # ivr | queued | ringing | talking | transferred | survey | outbound | spy | ended
     queue: str = QUEUE
     joined: float = 0.0
     position: int = 0
@@ -69,6 +69,7 @@ class SimCall:
     transfer_ctx: str = ""
     agent_leg: str = ""
     room: str = ""  # a ConfBridge room (三方通话)
+    spied: str = ""  # a supervisor's ChanSpy call: the agent's channel it listens to
     guests: list[SimCall] = field(default_factory=list)  # experts called into the room
     cdr_dest: str = ""
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)

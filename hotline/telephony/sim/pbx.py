@@ -16,11 +16,11 @@ Durations are in simulated seconds; `speed` > 1 runs the clock faster (tests, tr
 from __future__ import annotations
 
 from hotline.telephony.sim.core import QUEUE, SimCall, SimMember
-from hotline.telephony.sim.transfers import Transfers
+from hotline.telephony.sim.spy import Spying
 
 __all__ = ["QUEUE", "Pbx", "SimCall", "SimMember"]
 
 
-class Pbx(Transfers):
+class Pbx(Spying):
     """The whole simulated PBX: state (`core`), calls out (`outbound`), calls in (`inbound`),
-    transfers and three-way calls (`transfers`)."""
+    transfers and three-way calls (`transfers`), supervisors' ChanSpy (`spy`)."""

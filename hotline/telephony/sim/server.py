@@ -282,11 +282,11 @@ class AmiServer:
         aid, pbx = a.get("actionid"), self.pbx
         items = []
         for call, ch in list(pbx.channels.values()):
-            app = "Queue" if ch is call.c2 and call.state in ("queued", "ringing", "talking") else (
-                "AppQueue" if ch is call.a1 else "Wait")
+            app = ch.app or ("Queue" if ch is call.c2 and call.state in ("queued", "ringing", "talking") else (
+                "AppQueue" if ch is call.a1 else "Wait"))
             secs = int(pbx.now() - ch.born)
             items.append(f.frame([("Event", "CoreShowChannel"), ("ActionID", aid), *ch.block(), ("Application", app),
-                                  ("ApplicationData", f"{QUEUE},ct,,,{pbx.globals['QUEUE_TIMEOUT']}" if app == "Queue" else ""),
+                                  ("ApplicationData", f"{QUEUE},ct,,,{pbx.globals['QUEUE_TIMEOUT']}" if app == "Queue" else ch.app_data),
                                   ("Duration", f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"),
                                   ("BridgeId", ch.bridge if call.state == "talking" else "")]))
         return [f.list_start(aid, "Channels will follow"), *items,
@@ -329,6 +329,9 @@ class AmiServer:
         if tech == "Local" and ctx == "hotline-departments":  # an expert called into a conference
             room = a.get("exten", "")
             asyncio.get_running_loop().call_soon(lambda: self.pbx.invite(resource, room, aid))
+            return f.response(aid, ("Message", "Originate successfully queued"))
+        if a.get("application", "").lower() == "chanspy":  # a supervisor listening in (监听/耳语/强插)
+            asyncio.get_running_loop().call_soon(lambda: self.pbx.spy(channel, a.get("data", ""), aid))
             return f.response(aid, ("Message", "Originate successfully queued"))
         member = self.pbx.member_by_ext(resource)
         if member is None:
