@@ -236,7 +236,7 @@ class FollowUpItem(BaseModel):
     channel: str
     lead_department: str | None
     contact_name: str | None
-    contact_phone: str | None = Field(description="for click-to-call (POST /api/v1/phone/call)")
+    contact_phone: str | None = Field(description="for click-to-call (POST /api/v1/telephony/calls/originate)")
     replied_at: datetime | None
     result: str | None = Field(description="the department's reply the citizen is asked about")
     due_at: datetime | None = Field(description="sla.follow_up_after_working_days after the reply, working days")

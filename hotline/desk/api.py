@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.desk import queries
 from hotline.desk.service import DESK, Desk
-from hotline.domain.vocabulary import UserRole
+from hotline.domain.vocabulary import Channel, UserRole
 from hotline.web.api import ApiRoutes
 from hotline.web.context import HOTLINE, lang_of
 
@@ -72,7 +72,7 @@ async def session(request: web.Request, principal: Principal) -> dict[str, Any]:
             "panels": [{"id": "knowledge", "title": "Knowledge base" if en else "知识库",
                         "api": "/api/v1/knowledge/suggest"},
                        {"id": "followup", "title": "Follow-up tasks" if en else "回访任务",
-                        "api": "/api/v1/followup/queue"}]}
+                        "api": "/api/v1/supervisor/follow-ups"}]}
 
 
 @routes.get("/api/v1/desk/pop", summary="来电弹屏：来电号码、所拨线路、等待时长、历史诉求 / Screen pop of a ringing call",
@@ -114,13 +114,23 @@ async def inbox(request: web.Request, principal: Principal, query: InboxQuery) -
     now = h.clock()
     async with h.sessions() as session:
         rows = await queries.inbox(session, now, query.limit)
+        faxes = await queries.fax_previews(session, [r.number for r in rows if r.channel == Channel.FAX.value])
     me = int(principal.id)
     return {"items": [{"number": r.number, "version": r.version, "channel": r.channel,
                        "title": r.title, "text": "" if r.confidential else r.description[:200],
                        "category": r.category, "confidential": r.confidential, "created_at": r.created_at.isoformat(),
                        "waiting_seconds": int((now - r.created_at).total_seconds()),
                        "claimed_by": r.claimed_name, "mine": r.claimed_by == me,
-                       "claim_expires": r.claim_expires.isoformat() if r.claim_expires else None} for r in rows]}
+                       "claim_expires": r.claim_expires.isoformat() if r.claim_expires else None,
+                       "fax": _fax(r.number, faxes.get(r.number))} for r in rows]}
+
+
+def _fax(number: str, ids: tuple[int, int | None] | None) -> dict[str, str | None] | None:
+    """A fax's page-1 preview (PNG) and its original (PDF/TIFF), as the staff file URLs."""
+    if ids is None:
+        return None
+    base = f"/api/v1/workorders/{number}/attachments"
+    return {"preview": f"{base}/{ids[0]}", "original": f"{base}/{ids[1]}" if ids[1] is not None else None}
 
 
 @routes.post("/api/v1/desk/inbox/{number}/claim", summary="认领（同一诉求只由一名话务员处理）/ Claim a written contact",

@@ -17,12 +17,12 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> Desk:
-    from hotline.desk import api, page
+    from hotline.desk import api, files, page
     from hotline.desk.service import DESK, Desk
 
     desk = Desk(desk_config(h.settings), h.settings, sessions=h.sessions, clock=h.clock, live=h.live)
     h.share(DESK, desk)
-    h.add_api(api.routes)
+    h.add_api(api.routes, files.routes)
     h.add_routes(page.install)
     h.add_link(Link("/agent", "坐席工作台（软电话）", "Agent desk (softphone)", "agents", 10))
     h.add_link(Link("/supervisor", "班长监控大屏", "Supervisor wallboard", "supervisors", 11))

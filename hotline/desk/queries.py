@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from hotline.desk.models import DeskClaim
 from hotline.domain.vocabulary import Channel, Status
-from hotline.storage.models import Citizen, Contact, WorkOrder
+from hotline.storage.models import Attachment, Citizen, Contact, WorkOrder
 from hotline.storage.queries import insert_for
 
 if TYPE_CHECKING:
@@ -141,3 +141,25 @@ async def release(session: AsyncSession, order_id: int, user_id: int | None = No
     if user_id is not None:
         q = q.where(DeskClaim.user_id == user_id)
     await session.execute(q)
+
+
+# ---------------------------------------------------------------- an order's files
+
+async def attachment_of(session: AsyncSession, number: str, attachment_id: int) -> Attachment | None:
+    """The file, if it is one of this order's."""
+    return (await session.execute(select(Attachment).join(WorkOrder, Attachment.work_order_id == WorkOrder.id)
+                                  .where(Attachment.id == attachment_id, WorkOrder.number == number))
+            ).scalar_one_or_none()
+
+
+async def fax_previews(session: AsyncSession, numbers: list[str]) -> dict[str, tuple[int, int | None]]:
+    """order number → (its page-1 preview's id, the original fax file's id) for the fax orders among `numbers`."""
+    if not numbers:
+        return {}
+    rows = await session.execute(
+        select(WorkOrder.number, Attachment.id, Attachment.kind).join(Attachment, Attachment.work_order_id == WorkOrder.id)
+        .where(WorkOrder.number.in_(numbers), Attachment.kind.in_(("fax", "fax_preview"))).order_by(Attachment.id))
+    found: dict[str, dict[str, int]] = {}
+    for number, att_id, kind in rows.all():
+        found.setdefault(number, {}).setdefault(kind, att_id)  # the first fax of an order: its own pages
+    return {n: (k["fax_preview"], k.get("fax")) for n, k in found.items() if "fax_preview" in k}

@@ -142,6 +142,7 @@ class OrderFacts:
     subject: str | None
     place: Place
     grams: frozenset[str]  # the text's bigrams, places taken out
+    title: str = ""  # what the agent sees of a candidate
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,8 @@ class Candidate:
     similarity: float
     place: str
     reasons: tuple[str, ...]
+    title: str = ""
+    hours_apart: float = 0.0  # the time half of "place, matter and time"
 
 
 @dataclass(frozen=True)
@@ -161,9 +164,10 @@ class Rules:
 
 
 def facts(g: Gazetteer, number: str, created_at: datetime, category: str | None, subject: str | None,
-          area: str | None, address: str | None, text: str) -> OrderFacts:
+          area: str | None, address: str | None, text: str, title: str = "") -> OrderFacts:
     road_free = _ROAD.sub(" ", g.strip_places(f"{address or ''} {text}"))
-    return OrderFacts(number, created_at, category, subject, g.place(area, address, text), bigrams(road_free))
+    return OrderFacts(number, created_at, category, subject, g.place(area, address, text), bigrams(road_free),
+                      title)
 
 
 def match(a: OrderFacts, b: OrderFacts, rules: Rules) -> Candidate | None:
@@ -183,8 +187,10 @@ def match(a: OrderFacts, b: OrderFacts, rules: Rules) -> Candidate | None:
         matter = f"同类诉求 {a.category}，内容相近"
     where = "同一村（社区）" if a.place.village and a.place.village == b.place.village else "同镇同路"
     score = round(0.5 * sim + 0.3 + (0.2 if a.subject and b.subject else 0.0), 4)
+    hours = round(abs(a.created_at - b.created_at).total_seconds() / 3600, 1)
     return Candidate(b.number, score, round(sim, 4), b.place.label(),
-                     (f"{where} {b.place.label()}", matter, f"文字相似度 {sim:.2f}"))
+                     (f"{where} {b.place.label()}", matter, f"文字相似度 {sim:.2f}",
+                      f"相隔 {hours:g} 小时（{rules.window_hours:g} 小时内）"), b.title, hours)
 
 
 def candidates(a: OrderFacts, others: Iterable[OrderFacts], rules: Rules, limit: int = 10) -> list[Candidate]:

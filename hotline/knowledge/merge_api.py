@@ -25,7 +25,7 @@ async def duplicates(request: web.Request, principal: Principal) -> list[ks.Cand
     principal.require_role(*STAFF)
     found = await request.app[MERGING].candidates_for(request.match_info["number"])
     return [ks.CandidateOut(number=c.number, score=c.score, similarity=c.similarity, place=c.place,
-                            reasons=list(c.reasons)) for c in found]
+                            reasons=list(c.reasons), title=c.title, hours_apart=c.hours_apart) for c in found]
 
 
 @routes.post("/api/v1/knowledge/merges", summary="批量并单：并入主工单 / Merge orders under a parent",

@@ -40,7 +40,7 @@ ANSWERED = (Status.REPLIED, Status.RESOLVED_DIRECTLY)
 def facts_of(g: Gazetteer, o: WorkOrder | Any) -> OrderFacts:
     """An order's duplicate facts (a WorkOrder, or a row with its columns)."""
     return facts(g, o.number, o.created_at, o.category, o.subject, o.area, o.address,
-                 " ".join(x for x in (o.title, o.description) if x))
+                 " ".join(x for x in (o.title, o.description) if x), o.title or "")
 
 
 @dataclass

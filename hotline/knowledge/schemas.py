@@ -173,7 +173,9 @@ class CandidateOut(BaseModel):
     score: float
     similarity: float = Field(description="text bigram Jaccard, place names taken out")
     place: str = Field(description="town/village/road as normalised")
-    reasons: list[str]
+    reasons: list[str] = Field(description="why it matches: place, matter, text similarity, time apart")
+    title: str
+    hours_apart: float = Field(description="hours between the two orders (within knowledge.duplicates.window_hours)")
 
 
 class MergeIn(BaseModel):

@@ -50,6 +50,9 @@ async def test_candidates_merge_and_the_parents_reply_reaches_every_child(hotlin
     assert status == 200, found
     assert {c["number"] for c in found} == {c1, c2}
     assert all("同一村（社区）" in c["reasons"][0] for c in found)
+    # Place, matter and time: how far apart they came is said too (the desk shows it).
+    assert all((c["hours_apart"], c["reasons"][-1]) == (2.0, "相隔 2 小时（72 小时内）") for c in found), found
+    assert {c["title"] for c in found} == {"城南社区建设路路灯晚上不亮，黑漆漆的很危险", "建设路那边路灯坏了不亮"}
     assert {other, elsewhere, late}.isdisjoint(c["number"] for c in found)
 
     status, out = await agent.post("/api/v1/knowledge/merges", json={"parent": parent, "children": [c2, c1]})

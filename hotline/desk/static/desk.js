@@ -1,14 +1,18 @@
 // 坐席工作台: the agent's state in the queues, the softphone, the screen pop and the order
 // being taken. Live over /api/v1/live; every change through the JSON API.
+import { assistInto } from "./assist.js";
 import { agentsNow, api, duration, el, lang, live, since, switchLanguage, toast, translator } from "./common.js";
+import { showDuplicates } from "./duplicates.js";
+import { followupPanel } from "./followup.js";
+import { knowledgePanel } from "./knowledge.js";
 
 const t = translator({
   switch: ["English", "中文"], logout: ["退出", "Log out"], phone: ["软电话", "Softphone"],
   queue_in: ["签入队列", "Log in to queue"], queue_out: ["签出队列", "Log out of queue"],
   ready: ["示闲（就绪）", "Ready"], pause: ["示忙", "Pause"],
   answer: ["接听", "Answer"], hangup: ["挂断", "Hang up"], mute: ["静音", "Mute"], hold: ["保持", "Hold"],
-  keys: ["快捷键：Alt+A 接听 · Alt+H 挂断 · Alt+M 静音 · Alt+O 保持 · Alt+R 示闲 · Alt+P 示忙 · Alt+Q 签入/签出 · Alt+S 保存 · Alt+D 派单",
-         "Keys: Alt+A answer · Alt+H hang up · Alt+M mute · Alt+O hold · Alt+R ready · Alt+P pause · Alt+Q queue · Alt+S save · Alt+D dispatch"],
+  keys: ["快捷键：Alt+A 接听 · Alt+H 挂断 · Alt+M 静音 · Alt+O 保持 · Alt+R 示闲 · Alt+P 示忙 · Alt+Q 签入/签出 · Alt+S 保存 · Alt+D 派单 · Alt+K 知识库",
+         "Keys: Alt+A answer · Alt+H hang up · Alt+M mute · Alt+O hold · Alt+R ready · Alt+P pause · Alt+Q queue · Alt+S save · Alt+D dispatch · Alt+K knowledge"],
   sip_off: ["软电话未启用", "No softphone"], sip_connecting: ["软电话连接中", "Softphone connecting"],
   sip_registered: ["软电话已注册", "Softphone registered"], sip_down: ["软电话断开", "Softphone disconnected"],
   sip_failed: ["软电话注册失败：{0}", "Softphone failed: {0}"],
@@ -38,6 +42,8 @@ const t = translator({
   choose: ["请选择", "Choose"], saved: ["已保存", "Saved"], done: ["已{0}：{1}", "{0}: {1}"],
   knowledge: ["知识库", "Knowledge base"], followup: ["回访任务", "Follow-up tasks"],
   panel_waiting: ["该面板由知识库/回访模块提供，尚未启用。", "This panel is filled by a module not installed yet."],
+  kb_resolve: ["引用知识库办结", "Resolve from the knowledge base"], merged: ["并单", "Merge"],
+  fax_preview: ["传真第 1 页预览", "Fax, page 1"], fax_original: ["查看传真原件", "Open the original fax"],
   recording: ["通话录音", "Recording"], no_phone: ["本账号没有分机号", "No extension on this account"],
   wrap_left: ["话后处理，剩余 {0}", "Wrap-up, {0} left"],
   draft: ["通话中（草稿）", "Draft"],
@@ -185,6 +191,10 @@ for (const key of "123456789*0#") {
 const KEYS = { KeyA: "answer", KeyH: "hangup", KeyM: "mute", KeyO: "hold", KeyR: "ready", KeyP: "pause",
   KeyQ: "queue-toggle", KeyS: "o-save", KeyD: "o-dispatch" };
 document.addEventListener("keydown", (e) => {
+  if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === "KeyK" && panel.knowledge) {
+    if (panel.knowledge.focus()) e.preventDefault();
+    return;
+  }
   const target = e.altKey && !e.ctrlKey && !e.metaKey && KEYS[e.code] && $(KEYS[e.code]);
   if (target) {
     e.preventDefault();
@@ -271,6 +281,10 @@ function pickers() {
   $("o-subject-search").addEventListener("input", () => subjects());
   $("o-town").addEventListener("change", () => villages());
   for (const id of ["o-category", "o-subject", "o-village", "o-town"]) $(id).addEventListener("change", () => suggest());
+  // As the agent types: the knowledge base and the routing assist follow the draft's words.
+  for (const id of ["o-title", "o-description"]) {
+    $(id).addEventListener("input", () => { if (panel.knowledge) panel.knowledge.soon(); suggestSoon(); });
+  }
 }
 
 function subjects(selected) {
@@ -320,8 +334,18 @@ function fill(o) {
   const rec = o.attachments.find((a) => a.kind === "recording");
   $("o-recording").replaceChildren(...(o.call_id && rec ? [t("recording"), " ",
     el("audio", { controls: true, preload: "none", src: `/api/v1/telephony/calls/${encodeURIComponent(o.call_id)}/recording` })] : []));
+  const files = `/api/v1/workorders/${encodeURIComponent(o.number)}/attachments`;
+  const preview = o.attachments.find((a) => a.kind === "fax_preview"), original = o.attachments.find((a) => a.kind === "fax");
+  $("o-fax").replaceChildren(...(preview ? [faxFigure(`${files}/${preview.id}`, original && `${files}/${original.id}`, "fax-page")] : []));
   suggest();
   duplicates();
+  if (panel.knowledge) panel.knowledge.now();
+}
+
+// A fax's page 1 (PNG made at intake) and a link to the PDF/TIFF as received.
+function faxFigure(src, original, cls) {
+  return el("figure", { class: cls }, el("img", { src, alt: t("fax_preview"), loading: "lazy" }),
+    original ? el("figcaption", {}, el("a", { href: original, target: "_blank", rel: "noopener", text: t("fax_original") })) : null);
 }
 
 async function loadOrder(number) {
@@ -336,11 +360,19 @@ function fields() {
     confidential: $("o-confidential").checked, contact_name: $("o-contact").value.trim() || null };
 }
 
-let suggestSeq = 0;
+let suggestSeq = 0, suggestTimer = null;
+function suggestSoon() {
+  clearTimeout(suggestTimer);
+  suggestTimer = setTimeout(suggest, 400);
+}
+
 async function suggest() {
   if (!state.order) return;
   const seq = ++suggestSeq;
   const f = fields();
+  const text = [f.title, f.description, f.address].filter(Boolean).join(" ");
+  assistInto($("assist"), { text, category: f.category, subject: f.subject, area: f.area },
+    (code) => { $("o-lead").value = code; }, $("o-lead").value);
   try {
     const r = await api("/api/v1/routing/suggest", { method: "POST", body: {
       text: f.description, title: f.title, category: f.category, subject: f.subject, area: f.area,
@@ -357,15 +389,27 @@ async function suggest() {
   } catch (err) { $("routing").textContent = ""; }
 }
 
-async function duplicates() {
-  const box = $("duplicates");
-  box.replaceChildren();
+function editable() {
+  return Boolean(state.order) && ["draft", "registered", "reopened"].includes(state.order.status);
+}
+
+function duplicates() {
+  return showDuplicates($("duplicates"), state.order, mergeInto, editable());
+}
+
+// 并单: the order being taken goes under `parent`, which answers for both.
+async function mergeInto(parent) {
+  if (!await save()) return;
+  const o = state.order;
   try {
-    const rows = await api(`/api/v1/workorders/${encodeURIComponent(state.order.number)}/merge-candidates`);
-    if (!rows.length) return;
-    box.append(t("duplicates", ""), ...rows.map((r) => el("button", { type: "button", class: "link",
-      text: `${t("merge")} ${r.number} ${r.title}`, onclick: () => act("merge", { into: r.number }, t("merge")) })));
-  } catch { /* the dispatch module answers this; without it there are no candidates */ }
+    await api("/api/v1/knowledge/merges", { method: "POST", body: { parent, children: [o.number] } });
+    toast(t("done", t("merged"), parent), "ok");
+  } catch (err) { fail(err); }
+  await loadOrder(o.number);
+}
+
+async function resolveWithEntry(hit) {
+  if (await save()) await act("resolve-with-knowledge", { entry_id: hit.id }, t("kb_resolve"));
 }
 
 async function act(action, body, label) {
@@ -420,7 +464,8 @@ async function loadInbox() {
     const taken = i.claimed_by && !i.mine;
     return el("tr", { dataset: { number: i.number } }, el("td", { text: chName(i.channel) }),
       el("td", { class: "timer", text: duration(i.waiting_seconds) }), el("td", { text: i.number }),
-      el("td", { text: i.title || i.text }), el("td", { text: i.claimed_by || "—" }),
+      el("td", {}, i.title || i.text, i.fax ? faxFigure(i.fax.preview, i.fax.original, "fax-thumb") : null),
+      el("td", { text: i.claimed_by || "—" }),
       el("td", {}, el("button", { type: "button", class: "claim", text: t(i.mine ? "continue" : "claim"), disabled: taken,
         onclick: () => claim(i.number) }),
       i.mine ? el("button", { type: "button", class: "release", text: t("release"), onclick: () => release(i.number) }) : null));
@@ -460,14 +505,31 @@ async function loadCallbacks() {
 
 let listsTimer = null;
 function listsSoon() {  // a burst of events is one reload
-  if (!listsTimer) listsTimer = setTimeout(() => { listsTimer = null; loadInbox(); loadCallbacks(); }, 300);
+  if (!listsTimer) {
+    listsTimer = setTimeout(() => {
+      listsTimer = null;
+      loadInbox();
+      loadCallbacks();
+      if (panel.followup) panel.followup.load();
+    }, 300);
+  }
 }
 
 // ------------------------------------------------------------------ panels other modules fill
-async function panels() {
+const panel = { knowledge: null, followup: null };
+
+function panels() {
+  const root = (id) => document.querySelector(`[data-panel="${id}"]`);
   for (const p of state.session.panels) {
-    const body = document.querySelector(`[data-panel="${p.id}"] .panel-body`);
-    if (body) body.textContent = t("panel_waiting");
+    if (p.id === "knowledge") {
+      panel.knowledge = knowledgePanel(root("knowledge"), { editable,
+        text: () => [$("o-title").value, $("o-description").value].join(" ").trim(), resolve: resolveWithEntry });
+    } else if (p.id === "followup") {
+      panel.followup = followupPanel(root("followup"), { satisfaction: state.ref.satisfaction, toast, fail });
+    }
+  }
+  for (const section of document.querySelectorAll("[data-panel]")) {  // a module not installed
+    if (!panel[section.dataset.panel]) section.querySelector(".panel-body").textContent = t("panel_waiting");
   }
 }
 
