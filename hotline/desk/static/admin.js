@@ -26,8 +26,19 @@ async function run(label, fn) {
   await Promise.all([loadUsers(), loadKeys()]);
 }
 
+// A reload after one row's action must not throw away what the administrator is typing in
+// another row (a new password half entered): those values and the focus are carried over.
+function typedPasswords() {
+  const rows = [...$("users").tBodies[0].rows];
+  return new Map(rows.map((tr) => [tr.dataset.username, tr.querySelector("input.pw")?.value || ""]).filter(([, v]) => v));
+}
+
 async function loadUsers() {
   const { items } = await api("/api/v1/admin/users");
+  const typed = typedPasswords(); // read after the fetch: the latest keystrokes are kept
+  const focus = document.activeElement;
+  const focusRow = focus?.closest?.("tr[data-username]")?.dataset.username;
+  const focusClass = focus?.classList?.[0];
   $("users").tBodies[0].replaceChildren(...items.map((u) => {
     const path = (action) => `/api/v1/admin/users/${u.id}/${action}`;
     const role = el("select", { "aria-label": t("role"), onchange: (e) => run(t("role"),
@@ -35,17 +46,23 @@ async function loadUsers() {
       ...ROLES.map((r) => el("option", { value: r, text: t(r), selected: r === u.role })));
     const ext = el("input", { value: u.extension || "", size: 6, "aria-label": t("extension"), class: "ext" });
     const pw = el("input", { type: "password", minlength: 8, size: 10, "aria-label": t("new_password"), class: "pw",
-      autocomplete: "new-password" });
+      autocomplete: "new-password", value: typed.get(u.username) || "" });
     return el("tr", { dataset: { username: u.username, active: String(u.active) } },
       el("td", { text: u.username }), el("td", { text: u.display_name }), el("td", {}, role),
       el("td", {}, ext, el("button", { type: "button", class: "save-ext", text: t("save_ext"),
         onclick: () => run(t("save_ext"), () => api(path("extension"), { method: "POST", body: { extension: ext.value.trim() || null } })) })),
       el("td", { text: u.active ? t("active") : t("inactive") }),
       el("td", {}, pw, el("button", { type: "button", class: "reset", text: t("reset"),
-        onclick: () => run(t("reset"), () => api(path("reset-password"), { method: "POST", body: { password: pw.value } })) })),
+        onclick: () => run(t("reset"), async () => {
+          await api(path("reset-password"), { method: "POST", body: { password: pw.value } });
+          pw.value = ""; // set: not carried into the reloaded row
+        }) })),
       el("td", {}, el("button", { type: "button", class: u.active ? "disable danger" : "enable", text: t(u.active ? "disable" : "enable"),
         onclick: () => run(t(u.active ? "disable" : "enable"), () => api(path(u.active ? "disable" : "enable"), { method: "POST" })) })));
   }));
+  if (focusRow && focusClass) {
+    $("users").querySelector(`tr[data-username="${CSS.escape(focusRow)}"] .${CSS.escape(focusClass)}`)?.focus();
+  }
 }
 
 function showKey(k) {
