@@ -8,7 +8,8 @@
       search: {limit: 5, max_limit: 20, suggest_min_chars: 4}
       faq: {public: true}              # the public FAQ page /portal/faq
       routing: {history_limit: 50000, holdout: 0.2, min_orders: 200}   # routing assist
-      duplicates: {window_hours: 72, min_similarity: 0.15, min_similarity_without_subject: 0.4}  # 并单
+      duplicates: {window_hours: 72, min_similarity: 0.15, min_similarity_without_subject: 0.4,  # 并单
+                   at_intake: true, check_seconds: 10, check_lookback_hours: 24}  # candidates recorded at intake
       hotspots: {window_minutes: 60, baseline_days: 7, min_count: 20, factor: 5, office: dcs}  # 热点预警
 
 The user dictionary also holds every department's name (and its short forms: 城关街道,
@@ -60,6 +61,13 @@ class DuplicatesConfig(ConfigModel):
     min_similarity_without_subject: float = Field(0.4, ge=0, le=1)  # a subject missing: same category and this
     scan_limit: int = Field(5000, ge=100, le=1_000_000)  # newest open orders of the same town looked at
     limit: int = Field(10, ge=1, le=200)
+    # At intake (受理时查重): each new order's candidates recorded after its commit, by a loop the
+    # intake's commit wakes; it also looks back over `check_lookback_hours` for new orders not
+    # checked yet (another process's, or a restart's), every `check_seconds`.
+    at_intake: bool = True
+    check_seconds: float = Field(10, ge=0.01, le=3600)
+    check_lookback_hours: float = Field(24, gt=0, le=24 * 30)
+    check_batch: int = Field(200, ge=1, le=10_000)
 
 
 class HotspotsConfig(ConfigModel):
