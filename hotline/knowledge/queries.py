@@ -238,6 +238,14 @@ async def orders_created_between(session: AsyncSession, since: datetime, until: 
     return list((await session.execute(q.order_by(o.id.desc()).limit(limit))).all())
 
 
+async def texts_created_between(session: AsyncSession, since: datetime, until: datetime, *,
+                                limit: int) -> list[Any]:
+    """The texts of the orders created in [since, until), newest first: the text hotspots' baseline."""
+    o = WorkOrder
+    q = select(o.title, o.description).where(o.created_at >= since, o.created_at < until)
+    return list((await session.execute(q.order_by(o.id.desc()).limit(limit))).all())
+
+
 async def open_alert(session: AsyncSession, key: str) -> KnowledgeHotspotAlert | None:
     q = select(KnowledgeHotspotAlert).where(KnowledgeHotspotAlert.key == key, KnowledgeHotspotAlert.status == "open")
     return (await session.execute(q)).scalar_one_or_none()
