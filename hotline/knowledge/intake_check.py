@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 TOPIC = "duplicate_candidates"  # on the live bus: an order that came in with candidates
+WOKEN_LOOKBACK = timedelta(minutes=10)
 
 
 def candidate_json(c: Candidate) -> dict[str, Any]:
@@ -59,10 +60,11 @@ class DuplicateCheck:
         if event.kind == "created":
             self._wake.set()
 
-    async def check_new(self) -> int:
-        """One batch of unchecked new orders, oldest first; how many were checked."""
+    async def check_new(self, lookback: timedelta | None = None) -> int:
+        """One batch of unchecked new orders created within `lookback` (default
+        `check_lookback_hours`), oldest first; how many were checked."""
         now = self.clock()
-        since = now - timedelta(hours=self.cfg.check_lookback_hours)
+        since = now - (lookback or timedelta(hours=self.cfg.check_lookback_hours))
         rows: list[dict[str, Any]] = []
         async with self.sessions() as session:
             for o in await queries.unchecked_orders(session, since, limit=self.cfg.check_batch):
@@ -92,16 +94,23 @@ class DuplicateCheck:
     async def run(self) -> None:
         """The loop `serve` runs: a batch whenever intake commits a new order, and a look back
         every `check_seconds` (a supervised task)."""
+        loop = asyncio.get_running_loop()
+        last_full = -float("inf")
         while True:
             self._wake.clear()
+            # Woken by intake: only the last minutes are looked at (a busy hotline wakes it all
+            # the time); the whole look back every `check_seconds`, however often it is woken.
+            full = loop.time() - last_full >= self.cfg.check_seconds
             try:
-                while await self.check_new() >= self.cfg.check_batch:
+                while await self.check_new(None if full else WOKEN_LOOKBACK) >= self.cfg.check_batch:
                     pass  # a backlog: the next batch at once
                 self._rounds.succeeded()
             except Exception as exc:  # a database hiccup: look again next round, the loop stays up
                 self._rounds.failed(exc)
-            with contextlib.suppress(TimeoutError):  # no wake: the look back is due
-                async with asyncio.timeout(self.cfg.check_seconds):
+            if full:
+                last_full = loop.time()
+            with contextlib.suppress(TimeoutError):  # not woken: the whole look back is due
+                async with asyncio.timeout(max(0.0, last_full + self.cfg.check_seconds - loop.time())):
                     await self._wake.wait()
 
 
