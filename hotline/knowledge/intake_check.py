@@ -42,7 +42,7 @@ WOKEN_LOOKBACK = timedelta(minutes=10)
 
 def candidate_json(c: Candidate) -> dict[str, Any]:
     return {"number": c.number, "score": c.score, "similarity": c.similarity, "place": c.place,
-            "reasons": list(c.reasons)}
+            "reasons": list(c.reasons), "title": c.title, "hours_apart": c.hours_apart}
 
 
 @dataclass

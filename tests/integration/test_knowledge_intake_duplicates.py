@@ -39,6 +39,7 @@ async def test_a_second_contact_about_the_same_matter_gets_the_first_as_candidat
     status, out = await agent.get(f"/api/v1/workorders/{second}/intake-duplicates")
     assert status == 200 and out["checked"] is True
     assert [c["number"] for c in out["candidates"]] == [first]
+    assert out["candidates"][0]["hours_apart"] == 0.5
     why = out["candidates"][0]["reasons"]
     assert why[0].startswith("同一村（社区）") and "city-streetlights" in why[1], why
     # The same address, another problem: no candidate, however alike the words.
