@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from hotline.storage.engine import SessionFactory
     from hotline.storage.migrate import Schema
     from hotline.web.api import ApiRoutes
-    from hotline.workorders import Effect, WorkOrderService
+    from hotline.workorders import Announcement, Effect, WorkOrderService
 
 T = TypeVar("T")
 BackgroundTask = Callable[[], Awaitable[None]]
@@ -122,6 +122,11 @@ class Hotline:
     def add_effect(self, effect: Effect) -> None:
         """Runs inside the transaction of every work-order change."""
         self.orders.effects.append(effect)
+
+    def add_on_committed(self, hook: Announcement) -> None:
+        """Runs after every committed work-order change, intake's new orders included, before
+        the caller is answered: it must not wait for anything (wake a loop, publish)."""
+        self.orders.on_committed.append(hook)
 
     def add_on_created(self, effect: Effect, when: Callable[[Contact], bool] | None = None) -> None:
         """Runs inside the intake transaction of every new order. `when` tells cheaply and

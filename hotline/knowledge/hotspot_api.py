@@ -27,6 +27,8 @@ class AlertOut(BaseModel):
     place_name: str
     matter: str
     matter_name: str
+    by: str = Field(description="place_matter: one place × one subject; text: similar texts, whatever the "
+                                "subject and area (matter is text:<one of them>)")
     status: str
     count: int
     usual: float = Field(description="the usual orders per window over the baseline days")

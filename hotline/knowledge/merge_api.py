@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hotline.knowledge import schemas as ks
+from hotline.knowledge.intake_check import DUPLICATE_CHECK
 from hotline.knowledge.merging import MERGING
 from hotline.web.api import ApiRoutes
 from hotline.web.orders import STAFF
@@ -26,6 +27,18 @@ async def duplicates(request: web.Request, principal: Principal) -> list[ks.Cand
     found = await request.app[MERGING].candidates_for(request.match_info["number"])
     return [ks.CandidateOut(number=c.number, score=c.score, similarity=c.similarity, place=c.place,
                             reasons=list(c.reasons), title=c.title, hours_apart=c.hours_apart) for c in found]
+
+
+@routes.get("/api/v1/workorders/{number}/intake-duplicates",
+            summary="受理时发现的疑似重复诉求 / Duplicate candidates recorded at intake", response=ks.IntakeCheckOut,
+            description="What the duplicate check found when the order came in, among the orders already there "
+                        "(same village, or same town and road; same subject or category; within the window). "
+                        "It runs right after intake's commit, never before the acknowledgement: `checked` is "
+                        "false until it has reached the order.",
+            tags=TAG, extra_responses={404: "工单不存在"})
+async def intake_duplicates(request: web.Request, principal: Principal) -> ks.IntakeCheckOut:
+    principal.require_role(*STAFF)
+    return ks.IntakeCheckOut.model_validate(await request.app[DUPLICATE_CHECK].recorded(request.match_info["number"]))
 
 
 @routes.post("/api/v1/knowledge/merges", summary="批量并单：并入主工单 / Merge orders under a parent",

@@ -67,15 +67,21 @@ class Merging:
         return [place.town, *(v for v, t in self.gazetteer.parent.items() if t == place.town)]
 
     async def candidates_for(self, number: str, limit: int | None = None) -> list[Candidate]:
-        window = timedelta(hours=self.cfg.window_hours)
         async with self.sessions() as session:
             o = await queries.order_by_number(session, number)
             if o is None:
                 raise NotFound(f"工单 {number} 不存在", code="workorder_not_found")
-            me = facts_of(self.gazetteer, o)
-            rows = await queries.nearby_open_orders(session, self.areas_for(me.place), o.created_at - window,
-                                                    o.created_at + window, exclude=o.id, subject=o.subject,
-                                                    limit=self.cfg.scan_limit)
+            return await self.candidates_of(session, o, limit)
+
+    async def candidates_of(self, session: AsyncSession, o: WorkOrder | Any, limit: int | None = None,
+                            *, created_before: bool = False) -> list[Candidate]:
+        """An order's candidates (a WorkOrder, or a row with its id and columns); `created_before`:
+        only the orders already there when it came in (what intake's check records)."""
+        window = timedelta(hours=self.cfg.window_hours)
+        me = facts_of(self.gazetteer, o)
+        rows = await queries.nearby_open_orders(session, self.areas_for(me.place), o.created_at - window,
+                                                o.created_at if created_before else o.created_at + window,
+                                                exclude=o.id, subject=o.subject, limit=self.cfg.scan_limit)
         return candidates(me, (facts_of(self.gazetteer, r) for r in rows), self.rules, limit or self.cfg.limit)
 
     async def merge(self, parent: str, children: Sequence[str], actor: wo.Actor,

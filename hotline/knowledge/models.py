@@ -137,3 +137,17 @@ class KnowledgeHotspotAlert(Base):
     parent_number: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class KnowledgeDuplicateCheck(Base):
+    """An order's duplicate candidates as found when it came in (受理时的疑似重复): one row per
+    new order, written after intake's commit by the duplicate check (`intake_check.py`), so
+    the acknowledgement never waits for it. `candidates` lists the older orders it may
+    repeat (number, score, similarity, place, reasons); empty when none."""
+
+    __tablename__ = "knowledge_duplicate_checks"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), unique=True)
+    number: Mapped[str] = mapped_column(String(20))
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    checked_at: Mapped[datetime]

@@ -22,6 +22,7 @@ def install(h: Hotline) -> KnowledgeBase:
     from hotline.knowledge.assist import ASSIST, RoutingAssist
     from hotline.knowledge.duplicates import Gazetteer
     from hotline.knowledge.hotspots import Keyer
+    from hotline.knowledge.intake_check import DUPLICATE_CHECK, DuplicateCheck
     from hotline.knowledge.merging import MERGING, Merging
     from hotline.knowledge.segment import Segmenter
     from hotline.knowledge.service import KNOWLEDGE, KnowledgeBase
@@ -37,6 +38,13 @@ def install(h: Hotline) -> KnowledgeBase:
     kb.merging = merging
     h.share(MERGING, merging)
     h.add_effect(merging.on_change)  # a parent's reply reaches every merged child, in its transaction
+    check = DuplicateCheck(cfg.duplicates, h.sessions, h.clock, merging, h.live)
+    kb.duplicate_check = check
+    h.share(DUPLICATE_CHECK, check)
+    if cfg.duplicates.at_intake:
+        # After intake's commit, never in it: the acknowledgement does not wait for the check.
+        h.add_on_committed(check.on_committed)
+        h.add_task("duplicate-check", check.run)
     watch = HotspotWatch(h.settings, cfg.hotspots, h.sessions, h.clock,
                          Keyer(h.settings, merging.gazetteer, kb.segmenter.fold), merging, h.live, h.outbox.nudge)
     kb.hotspots = watch

@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, func, literal_column, or_, select, table, tex
 from hotline.knowledge.models import (
     SEARCH_VECTOR,
     KnowledgeCitation,
+    KnowledgeDuplicateCheck,
     KnowledgeEntry,
     KnowledgeEntryVersion,
     KnowledgeHotspotAlert,
@@ -17,6 +18,7 @@ from hotline.knowledge.models import (
 )
 from hotline.storage.models import WorkOrder
 from hotline.storage.paging import newest_first, page
+from hotline.storage.queries import insert_for
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -236,6 +238,14 @@ async def orders_created_between(session: AsyncSession, since: datetime, until: 
     return list((await session.execute(q.order_by(o.id.desc()).limit(limit))).all())
 
 
+async def texts_created_between(session: AsyncSession, since: datetime, until: datetime, *,
+                                limit: int) -> list[Any]:
+    """The texts of the orders created in [since, until), newest first: the text hotspots' baseline."""
+    o = WorkOrder
+    q = select(o.title, o.description).where(o.created_at >= since, o.created_at < until)
+    return list((await session.execute(q.order_by(o.id.desc()).limit(limit))).all())
+
+
 async def open_alert(session: AsyncSession, key: str) -> KnowledgeHotspotAlert | None:
     q = select(KnowledgeHotspotAlert).where(KnowledgeHotspotAlert.key == key, KnowledgeHotspotAlert.status == "open")
     return (await session.execute(q)).scalar_one_or_none()
@@ -265,3 +275,31 @@ async def orders_by_numbers(session: AsyncSession, numbers: Sequence[str]) -> li
         q = select(WorkOrder).where(WorkOrder.number.in_(numbers[i:i + 500]))
         out += list((await session.execute(q)).scalars())
     return out
+
+
+# ---------------------------------------------------------------- duplicates at intake
+
+
+async def unchecked_orders(session: AsyncSession, since: datetime, *, limit: int) -> list[Any]:
+    """New orders (created since `since`) whose duplicate check is not recorded yet, oldest
+    first: the columns the check reads."""
+    o, c = WorkOrder, KnowledgeDuplicateCheck
+    q = (select(o.id, o.number, o.created_at, o.category, o.subject, o.area, o.address, o.title, o.description)
+         .where(o.created_at >= since, ~select(c.id).where(c.work_order_id == o.id).exists())
+         .order_by(o.id).limit(limit))
+    return list((await session.execute(q)).all())
+
+
+async def record_checks(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """One row per order; a row another process wrote first stays (the same facts, the same answer)."""
+    if rows:
+        await session.execute(insert_for(session, KnowledgeDuplicateCheck).values(list(rows))
+                              .on_conflict_do_nothing(index_elements=["work_order_id"]))
+
+
+async def duplicate_check(session: AsyncSession, number: str) -> tuple[int, KnowledgeDuplicateCheck | None] | None:
+    """The order's id and its recorded check (None: not checked yet); None: no such order."""
+    row = (await session.execute(select(WorkOrder.id, KnowledgeDuplicateCheck)
+                                 .outerjoin(KnowledgeDuplicateCheck, KnowledgeDuplicateCheck.work_order_id == WorkOrder.id)
+                                 .where(WorkOrder.number == number))).first()
+    return None if row is None else (row[0], row[1])

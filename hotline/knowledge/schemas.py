@@ -178,6 +178,13 @@ class CandidateOut(BaseModel):
     hours_apart: float = Field(description="hours between the two orders (within knowledge.duplicates.window_hours)")
 
 
+class IntakeCheckOut(BaseModel):
+    number: str
+    checked: bool = Field(description="false: the check has not reached this order yet (it runs after intake's commit)")
+    checked_at: datetime | None
+    candidates: list[CandidateOut] = Field(description="older orders it may repeat, as found when it came in")
+
+
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     parent: str = Field(pattern=r"^\d{8,20}$", description="the order the others are merged into (主工单)")

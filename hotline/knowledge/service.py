@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from hotline.clock import Clock
     from hotline.knowledge.assist import RoutingAssist
     from hotline.knowledge.config import KnowledgeConfig
+    from hotline.knowledge.intake_check import DuplicateCheck
     from hotline.knowledge.merging import Merging
     from hotline.knowledge.segment import Segmenter
     from hotline.knowledge.watch import HotspotWatch
@@ -44,6 +45,7 @@ class KnowledgeBase:
     assist: RoutingAssist | None = None  # routing assist, found by the CLI through the knowledge base
     merging: Merging | None = None  # 并单, likewise
     hotspots: HotspotWatch | None = None  # 热点预警, likewise
+    duplicate_check: DuplicateCheck | None = None  # 受理时查重, likewise
 
     # ------------------------------------------------------------ helpers
     def today(self) -> date:

@@ -1,5 +1,7 @@
 """The hotspot watch: every `tick_seconds`, the sliding window of new orders against the
-baseline (`hotline.knowledge.hotspots`); a burst becomes one alert (热点预警), told to the
+baseline, by place × matter (`hotline.knowledge.hotspots`) and by similar texts whatever
+their subject and area (`hotline.knowledge.textbursts`: an alert of its own only when the
+texts are not mostly a place × matter burst already); a burst becomes one alert (热点预警), told to the
 supervision office through the outbox (its webhook when it has one, SMS to its contacts
 when SMS is configured) and on the live bus (the wallboard), in one transaction; one
 action merges the burst under its first order (the parent)."""
@@ -20,6 +22,7 @@ from hotline.errors import Conflict, NotFound, ValidationFailed
 from hotline.knowledge import queries
 from hotline.knowledge.hotspots import Burst, Keyer, Seen, Thresholds, bursts
 from hotline.knowledge.models import KnowledgeHotspotAlert
+from hotline.knowledge.textbursts import Baseline, Said, TextBurst, TextThresholds, grams, text_bursts
 from hotline.outbox import enqueue_many, message_values
 
 if TYPE_CHECKING:
@@ -38,6 +41,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 EVENT = "hotspot_alert"
+TEXT = "text:"  # the matter of a text cluster's alert: text:<one of its texts>
+
+
+@dataclass
+class _Words:
+    """The text baseline's counts, kept `baseline_refresh_minutes` (a week of texts is not
+    read again every tick)."""
+
+    at: datetime
+    counts: Baseline
+    texts: list[frozenset[str]]
 
 
 @dataclass
@@ -50,11 +64,20 @@ class HotspotWatch:
     merging: Merging
     live: LiveBus
     nudge: Any  # wakes the outbox once the alert is committed
+    _words: _Words | None = None
 
     @property
     def thresholds(self) -> Thresholds:
         c = self.cfg
         return Thresholds(c.window_minutes, c.baseline_days, c.min_count, c.factor)
+
+    @property
+    def text_thresholds(self) -> TextThresholds:
+        c, t = self.cfg, self.cfg.text
+        return TextThresholds(c.window_minutes, c.baseline_days, t.min_count, t.factor, t.min_term_docs)
+
+    def grams(self, title: str | None, description: str | None) -> frozenset[str]:
+        return grams(self.keyer.fold(" ".join(x for x in (title, description) if x)))
 
     def seen(self, o: WorkOrder | Any) -> Seen:
         """An order (or a row of its columns) as the detector sees it."""
@@ -78,22 +101,66 @@ class HotspotWatch:
                 if s.key is not None:
                     counts[s.key.place] = counts.get(s.key.place, 0) + 1
             places = {p for p, n in counts.items() if n >= self.cfg.min_count}
-            if not places:
-                return []
-            start = now - window - timedelta(days=self.cfg.baseline_days)
-            before = await queries.orders_created_between(session, start, now - window, limit=self.cfg.scan_limit * 10,
-                                                          areas=self._areas(places))
-        found = bursts(current, (self.seen(o) for o in before), self.thresholds)
-        return [a for b in found if (a := await self._raise(b, now)) is not None]
+            found: list[Burst] = []
+            if places:
+                start = now - window - timedelta(days=self.cfg.baseline_days)
+                before = await queries.orders_created_between(session, start, now - window,
+                                                              limit=self.cfg.scan_limit * 10, areas=self._areas(places))
+                found = bursts(current, (self.seen(o) for o in before), self.thresholds)
+        raised = [a for b in found if (a := await self._raise(b.key.text(), b.key.place, b.key.matter, b, now))]
+        if self.cfg.text.enabled:
+            raised += await self._text_tick(rows, current, found, now)
+        return raised
 
-    async def _raise(self, b: Burst, now: datetime) -> KnowledgeHotspotAlert | None:
-        key = b.key.text()
+    async def _baseline_words(self, now: datetime) -> _Words:
+        t = self.cfg.text
+        if self._words is None or now - self._words.at >= timedelta(minutes=t.baseline_refresh_minutes):
+            window = timedelta(minutes=self.cfg.window_minutes)
+            async with self.sessions() as session:
+                rows = await queries.texts_created_between(session, now - window - timedelta(days=self.cfg.baseline_days),
+                                                           now - window, limit=t.baseline_limit)
+            texts = [self.grams(r.title, r.description) for r in rows]
+            self._words = _Words(now, Baseline.of(texts), texts)
+        return self._words
+
+    async def _text_tick(self, rows: list[Any], current: list[Seen], found: list[Burst],
+                         now: datetime) -> list[KnowledgeHotspotAlert]:
+        """Clusters of similar texts: an alert of their own unless mostly a place × matter burst's orders."""
+        if len(rows) < self.cfg.text.min_count:
+            return []
+        said = [Said(o.id, o.number, o.created_at, self.grams(o.title, o.description),
+                     s.key.place if s.key else None) for o, s in zip(rows, current, strict=True)]
+        words = await self._baseline_words(now)
+        text_of = {o.id: " ".join(x for x in (o.title, o.description) if x) for o in rows}
+        hot = text_bursts(said, words.counts, words.texts, self.text_thresholds, text_of)
+        if not hot:
+            return []
+        async with self.sessions() as session:
+            open_alerts = await queries.alerts(session, "open", 500)
+        covered = {n for b in found for n in b.numbers}
+        covered |= {n for a in open_alerts if not a.matter.startswith(TEXT) for n in a.numbers}
+        out = []
+        for tb in hot:
+            if 2 * len(covered.intersection(tb.numbers)) >= tb.count:
+                continue  # the same burst as a place × matter one: one alert, not two
+            mine = set(tb.numbers)
+            same = next((a for a in open_alerts if a.matter.startswith(TEXT)
+                         and 2 * len(mine.intersection(a.numbers)) >= min(len(mine), len(a.numbers))), None)
+            key, place, matter = ((same.key, same.place, same.matter) if same else
+                                  (f"{TEXT}{tb.numbers[0]}", tb.place or self.settings.hotline.county,
+                                   f"{TEXT}{tb.label}"[:80]))
+            if (a := await self._raise(key, place, matter, tb, now)) is not None:
+                out.append(a)
+        return out
+
+    async def _raise(self, key: str, place: str, matter: str, b: Burst | TextBurst,
+                     now: datetime) -> KnowledgeHotspotAlert | None:
         try:
             async with self.sessions() as session, session.begin():
                 alert = await queries.open_alert(session, key)
                 new = alert is None
                 if alert is None:
-                    alert = KnowledgeHotspotAlert(key=key, place=b.key.place, matter=b.key.matter, status="open",
+                    alert = KnowledgeHotspotAlert(key=key, place=place, matter=matter, status="open",
                                                   first_at=b.first_at, created_at=now, count=0, usual=b.usual,
                                                   last_at=b.last_at, numbers=[], updated_at=now)
                     queries.add_alert(session, alert)
@@ -116,6 +183,8 @@ class HotspotWatch:
     def names(self, alert: KnowledgeHotspotAlert) -> tuple[str, str]:
         d = self.settings.department(alert.place)
         place = d.name.removeprefix(self.settings.hotline.county) if d else alert.place
+        if alert.matter.startswith(TEXT):
+            return place, f"相似诉求：{alert.matter.removeprefix(TEXT)}"
         matter = alert.matter.removeprefix("category:")
         for g in self.settings.subjects:
             for s in (g, *g.children):
@@ -126,7 +195,8 @@ class HotspotWatch:
     def payload(self, alert: KnowledgeHotspotAlert) -> dict[str, Any]:
         place, matter = self.names(alert)
         return {"id": alert.id, "place": alert.place, "place_name": place, "matter": alert.matter,
-                "matter_name": matter, "status": alert.status, "count": alert.count, "usual": alert.usual,
+                "matter_name": matter, "by": "text" if alert.matter.startswith(TEXT) else "place_matter",
+                "status": alert.status, "count": alert.count, "usual": alert.usual,
                 "window_minutes": self.cfg.window_minutes, "first_at": alert.first_at.isoformat(),
                 "last_at": alert.last_at.isoformat(), "parent": alert.parent_number,
                 "orders": list(alert.numbers)}

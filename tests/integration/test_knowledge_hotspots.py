@@ -99,3 +99,51 @@ async def test_a_water_cut_burst_raises_one_alert_and_merges(hotline, client, su
             WorkOrder.number.in_(merged["merged"])))).scalars()}
     assert statuses == {"merged"}
     assert await watch.tick() == []  # the merged burst is not a burst any more
+
+
+SMELL = ("闻到一股很浓的刺鼻化学气味，像是工业园那边飘过来的", "工业园化工厂那边有刺鼻的气味，熏得人头疼",
+         "家里窗户关着都能闻到刺鼻的化学味，是不是工业园泄漏了", "空气里一股刺鼻的化学气味，孩子一直咳嗽",
+         "工业园方向飘来刺鼻气味，请查一下是哪家厂", "刺鼻的化学气味太大了，出门都要戴口罩")
+
+
+async def test_a_burst_of_one_complaint_under_many_subjects_and_places_is_caught_by_its_text(hotline, client,
+                                                                                           supervisor, clock):
+    rng = random.Random(5)
+    now = clock()
+    normal = generate(hotline.settings, hotline.rule_routers[0], 900, seed=11)
+    rows = [_order(i, now - timedelta(minutes=rng.uniform(61, 7 * 24 * 60)), s.text, s.area, s.subject, s.category)
+            for i, s in enumerate(normal[:800])]
+    rows += [_order(1000 + i, now - timedelta(minutes=rng.uniform(0, 59)), s.text, s.area, s.subject, s.category)
+             for i, s in enumerate(normal[800:])]
+    # A smell over the north of the county: callers from three towns and their communities, filed
+    # by the agents under five subjects and three categories, so no place × subject gets near 20.
+    areas = ["xincheng", "gongyeyuan", "xingguang", "huayuan", "fenghuang", "jinxiu", "chengbei", None]
+    subjects = ["env-air", "util-gas", "other-safety-hazard", "health-public-health", "env-solid-waste", None]
+    burst = [_order(2000 + i, now - timedelta(minutes=58) + timedelta(seconds=28 * i), SMELL[i % len(SMELL)],
+                    areas[i % len(areas)], subjects[(i // len(areas)) % len(subjects)],
+                    rng.choice(["complaint", "help", "report"]))
+             for i in range(120)]
+    await _insert(hotline, rows + burst)
+
+    watch = hotline.module(KnowledgeBase).hotspots
+    by_key_only = watch.cfg
+    watch.cfg = by_key_only.model_copy(update={"text": by_key_only.text.model_copy(update={"enabled": False})})
+    assert await watch.tick() == []  # place × subject alone sees nothing
+    watch.cfg = by_key_only
+    (alert,) = await watch.tick()
+    assert alert.matter.startswith("text:") and "刺鼻" in alert.matter
+    assert {o.number for o in burst} <= set(alert.numbers)
+    assert alert.count - len(burst) <= 5, alert.count  # hardly any of the hour's other traffic
+    assert alert.usual < 1
+    assert await watch.tick() == []  # nothing new: no second alert
+    clock.advance(minutes=3)
+    await _insert(hotline, [_order(3000 + i, clock(), "还是有刺鼻的化学气味", "huayuan", "env-air") for i in range(6)])
+    (again,) = await watch.tick()
+    assert (again.id, again.count) == (alert.id, alert.count + 6)  # the same alert, updated
+
+    status, open_alerts = await supervisor.get("/api/v1/hotspots")
+    assert status == 200 and [(a["id"], a["by"]) for a in open_alerts] == [(alert.id, "text")]
+    assert open_alerts[0]["matter_name"].startswith("相似诉求：")
+    status, merged = await supervisor.post(f"/api/v1/hotspots/{alert.id}/merge")
+    assert status == 201, merged
+    assert await watch.tick() == []

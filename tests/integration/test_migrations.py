@@ -65,7 +65,7 @@ async def test_the_timers_move_to_dispatch_with_every_row(settings: Settings) ->
         # The dispatch head, the core's own later revision, and the heads of the branches
         # BEFORE does not name (newer modules').
         assert await schema.pending(engine) == {"0006_dispatch_holds", "0007_core_dissatisfied",
-                                                 "0008_reports_notes", "p003_directory", "0007_knowledge"}
+                                                 "0008_reports_notes", "p003_directory", "k002_duplicate_checks"}
 
         await schema.upgrade(engine)
         assert await schema.pending(engine) == set()
