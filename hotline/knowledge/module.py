@@ -52,6 +52,13 @@ def install(h: Hotline) -> KnowledgeBase:
     if cfg.hotspots.enabled:
         h.add_task("hotspots", watch.run)
     h.add_api(api.routes, assist_api.routes, merge_api.routes, hotspot_api.routes)
+    if h.demo:
+        from hotline.knowledge.demo import load_sample
+
+        async def sample() -> None:
+            await load_sample(kb)
+
+        h.add_task("knowledge-demo", sample)
     if cfg.faq.public:
         faq.install(h, kb)
     return kb
