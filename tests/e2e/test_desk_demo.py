@@ -37,13 +37,13 @@ async def test_desk_against_the_simulator(tmp_path: Path, browser: Any) -> None:
     from hotline.telephony.service import Telephony
 
     extra = {"desk": {"softphone": {"enabled": False}, "wrapup_seconds": 2},
-             "telephony": {"simulator": {"calls_per_minute": 0, "survey": False}}}
+             "telephony": {"simulator": {"calls_per_minute": 0, "survey": False, "answer_rate": 1.0}}}
     async with running_desk(tmp_path, extra=extra, demo=True) as (h, base, receiver):
         tel = h.module(Telephony)
         await until(lambda: tel.simulator is not None and tel.consumer is not None and tel.consumer.link.up)
         pbx = tel.simulator.pbx
         await tel.switchboard.pause("8002", True, "会议")  # agent1 (8001) takes the call
-        pbx.globals["AGENT_RING"] = "0.5"  # answered quickly: this test is about the page
+        pbx.globals["AGENT_RING"] = "0.5"  # answered quickly (and always: answer_rate 1): this test is about the page
         earlier = await _earlier_order(h)
 
         desk = Watched(await (await browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}))

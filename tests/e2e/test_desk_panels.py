@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.e2e
 EXTRA = {"desk": {"softphone": {"enabled": False}},
-         "telephony": {"simulator": {"calls_per_minute": 0, "survey": False}}}
+         "telephony": {"simulator": {"calls_per_minute": 0, "survey": False, "answer_rate": 1.0}}}
 LAMP = {"subject": "city-streetlights", "area": "chengnan"}
 
 

@@ -48,7 +48,7 @@ async def test_dissatisfied_orders_are_decided_on_the_wallboard(tmp_path: Path, 
 
     from hotline.telephony.service import Telephony
 
-    extra = {"followup": {"max_reopens": 0}, "telephony": {"simulator": {"calls_per_minute": 0, "survey": False}}}
+    extra = {"followup": {"max_reopens": 0}, "telephony": {"simulator": {"calls_per_minute": 0, "survey": False, "answer_rate": 1.0}}}
     async with running_desk(tmp_path, extra=extra, demo=True) as (h, base, _receiver), aiohttp.ClientSession() as http:
         tel = h.module(Telephony)
         await until(lambda: tel.simulator is not None and tel.consumer is not None and tel.consumer.link.up)

@@ -30,7 +30,7 @@ async def test_big_screen_draws_the_day_with_echarts(tmp_path: Path, browser: An
     from hotline.telephony.models import CallRecord
     from hotline.telephony.service import Telephony
 
-    extra = {"telephony": {"simulator": {"calls_per_minute": 0, "survey": False}}}
+    extra = {"telephony": {"simulator": {"calls_per_minute": 0, "survey": False, "answer_rate": 1.0}}}
     async with running_desk(tmp_path, extra=extra, demo=True) as (h, base, _receiver), aiohttp.ClientSession() as http:
         tel = h.module(Telephony)
         await until(lambda: tel.simulator is not None and tel.consumer is not None and tel.consumer.link.up)
