@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, and_, case, cast, false, func, literal, or_, select
+from sqlalchemy import Integer, String, and_, case, cast, exists, false, func, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from hotline.reports.models import AssessmentNote
 from hotline.storage.models import OrderEvent, WorkOrder
@@ -39,16 +40,49 @@ def _order_group(by: str | None) -> SQLColumnExpression[Any]:
 
 
 def _call_group(by: str | None) -> SQLColumnExpression[Any] | None:
+    # Area and category a call has through its order (`calls.work_order_id`); "" without one.
     return {None: literal(""), "channel": literal("phone"), "agent": cast(C.agent_id, String),
-            "legacy_line": C.legacy_line}.get(by)
+            "legacy_line": C.legacy_line, "area": W.area, "category": W.category}.get(by)
+
+
+def _seconds(session: AsyncSession, later: Any, earlier: Any) -> ColumnElement[Any]:
+    """Whole seconds from `earlier` to `later`, on both engines (SQLite keeps UTC text)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.strftime("%s", later), Integer) - cast(func.strftime("%s", earlier), Integer)
+    return func.extract("epoch", later - earlier)
+
+
+def _first_contact_resolved(session: AsyncSession, repeat_within_seconds: int) -> ColumnElement[bool]:
+    """一次解决 (docs/kpi.md): the order of this `resolved_directly` event was never reopened,
+    and the same citizen did not come back on the same matter (another order of theirs in
+    the same category within the window, or one merged into it as a duplicate)."""
+    E2, W2 = aliased(OrderEvent), aliased(WorkOrder)
+    reopened = exists().where(E2.work_order_id == E.work_order_id, E2.kind == "reopened")
+    repeat = exists().where(
+        W2.id != W.id,
+        or_(W2.merged_into == W.number,
+            and_(W.citizen_id.is_not(None), W2.citizen_id == W.citizen_id,
+                 func.coalesce(W2.category, "") == func.coalesce(W.category, ""), W2.created_at >= W.created_at,
+                 _seconds(session, W2.created_at, W.created_at) <= repeat_within_seconds)))
+    return and_(E.kind == "resolved_directly", ~reopened, ~repeat)
+
+
+def _written_answered(session: AsyncSession, within_seconds: int) -> ColumnElement[bool]:
+    """A written contact (`created` on a channel other than the phone, into 登记) an agent
+    took out of 登记 (dispatched, answered directly, ...) within the time."""
+    E2 = aliased(OrderEvent)
+    return exists().where(E2.work_order_id == E.work_order_id, E2.from_status == "registered",
+                          E2.to_status != "registered", _seconds(session, E2.at, E.at) <= within_seconds)
 
 
 Progress = Callable[[int, int], None]  # (statements done, statements in all)
 
 
 async def order_measures(session: AsyncSession, by: str | None, start: datetime, end: datetime,
-                         progress: Progress | None = None) -> Measures:
+                         progress: Progress | None = None, *, written_within_seconds: int = 180,
+                         repeat_within_seconds: int = 7 * 86400) -> Measures:
     out: Measures = {}
+    written = and_(E.kind == "created", E.to_status == "registered", W.channel != "phone")
     lead_reply = and_(E.kind == "replied", E.to_status == "replied")
     first_rating = or_(E.kind == "rated", and_(E.kind == "followed_up", E.data["rating"].as_integer().is_not(None),
                                                func.coalesce(_flag("rating_kept_as_comment"), false()) == false()))
@@ -57,6 +91,9 @@ async def order_measures(session: AsyncSession, by: str | None, start: datetime,
         ("orders_received", (E.kind == "created", E.to_status != "draft"), True),
         ("orders_registered_from_draft", (E.kind == "registered",), True),
         ("orders_resolved_directly", (E.kind == "resolved_directly",), True),
+        ("orders_first_contact_resolved", (_first_contact_resolved(session, repeat_within_seconds),), True),
+        ("written_contacts", (written,), True),
+        ("written_answered_3min", (written, _written_answered(session, written_within_seconds)), True),
         ("signs", (E.kind == "signed",), False),
         ("signs_on_time", (E.kind == "signed", _flag("late") == false()), False),
         ("replies", (E.kind == "replied",), False),
@@ -110,16 +147,19 @@ async def call_measures(session: AsyncSession, by: str | None, start: datetime, 
                 func.sum(case((short, 1), else_=0)),
                 func.sum(case((C.outcome == "overflowed", 1), else_=0)),
                 func.avg(case((answered, C.wait_seconds), else_=None)),
-                func.avg(case((answered, C.talk_seconds), else_=None)))
+                func.avg(case((answered, C.talk_seconds), else_=None)),
+                func.avg(case((answered, C.data["wrapup_seconds"].as_integer()), else_=None)))
+         .select_from(C).outerjoin(W, W.id == C.work_order_id)
          .where(C.direction == "inbound", C.outcome != "fax", C.started_at >= start, C.started_at < end)
          .group_by(group))
     out: Measures = {}
-    for key, offered, ans, ans15, abandoned, short_n, overflowed, asa, aht in (await session.execute(q)).all():
+    for key, offered, ans, ans15, abandoned, short_n, overflowed, asa, aht, wrap in (await session.execute(q)).all():
         out[key or ""] = {"calls_offered": offered, "calls_answered": ans or 0, "calls_answered_15s": ans15 or 0,
                           "calls_abandoned": abandoned or 0, "calls_short_abandoned": short_n or 0,
                           "calls_overflowed": overflowed or 0, "calls_counted": offered - (short_n or 0),
                           "avg_speed_of_answer": float(asa) if asa is not None else None,
-                          "avg_handle_time": float(aht) if aht is not None else None}
+                          "avg_handle_time": float(aht) if aht is not None else None,
+                          "avg_wrapup_time": float(wrap) if wrap is not None else None}
     return out
 
 
