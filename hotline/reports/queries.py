@@ -55,15 +55,14 @@ def _seconds(session: AsyncSession, later: Any, earlier: Any) -> ColumnElement[A
 def _first_contact_resolved(session: AsyncSession, repeat_within_seconds: int) -> ColumnElement[bool]:
     """一次解决 (docs/kpi.md): the order of this `resolved_directly` event was never reopened,
     and the same citizen did not come back on the same matter (another order of theirs in
-    the same category within the window, or one merged into it as a duplicate)."""
+    the same category within the window)."""
     E2, W2 = aliased(OrderEvent), aliased(WorkOrder)
     reopened = exists().where(E2.work_order_id == E.work_order_id, E2.kind == "reopened")
+    # By `ix_work_orders_citizen_id`: a citizen has few orders, so this stays cheap on a big year.
     repeat = exists().where(
-        W2.id != W.id,
-        or_(W2.merged_into == W.number,
-            and_(W.citizen_id.is_not(None), W2.citizen_id == W.citizen_id,
-                 func.coalesce(W2.category, "") == func.coalesce(W.category, ""), W2.created_at >= W.created_at,
-                 _seconds(session, W2.created_at, W.created_at) <= repeat_within_seconds)))
+        W2.citizen_id == W.citizen_id, W.citizen_id.is_not(None), W2.id != W.id,
+        func.coalesce(W2.category, "") == func.coalesce(W.category, ""), W2.created_at >= W.created_at,
+        _seconds(session, W2.created_at, W.created_at) <= repeat_within_seconds)
     return and_(E.kind == "resolved_directly", ~reopened, ~repeat)
 
 
