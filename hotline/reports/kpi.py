@@ -11,7 +11,7 @@ from typing import Literal
 
 Kind = Literal["count", "rate", "seconds"]
 Source = Literal["calls", "orders"]
-BY = ("department", "area", "agent", "channel", "category", "legacy_line")
+BY = ("department", "area", "agent", "channel", "category", "legacy_line", "day")
 
 
 @dataclass(frozen=True)

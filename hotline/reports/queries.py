@@ -8,6 +8,7 @@ one grouped statement over the period's events (`ix_order_events_at_kind`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, String, and_, case, cast, exists, false, func, literal, or_, select
@@ -18,7 +19,7 @@ from hotline.storage.models import OrderEvent, WorkOrder
 from hotline.telephony.models import CallbackTask, CallRecord
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, tzinfo
 
     from sqlalchemy import ColumnElement, SQLColumnExpression
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,14 +33,28 @@ def _flag(key: str) -> ColumnElement[bool]:
     return E.data[key].as_boolean()
 
 
-def _order_group(by: str | None) -> SQLColumnExpression[Any]:
+def day_of(session: AsyncSession, column: Any, tz: tzinfo, start: datetime) -> SQLColumnExpression[Any]:
+    """The day (YYYY-MM-DD) a stored UTC time falls on in the hotline's time zone. PostgreSQL
+    knows the zone's rules; SQLite gets the zone's offset at the period's start (exact for
+    a zone without summer time, as Asia/Shanghai)."""
+    if session.get_bind().dialect.name == "sqlite":
+        offset = start.astimezone(tz).utcoffset() or timedelta()
+        return func.strftime("%Y-%m-%d", column, f"{int(offset.total_seconds()):+d} seconds")
+    return func.to_char(func.timezone(str(tz), column), "YYYY-MM-DD")
+
+
+def _order_group(session: AsyncSession, by: str | None, tz: tzinfo, start: datetime) -> SQLColumnExpression[Any]:
+    if by == "day":
+        return day_of(session, E.at, tz, start)
     # The department the event is about (a sign-for, a reply, a return; a dispatch's lead), else the order's lead.
     dept = func.coalesce(E.data["department"].as_string(), E.data["lead"].as_string(), W.lead_department)
     return {None: literal(""), "department": dept, "area": W.area, "channel": W.channel, "category": W.category,
             "legacy_line": W.legacy_line, "agent": cast(W.agent_id, String)}[by]
 
 
-def _call_group(by: str | None) -> SQLColumnExpression[Any] | None:
+def _call_group(session: AsyncSession, by: str | None, tz: tzinfo, start: datetime) -> SQLColumnExpression[Any] | None:
+    if by == "day":
+        return day_of(session, C.started_at, tz, start)
     # Area and category a call has through its order (`calls.work_order_id`); "" without one.
     return {None: literal(""), "channel": literal("phone"), "agent": cast(C.agent_id, String),
             "legacy_line": C.legacy_line, "area": W.area, "category": W.category}.get(by)
@@ -78,7 +93,7 @@ Progress = Callable[[int, int], None]  # (statements done, statements in all)
 
 
 async def order_measures(session: AsyncSession, by: str | None, start: datetime, end: datetime,
-                         progress: Progress | None = None, *, written_within_seconds: int = 180,
+                         progress: Progress | None = None, *, tz: tzinfo = UTC, written_within_seconds: int = 180,
                          repeat_within_seconds: int = 7 * 86400) -> Measures:
     out: Measures = {}
     written = and_(E.kind == "created", E.to_status == "registered", W.channel != "phone")
@@ -115,7 +130,7 @@ async def order_measures(session: AsyncSession, by: str | None, start: datetime,
     ]
     # One statement: every measure a conditional aggregate over the period's events, so
     # the month is read once (as the hand-written aggregate of bench/report.py does).
-    group = _order_group(by)
+    group = _order_group(session, by, tz, start)
     cols = [func.count(func.distinct(case((and_(*where), E.work_order_id), else_=None))) if orders
             else func.sum(case((and_(*where), 1), else_=0)) for _, where, orders in steps]
     q = (select(group, *cols).select_from(E).join(W, W.id == E.work_order_id)
@@ -130,9 +145,9 @@ async def order_measures(session: AsyncSession, by: str | None, start: datetime,
 
 
 async def call_measures(session: AsyncSession, by: str | None, start: datetime, end: datetime,
-                        *, short_abandon_seconds: int, answer_within_seconds: int) -> Measures:
+                        *, short_abandon_seconds: int, answer_within_seconds: int, tz: tzinfo = UTC) -> Measures:
     """Inbound calls that started in the period (faxes are not calls an agent could answer)."""
-    group = _call_group(by)
+    group = _call_group(session, by, tz, start)
     if group is None:
         return {}
     answered = C.outcome.in_(("answered", "transferred"))
@@ -162,14 +177,15 @@ async def call_measures(session: AsyncSession, by: str | None, start: datetime, 
     return out
 
 
-async def callback_measures(session: AsyncSession, by: str | None, start: datetime, end: datetime) -> Measures:
+async def callback_measures(session: AsyncSession, by: str | None, start: datetime, end: datetime,
+                            tz: tzinfo = UTC) -> Measures:
     """漏接回拨: callback tasks opened in the period (missed calls), how many reached the
     citizen (a callback that got through, or the citizen called again and was answered),
-    and the mean delay from the missed call to that. Whole hotline or per agent."""
-    if by not in (None, "agent"):
+    and the mean delay from the missed call to that. Whole hotline, per agent or per day."""
+    if by not in (None, "agent", "day"):
         return {}
     T = CallbackTask
-    group = literal("") if by is None else cast(T.agent_id, String)
+    group = {None: literal(""), "agent": cast(T.agent_id, String), "day": day_of(session, T.created_at, tz, start)}[by]
     reached = T.result.in_(("reached", "called_again"))
     rows = (await session.execute(select(group, T.created_at, T.done_at, reached)
                                   .where(T.created_at >= start, T.created_at < end))).all()

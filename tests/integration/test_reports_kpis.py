@@ -313,3 +313,17 @@ async def test_wrapup_written_contacts_first_contact_resolution_and_calls_by_are
     assert (by_category["complaint"]["calls_offered"], by_category["complaint"]["avg_speed_of_answer"]) == (1, 10.0)
     assert by_category["help"]["calls_offered"] is None  # no call had a help order
     assert by_category["help"]["first_contact_resolution_rate"] == round(4 / 10, 4)  # O1..O5, O8..O10, O11, 25th
+
+    # Per day, in Beijing time: a call at 07:30 on the 20th is 23:30 on the 19th in UTC.
+    async with hotline.sessions() as s, s.begin():
+        s.add(CallRecord(linkedid="kpi-early", direction="inbound", outcome="answered", caller="13900000009",
+                         line="12345", started_at=bj(20, 7, 30), answered_at=bj(20, 7, 30, ) + timedelta(seconds=4),
+                         ended_at=bj(20, 7, 32), wait_seconds=4, talk_seconds=116, data={}))
+    by_day = {r.group: r.values for r in await reports.kpis(date(2026, 10, 1), date(2026, 10, 31), "day")}
+    assert "2026-10-19" not in by_day
+    assert (by_day["2026-10-20"]["calls_offered"], by_day["2026-10-20"]["orders_received"]) == (1, 1)  # O10
+    # The 12th: kpi-0..2 (the short abandon is offered, not counted), O3 and O4.
+    d12 = by_day["2026-10-12"]
+    assert (d12["calls_offered"], d12["answer_rate"], d12["orders_received"], d12["callback_rate"]) == (3, 1.0, 2, None)
+    assert (by_day["2026-10-13"]["callback_rate"], by_day["2026-10-13"]["calls_offered"]) == (0.5, 3)
+    assert sum(v["orders_received"] or 0 for v in by_day.values()) == 13
