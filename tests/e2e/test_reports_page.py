@@ -5,9 +5,9 @@ the CSV and XLSX downloads the API's own, the English switch; an agent may not o
 from __future__ import annotations
 
 import io
-from urllib.parse import unquote
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import aiohttp
 import pytest
