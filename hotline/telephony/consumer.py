@@ -78,7 +78,7 @@ class AmiConsumer:
         m = self.metrics
         for n in notices:
             if isinstance(n, CallNotice):
-                outcome = n.call["outcome"]
+                outcome = n.call.get("outcome")  # a wrapped_up notice has none
                 if n.kind == "ended" and outcome:
                     counter = self._outcomes.get(outcome) or self._outcomes.setdefault(outcome, m.calls.labels(outcome))
                     counter.inc()

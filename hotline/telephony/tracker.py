@@ -111,8 +111,11 @@ class Tracker:
                                            and agent.pause_reason() == self.config.wrapup_reason):
             agent.wrap_seen = True
             return []
-        if not agent.wrap_seen and state in (AgentState.READY, AgentState.RINGING, AgentState.UNAVAILABLE):
-            return []  # the desk's wrap-up pause may still be on its way
+        if not agent.wrap_seen and not agent.call and state not in (AgentState.PAUSED, AgentState.LOGGED_OUT):
+            # The desk's wrap-up pause may still be on its way (ready, ringing, or "in call" by a
+            # member status Asterisk has not updated yet): only another call, another pause
+            # reason or a logout says there is no wrap-up.
+            return []
         linkedid, since, seen = agent.wrap_call, agent.wrap_from, agent.wrap_seen
         agent.wrap_call, agent.wrap_from, agent.wrap_seen = None, None, False
         if not seen:

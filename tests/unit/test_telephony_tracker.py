@@ -267,3 +267,23 @@ def test_the_desks_wrap_up_pause_is_the_calls_wrap_up_time():
     common = ("PJSIP/trunk-1", "5.1", "5.0", "hotline-12345", "PJSIP/8001", "张敏", "PJSIP/8001-5")
     assert wrapped(tracker.feed(ev.AgentConnect(*common, 3, 3), T0 + timedelta(seconds=390))) == [
         {"linkedid": "4.0", "agent_extension": "8001", "wrapup_seconds": 20}]
+
+
+def test_a_member_status_still_in_call_after_the_hang_up_is_no_end_of_wrap_up():
+    """Seen on the real Asterisk: the member's InCall stays 1 for a moment after the agent's
+    leg is gone; the desk's wrap-up pause that follows still counts for the call."""
+    tracker = Tracker()
+
+    def member(paused: bool, reason: str = "", in_call: bool = False) -> ev.MemberChanged:
+        return ev.MemberChanged("status", ev.Member("hotline-12345", "PJSIP/8001", "张敏", "dynamic", paused, reason,
+                                                    2 if in_call else 1, in_call, 0))
+
+    common = ("PJSIP/trunk-1", "1.1", "1.0", "hotline-12345", "PJSIP/8001", "张敏", "PJSIP/8001-1")
+    tracker.feed(member(False), T0)
+    tracker.feed(ev.AgentConnect(*common, 3, 3), T0)
+    tracker.feed(ev.AgentComplete(*common, 3, 30, "agent", "from-pstn", "12345"), T0 + timedelta(seconds=30))
+    tracker.feed(member(False, in_call=True), T0 + timedelta(seconds=30))
+    tracker.feed(member(True, "话后处理"), T0 + timedelta(seconds=31))
+    done = tracker.feed(member(False), T0 + timedelta(seconds=50))
+    assert [n.call for n in done if isinstance(n, CallNotice)] == [
+        {"linkedid": "1.0", "agent_extension": "8001", "wrapup_seconds": 20}]
