@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, String, and_, case, cast, exists, false, func, literal, or_, select
+from sqlalchemy import Integer, String, and_, case, cast, false, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from hotline.reports.models import AssessmentNote
@@ -67,26 +67,36 @@ def _seconds(session: AsyncSession, later: Any, earlier: Any) -> ColumnElement[A
     return func.extract("epoch", later - earlier)
 
 
-def _first_contact_resolved(session: AsyncSession, repeat_within_seconds: int) -> ColumnElement[bool]:
-    """一次解决 (docs/kpi.md): the order of this `resolved_directly` event was never reopened,
-    and the same citizen did not come back on the same matter (another order of theirs in
-    the same category within the window)."""
-    E2, W2 = aliased(OrderEvent), aliased(WorkOrder)
-    reopened = exists().where(E2.work_order_id == E.work_order_id, E2.kind == "reopened")
-    # By `ix_work_orders_citizen_id`: a citizen has few orders, so this stays cheap on a big year.
-    repeat = exists().where(
-        W2.citizen_id == W.citizen_id, W.citizen_id.is_not(None), W2.id != W.id,
-        func.coalesce(W2.category, "") == func.coalesce(W.category, ""), W2.created_at >= W.created_at,
-        _seconds(session, W2.created_at, W.created_at) <= repeat_within_seconds)
-    return and_(E.kind == "resolved_directly", ~reopened, ~repeat)
+def _contacts(session: AsyncSession, q: Any, start: datetime, end: datetime, written_within_seconds: int,
+              repeat_within_seconds: int) -> tuple[Any, list[tuple[str, tuple[ColumnElement[bool], ...], bool]]]:
+    """书面诉求3分钟响应 and 一次解决 (docs/kpi.md) as outer joins onto the main statement's
+    `created` and `resolved_directly` rows, and their measures (distinct orders, so a row a
+    join repeats counts once; every other measure reads rows of other kinds, which the joins
+    leave alone). As correlated subqueries inside the CASEs PostgreSQL read the whole event
+    log for them (ten times slower, bench/report.py); the bounds on `at` keep both event
+    joins in the index's range of the period.
 
-
-def _written_answered(session: AsyncSession, within_seconds: int) -> ColumnElement[bool]:
-    """A written contact (`created` on a channel other than the phone, into 登记) an agent
-    took out of 登记 (dispatched, answered directly, ...) within the time."""
-    E2 = aliased(OrderEvent)
-    return exists().where(E2.work_order_id == E.work_order_id, E2.from_status == "registered",
-                          E2.to_status != "registered", _seconds(session, E2.at, E.at) <= within_seconds)
+    - written contacts: `created` into 登记 on a channel other than the phone; answered when
+      an event of the order leaves 登记 (`from_status = registered`) within the time;
+    - first-contact resolved: `resolved_directly`, never `reopened` afterwards, and no other
+      order of the same citizen in the same category created from it until the window's end."""
+    answer, reopen, again = aliased(OrderEvent), aliased(OrderEvent), aliased(WorkOrder)
+    written = and_(E.kind == "created", E.to_status == "registered", W.channel != "phone")
+    direct = E.kind == "resolved_directly"
+    q = (q.outerjoin(answer, and_(E.kind == "created", answer.work_order_id == E.work_order_id,
+                                  answer.at >= start, answer.at < end + timedelta(seconds=written_within_seconds),
+                                  answer.from_status == "registered", answer.to_status != "registered",
+                                  _seconds(session, answer.at, E.at) <= written_within_seconds))
+         .outerjoin(reopen, and_(direct, reopen.work_order_id == E.work_order_id, reopen.at >= start,
+                                 reopen.kind == "reopened"))
+         # The citizen only on a direct answer's row: the other rows look up nothing (NULL).
+         .outerjoin(again, and_(direct, again.citizen_id == case((direct, W.citizen_id), else_=None),
+                                again.id != W.id, func.coalesce(again.category, "") == func.coalesce(W.category, ""),
+                                again.created_at >= W.created_at,
+                                _seconds(session, again.created_at, W.created_at) <= repeat_within_seconds)))
+    return q, [("written_contacts", (written,), True),
+               ("written_answered_3min", (written, answer.id.is_not(None)), True),
+               ("orders_first_contact_resolved", (direct, reopen.id.is_(None), again.id.is_(None)), True)]
 
 
 Progress = Callable[[int, int], None]  # (statements done, statements in all)
@@ -96,7 +106,6 @@ async def order_measures(session: AsyncSession, by: str | None, start: datetime,
                          progress: Progress | None = None, *, tz: tzinfo = UTC, written_within_seconds: int = 180,
                          repeat_within_seconds: int = 7 * 86400) -> Measures:
     out: Measures = {}
-    written = and_(E.kind == "created", E.to_status == "registered", W.channel != "phone")
     lead_reply = and_(E.kind == "replied", E.to_status == "replied")
     first_rating = or_(E.kind == "rated", and_(E.kind == "followed_up", E.data["rating"].as_integer().is_not(None),
                                                func.coalesce(_flag("rating_kept_as_comment"), false()) == false()))
@@ -105,9 +114,6 @@ async def order_measures(session: AsyncSession, by: str | None, start: datetime,
         ("orders_received", (E.kind == "created", E.to_status != "draft"), True),
         ("orders_registered_from_draft", (E.kind == "registered",), True),
         ("orders_resolved_directly", (E.kind == "resolved_directly",), True),
-        ("orders_first_contact_resolved", (_first_contact_resolved(session, repeat_within_seconds),), True),
-        ("written_contacts", (written,), True),
-        ("written_answered_3min", (written, _written_answered(session, written_within_seconds)), True),
         ("signs", (E.kind == "signed",), False),
         ("signs_on_time", (E.kind == "signed", _flag("late") == false()), False),
         ("replies", (E.kind == "replied",), False),
@@ -131,10 +137,12 @@ async def order_measures(session: AsyncSession, by: str | None, start: datetime,
     # One statement: every measure a conditional aggregate over the period's events, so
     # the month is read once (as the hand-written aggregate of bench/report.py does).
     group = _order_group(session, by, tz, start)
+    joined, more = _contacts(session, select().select_from(E).join(W, W.id == E.work_order_id), start, end,
+                             written_within_seconds, repeat_within_seconds)
+    steps += more
     cols = [func.count(func.distinct(case((and_(*where), E.work_order_id), else_=None))) if orders
             else func.sum(case((and_(*where), 1), else_=0)) for _, where, orders in steps]
-    q = (select(group, *cols).select_from(E).join(W, W.id == E.work_order_id)
-         .where(E.at >= start, E.at < end).group_by(group))
+    q = joined.add_columns(group, *cols).where(E.at >= start, E.at < end).group_by(group)
     for key, *values in (await session.execute(q)).all():
         out[key or ""] = {code: int(v or 0) for (code, _, _), v in zip(steps, values, strict=True)}
     if progress is not None:
