@@ -113,7 +113,8 @@ class RealAsterisk:
         if self.autoload:
             (self.etc / "modules.conf").write_text("[modules]\nautoload = yes\n", encoding="utf-8")
         with (self.etc / "modules.conf").open("a", encoding="utf-8") as f:
-            f.write("; ---- the test agents' tone and timeout\nload => app_milliwatt.so\nload => func_timeout.so\n")
+            f.write("; ---- the test agents' tone and timeout, the test citizens' keypresses (PlayDTMF)\n"
+                    "load => app_milliwatt.so\nload => func_timeout.so\nload => app_senddtmf.so\n")
         self.recordings.mkdir(parents=True, exist_ok=True)
         data = None
         if self.sounds is not None:
@@ -171,9 +172,18 @@ class Caller:
                               "Data": data if data is not None else str(patience),
                               "CallerID": f'"{caller}" <{caller}>', "Async": "true"})
 
-    async def pause(self, agent: str, paused: bool = True) -> None:
+    async def pause(self, agent: str, paused: bool = True, reason: str = "test") -> None:
         await self.link.send({"Action": "QueuePause", "Interface": f"Local/{agent}@{AGENT_CONTEXT}/n",
-                              "Paused": "true" if paused else "false", "Reason": "test"})
+                              "Paused": "true" if paused else "false", "Reason": reason})
+
+    async def key(self, channel: str, digit: str) -> None:
+        """The citizen presses a key: DTMF *received* on `channel` (PlayDTMF with Receive), the
+        dialplan half (`;2`) of the caller's Local channel, so the digit reaches its Read().
+        Without Receive, PlayDTMF sends the digit *out* of that half, towards the `;1` half
+        running Wait(): Read() never hears it (the last session's attempt). PlayDTMF is
+        app_senddtmf's, which the production modules.conf does not load; `prepare` adds it."""
+        await self.link.send({"Action": "PlayDTMF", "Channel": channel, "Digit": digit, "Duration": "250",
+                              "Receive": "true"})
 
     async def channels(self) -> list[Any]:
         reply = await self.link.send({"Action": "CoreShowChannels"}, as_list=True)

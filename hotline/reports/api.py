@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 routes = ApiRoutes()
 TAG = ["报表 Reports"]
-By = Literal["department", "area", "agent", "channel", "category", "legacy_line"]
+By = Literal["department", "area", "agent", "channel", "category", "legacy_line", "day"]
 
 
 class KpiQuery(BaseModel):

@@ -23,7 +23,7 @@ def add_commands(sub: Subcommands, cli: Cli) -> None:
     p = sub.add_parser("report", help="KPIs of a period (docs/kpi.md) as CSV or XLSX, one row per group")
     p.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD (hotline time zone)")
     p.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD (included)")
-    p.add_argument("--by", choices=BY, help="one row per department, area, agent, channel, category or legacy line")
+    p.add_argument("--by", choices=BY, help="one row per department, area, agent, channel, category, legacy line or day")
     p.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     p.add_argument("--out", help="file to write (default: standard output; xlsx needs --out)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="column names: Chinese (default) or English")

@@ -11,7 +11,7 @@ from typing import Literal
 
 Kind = Literal["count", "rate", "seconds"]
 Source = Literal["calls", "orders"]
-BY = ("department", "area", "agent", "channel", "category", "legacy_line")
+BY = ("department", "area", "agent", "channel", "category", "legacy_line", "day")
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,16 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("calls_overflowed", "溢出量", "Calls overflowed", "count", "calls"),
     Kpi("avg_speed_of_answer", "平均应答时长（秒）", "Average speed of answer (s)", "seconds", "calls"),
     Kpi("avg_handle_time", "平均通话时长（秒）", "Average talk time (s)", "seconds", "calls"),
+    Kpi("avg_wrapup_time", "平均话后处理时长（秒）", "Average wrap-up time (s)", "seconds", "calls"),
     Kpi("callback_rate", "漏接回拨率", "Missed-call callback rate", "rate", "calls", "callbacks_reached", "callbacks"),
     Kpi("callback_delay", "平均回拨时延（秒）", "Average callback delay (s)", "seconds", "calls"),
     Kpi("orders_received", "受理量", "Orders received", "count", "orders"),
+    Kpi("written_3min_rate", "书面诉求3分钟响应率", "Written contacts answered within 3 min", "rate", "orders",
+        "written_answered_3min", "written_contacts"),
     Kpi("direct_answer_rate", "直接办结率", "Direct-answer rate", "rate", "orders", "orders_resolved_directly",
         "orders_received"),
+    Kpi("first_contact_resolution_rate", "一次解决率", "First-contact resolution", "rate", "orders",
+        "orders_first_contact_resolved", "orders_received"),
     Kpi("on_time_sign_rate", "按时签收率", "On-time sign-for", "rate", "orders", "signs_on_time", "signs"),
     Kpi("on_time_reply_rate", "按时回复率", "On-time reply", "rate", "orders", "replies_on_time", "replies"),
     Kpi("on_time_completion_rate", "按时办结率", "On-time completion", "rate", "orders", "completions_on_time",

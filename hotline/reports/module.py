@@ -21,12 +21,13 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> Reports:
-    from hotline.reports import api
+    from hotline.reports import api, page
     from hotline.reports.service import REPORTS, Reports
 
     reports = Reports(h.sessions, h.settings.tz, h.settings, assessment_config(h.settings))
     h.share(REPORTS, reports)
     h.add_api(api.routes)
+    h.add_routes(page.install)
     return reports
 
 

@@ -8,16 +8,18 @@ one grouped statement over the period's events (`ix_order_events_at_kind`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, and_, case, cast, false, func, literal, or_, select
+from sqlalchemy import Integer, String, and_, case, cast, false, func, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from hotline.reports.models import AssessmentNote
 from hotline.storage.models import OrderEvent, WorkOrder
 from hotline.telephony.models import CallbackTask, CallRecord
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, tzinfo
 
     from sqlalchemy import ColumnElement, SQLColumnExpression
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,23 +33,78 @@ def _flag(key: str) -> ColumnElement[bool]:
     return E.data[key].as_boolean()
 
 
-def _order_group(by: str | None) -> SQLColumnExpression[Any]:
+def day_of(session: AsyncSession, column: Any, tz: tzinfo, start: datetime) -> SQLColumnExpression[Any]:
+    """The day (YYYY-MM-DD) a stored UTC time falls on in the hotline's time zone. PostgreSQL
+    knows the zone's rules; SQLite gets the zone's offset at the period's start (exact for
+    a zone without summer time, as Asia/Shanghai)."""
+    if session.get_bind().dialect.name == "sqlite":
+        offset = start.astimezone(tz).utcoffset() or timedelta()
+        return func.strftime("%Y-%m-%d", column, f"{int(offset.total_seconds()):+d} seconds")
+    return func.to_char(func.timezone(str(tz), column), "YYYY-MM-DD")
+
+
+def _order_group(session: AsyncSession, by: str | None, tz: tzinfo, start: datetime) -> SQLColumnExpression[Any]:
+    if by == "day":
+        return day_of(session, E.at, tz, start)
     # The department the event is about (a sign-for, a reply, a return; a dispatch's lead), else the order's lead.
     dept = func.coalesce(E.data["department"].as_string(), E.data["lead"].as_string(), W.lead_department)
     return {None: literal(""), "department": dept, "area": W.area, "channel": W.channel, "category": W.category,
             "legacy_line": W.legacy_line, "agent": cast(W.agent_id, String)}[by]
 
 
-def _call_group(by: str | None) -> SQLColumnExpression[Any] | None:
+def _call_group(session: AsyncSession, by: str | None, tz: tzinfo, start: datetime) -> SQLColumnExpression[Any] | None:
+    if by == "day":
+        return day_of(session, C.started_at, tz, start)
+    # Area and category a call has through its order (`calls.work_order_id`); "" without one.
     return {None: literal(""), "channel": literal("phone"), "agent": cast(C.agent_id, String),
-            "legacy_line": C.legacy_line}.get(by)
+            "legacy_line": C.legacy_line, "area": W.area, "category": W.category}.get(by)
+
+
+def _seconds(session: AsyncSession, later: Any, earlier: Any) -> ColumnElement[Any]:
+    """Whole seconds from `earlier` to `later`, on both engines (SQLite keeps UTC text)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.strftime("%s", later), Integer) - cast(func.strftime("%s", earlier), Integer)
+    return func.extract("epoch", later - earlier)
+
+
+def _contacts(session: AsyncSession, q: Any, start: datetime, end: datetime, written_within_seconds: int,
+              repeat_within_seconds: int) -> tuple[Any, list[tuple[str, tuple[ColumnElement[bool], ...], bool]]]:
+    """书面诉求3分钟响应 and 一次解决 (docs/kpi.md) as outer joins onto the main statement's
+    `created` and `resolved_directly` rows, and their measures (distinct orders, so a row a
+    join repeats counts once; every other measure reads rows of other kinds, which the joins
+    leave alone). As correlated subqueries inside the CASEs PostgreSQL read the whole event
+    log for them (ten times slower, bench/report.py); the bounds on `at` keep both event
+    joins in the index's range of the period.
+
+    - written contacts: `created` into 登记 on a channel other than the phone; answered when
+      an event of the order leaves 登记 (`from_status = registered`) within the time;
+    - first-contact resolved: `resolved_directly`, never `reopened` afterwards, and no other
+      order of the same citizen in the same category created from it until the window's end."""
+    answer, reopen, again = aliased(OrderEvent), aliased(OrderEvent), aliased(WorkOrder)
+    written = and_(E.kind == "created", E.to_status == "registered", W.channel != "phone")
+    direct = E.kind == "resolved_directly"
+    q = (q.outerjoin(answer, and_(E.kind == "created", answer.work_order_id == E.work_order_id,
+                                  answer.at >= start, answer.at < end + timedelta(seconds=written_within_seconds),
+                                  answer.from_status == "registered", answer.to_status != "registered",
+                                  _seconds(session, answer.at, E.at) <= written_within_seconds))
+         .outerjoin(reopen, and_(direct, reopen.work_order_id == E.work_order_id, reopen.at >= start,
+                                 reopen.kind == "reopened"))
+         # The citizen only on a direct answer's row: the other rows look up nothing (NULL).
+         .outerjoin(again, and_(direct, again.citizen_id == case((direct, W.citizen_id), else_=None),
+                                again.id != W.id, func.coalesce(again.category, "") == func.coalesce(W.category, ""),
+                                again.created_at >= W.created_at,
+                                _seconds(session, again.created_at, W.created_at) <= repeat_within_seconds)))
+    return q, [("written_contacts", (written,), True),
+               ("written_answered_3min", (written, answer.id.is_not(None)), True),
+               ("orders_first_contact_resolved", (direct, reopen.id.is_(None), again.id.is_(None)), True)]
 
 
 Progress = Callable[[int, int], None]  # (statements done, statements in all)
 
 
 async def order_measures(session: AsyncSession, by: str | None, start: datetime, end: datetime,
-                         progress: Progress | None = None) -> Measures:
+                         progress: Progress | None = None, *, tz: tzinfo = UTC, written_within_seconds: int = 180,
+                         repeat_within_seconds: int = 7 * 86400) -> Measures:
     out: Measures = {}
     lead_reply = and_(E.kind == "replied", E.to_status == "replied")
     first_rating = or_(E.kind == "rated", and_(E.kind == "followed_up", E.data["rating"].as_integer().is_not(None),
@@ -79,11 +136,13 @@ async def order_measures(session: AsyncSession, by: str | None, start: datetime,
     ]
     # One statement: every measure a conditional aggregate over the period's events, so
     # the month is read once (as the hand-written aggregate of bench/report.py does).
-    group = _order_group(by)
+    group = _order_group(session, by, tz, start)
+    joined, more = _contacts(session, select().select_from(E).join(W, W.id == E.work_order_id), start, end,
+                             written_within_seconds, repeat_within_seconds)
+    steps += more
     cols = [func.count(func.distinct(case((and_(*where), E.work_order_id), else_=None))) if orders
             else func.sum(case((and_(*where), 1), else_=0)) for _, where, orders in steps]
-    q = (select(group, *cols).select_from(E).join(W, W.id == E.work_order_id)
-         .where(E.at >= start, E.at < end).group_by(group))
+    q = joined.add_columns(group, *cols).where(E.at >= start, E.at < end).group_by(group)
     for key, *values in (await session.execute(q)).all():
         out[key or ""] = {code: int(v or 0) for (code, _, _), v in zip(steps, values, strict=True)}
     if progress is not None:
@@ -94,9 +153,9 @@ async def order_measures(session: AsyncSession, by: str | None, start: datetime,
 
 
 async def call_measures(session: AsyncSession, by: str | None, start: datetime, end: datetime,
-                        *, short_abandon_seconds: int, answer_within_seconds: int) -> Measures:
+                        *, short_abandon_seconds: int, answer_within_seconds: int, tz: tzinfo = UTC) -> Measures:
     """Inbound calls that started in the period (faxes are not calls an agent could answer)."""
-    group = _call_group(by)
+    group = _call_group(session, by, tz, start)
     if group is None:
         return {}
     answered = C.outcome.in_(("answered", "transferred"))
@@ -110,27 +169,31 @@ async def call_measures(session: AsyncSession, by: str | None, start: datetime, 
                 func.sum(case((short, 1), else_=0)),
                 func.sum(case((C.outcome == "overflowed", 1), else_=0)),
                 func.avg(case((answered, C.wait_seconds), else_=None)),
-                func.avg(case((answered, C.talk_seconds), else_=None)))
+                func.avg(case((answered, C.talk_seconds), else_=None)),
+                func.avg(case((answered, C.data["wrapup_seconds"].as_integer()), else_=None)))
+         .select_from(C).outerjoin(W, W.id == C.work_order_id)
          .where(C.direction == "inbound", C.outcome != "fax", C.started_at >= start, C.started_at < end)
          .group_by(group))
     out: Measures = {}
-    for key, offered, ans, ans15, abandoned, short_n, overflowed, asa, aht in (await session.execute(q)).all():
+    for key, offered, ans, ans15, abandoned, short_n, overflowed, asa, aht, wrap in (await session.execute(q)).all():
         out[key or ""] = {"calls_offered": offered, "calls_answered": ans or 0, "calls_answered_15s": ans15 or 0,
                           "calls_abandoned": abandoned or 0, "calls_short_abandoned": short_n or 0,
                           "calls_overflowed": overflowed or 0, "calls_counted": offered - (short_n or 0),
                           "avg_speed_of_answer": float(asa) if asa is not None else None,
-                          "avg_handle_time": float(aht) if aht is not None else None}
+                          "avg_handle_time": float(aht) if aht is not None else None,
+                          "avg_wrapup_time": float(wrap) if wrap is not None else None}
     return out
 
 
-async def callback_measures(session: AsyncSession, by: str | None, start: datetime, end: datetime) -> Measures:
+async def callback_measures(session: AsyncSession, by: str | None, start: datetime, end: datetime,
+                            tz: tzinfo = UTC) -> Measures:
     """漏接回拨: callback tasks opened in the period (missed calls), how many reached the
     citizen (a callback that got through, or the citizen called again and was answered),
-    and the mean delay from the missed call to that. Whole hotline or per agent."""
-    if by not in (None, "agent"):
+    and the mean delay from the missed call to that. Whole hotline, per agent or per day."""
+    if by not in (None, "agent", "day"):
         return {}
     T = CallbackTask
-    group = literal("") if by is None else cast(T.agent_id, String)
+    group = {None: literal(""), "agent": cast(T.agent_id, String), "day": day_of(session, T.created_at, tz, start)}[by]
     reached = T.result.in_(("reached", "called_again"))
     rows = (await session.execute(select(group, T.created_at, T.done_at, reached)
                                   .where(T.created_at >= start, T.created_at < end))).all()

@@ -75,10 +75,10 @@ class Reports:
         """One row per group (by None: one row, the whole hotline), sorted by the group's code."""
         start, end = period(first, last, self.tz)
         async with self.sessions() as session:
-            measures = await queries.order_measures(session, by, start, end, progress)
+            measures = await queries.order_measures(session, by, start, end, progress, tz=self.tz)
             calls = await queries.call_measures(session, by, start, end, short_abandon_seconds=SHORT_ABANDON_SECONDS,
-                                                answer_within_seconds=ANSWER_WITHIN_SECONDS)
-            callbacks = await queries.callback_measures(session, by, start, end)
+                                                answer_within_seconds=ANSWER_WITHIN_SECONDS, tz=self.tz)
+            callbacks = await queries.callback_measures(session, by, start, end, self.tz)
         if progress is not None:
             progress(1, 1)
         for part in (calls, callbacks):

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 GROUP_HEADERS = {None: ("范围", "Scope"), "department": ("部门", "Department"), "area": ("区域", "Area"),
                  "agent": ("话务员", "Agent"), "channel": ("渠道", "Channel"), "category": ("诉求类型", "Category"),
-                 "legacy_line": ("原热线号码", "Legacy line")}
+                 "legacy_line": ("原热线号码", "Legacy line"), "day": ("日期", "Day")}
 ALL = ("全部", "All")
 
 

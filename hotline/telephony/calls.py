@@ -166,6 +166,10 @@ class Agent:
     ringing_for: str | None = None  # Linkedid
     call: str | None = None  # Linkedid of the call the agent is on
     wrap_until: datetime | None = None
+    # 话后处理 of the agent's last call: from its end until the agent takes calls again.
+    wrap_call: str | None = None
+    wrap_from: datetime | None = None
+    wrap_seen: bool = False  # in wrap-up (Asterisk's wrapuptime or the desk's pause) since that call
 
     def state(self, now: datetime) -> AgentState:
         if self.call:
@@ -189,9 +193,11 @@ class Agent:
         reasons = {m.reason for m in self.memberships.values() if m.paused}
         return next(iter(reasons)) if len(reasons) == 1 else (", ".join(sorted(reasons)) or None)
 
-    def wrap_up(self, now: datetime) -> None:
+    def wrap_up(self, now: datetime, linkedid: str | None = None) -> None:
         wrap = max((m.wrapup_seconds for m in self.memberships.values()), default=0)
         self.wrap_until = now + timedelta(seconds=wrap) if wrap else None
+        if linkedid is not None:
+            self.wrap_call, self.wrap_from, self.wrap_seen = linkedid, now, False
 
     def snapshot(self, now: datetime) -> dict[str, Any]:
         state = self.state(now)
@@ -231,6 +237,7 @@ class CallNotice:
     """Something happened to a call. `call` is a snapshot taken when it happened."""
 
     kind: str  # started | queued | ringing | missed | connected | transferred | rated | left_queue | ended | surveyed
+    # | wrapped_up
     call: dict[str, Any]
 
 

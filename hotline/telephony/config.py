@@ -43,6 +43,8 @@ class TelephonySettings(ConfigModel):
     outbound_context: str = "hotline-outbound"
     agent_interface: str = "PJSIP/{extension}"  # queue member of an agent's extension
     caller_id: str = "12345"  # what citizens see on a callback
+    # The pause reason the desk's wrap-up (话后处理) uses: the same as `desk.wrapup_reason`.
+    wrapup_reason: str = Field(default="话后处理", min_length=1, max_length=32)
     transfer: str = Field(default="blindtransfer", pattern="^(blindtransfer|redirect)$")
     recordings_dir: str = "/var/spool/asterisk/monitor"
     recording_template: str = ""  # when MIXMONITOR_FILENAME is not seen: e.g. "{dir}/hotline-{uniqueid}.wav"

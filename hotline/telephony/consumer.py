@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DeskHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
-DESK_KINDS = frozenset({"queued", "connected", "ended", "surveyed"})
+DESK_KINDS = frozenset({"queued", "connected", "ended", "surveyed", "wrapped_up"})
 TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionError)
 # Read with Getvar from a call the resync finds but never saw start (the tracker's VarSet names).
 RESYNC_VARIABLES = ("LEGACY_LINE", "HOTLINE_CHANNEL", "IVR_CHOICE", "MIXMONITOR_FILENAME", "HOTLINE_DIRECTION",
@@ -78,7 +78,7 @@ class AmiConsumer:
         m = self.metrics
         for n in notices:
             if isinstance(n, CallNotice):
-                outcome = n.call["outcome"]
+                outcome = n.call.get("outcome")  # a wrapped_up notice has none
                 if n.kind == "ended" and outcome:
                     counter = self._outcomes.get(outcome) or self._outcomes.setdefault(outcome, m.calls.labels(outcome))
                     counter.inc()

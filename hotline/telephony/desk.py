@@ -53,6 +53,7 @@ class CallDesk:
         self.settings = settings
         self.sessions, self.clock, self.live, self.intake = sessions, clock, live, intake
         self._agents: dict[str, int | None] = {}
+        self._wrapups: dict[str, int] = {}  # 话后处理 that ended before its call did (the caller in the survey)
 
     async def handle(self, kind: str, call: dict[str, Any]) -> None:
         if kind == "queued" and call["direction"] == Direction.INBOUND and call["caller"]:
@@ -63,6 +64,21 @@ class CallDesk:
             await self.record(call)
         elif kind == "surveyed":
             await self.surveyed(call)
+        elif kind == "wrapped_up":
+            await self.wrapped_up(call)
+
+    async def wrapped_up(self, call: dict[str, Any]) -> None:
+        """The agent's wrap-up (话后处理) time of a call, onto its record (`data.wrapup_seconds`,
+        the KPI `avg_wrapup_time`). The first one counts: a replay changes nothing."""
+        seconds = int(call["wrapup_seconds"])
+        async with self.sessions() as session, session.begin():
+            record = await queries.call_by_linkedid(session, call["linkedid"])
+            if record is None:
+                if len(self._wrapups) < 10_000:
+                    self._wrapups[call["linkedid"]] = seconds  # `record` puts it on
+                return
+            if record.data.get("wrapup_seconds") is None:
+                record.data = {**record.data, "wrapup_seconds": seconds}
 
     async def surveyed(self, call: dict[str, Any]) -> None:
         """A survey keyed after the call was recorded: onto the record, and the order's rating."""
@@ -146,7 +162,8 @@ class CallDesk:
                 data={"missed_by": call.get("missed_by") or [], "end_reason": call.get("end_reason"),
                       "recording_file": {"location": kept.location, "size": kept.size, "sha256": kept.sha256}
                       if kept is not None else None,
-                      "unseen_end": call.get("unseen_end", False), "hangup_cause_txt": call.get("hangup_cause_txt")})
+                      "unseen_end": call.get("unseen_end", False), "hangup_cause_txt": call.get("hangup_cause_txt"),
+                      "wrapup_seconds": self._wrapups.pop(call["linkedid"], None)})
             inbound = call["direction"] == Direction.INBOUND
             if inbound and outcome in NOT_REACHED:
                 values["callback_task_id"] = await self._missed(session, call, outcome, now)

@@ -65,7 +65,8 @@ class Telephony:
         c = self.config
         return TrackerConfig(inbound_contexts=frozenset(c.inbound_contexts),
                              transfer_contexts=frozenset({c.department_context, "departments"}),
-                             recording_template=c.recording_template.replace("{dir}", c.recordings_dir))
+                             recording_template=c.recording_template.replace("{dir}", c.recordings_dir),
+                             wrapup_reason=c.wrapup_reason)
 
     def lock(self, where: str) -> Leadership:
         # Several hotlines may share one database (a schema each): each elects its own consumer.

@@ -21,6 +21,7 @@ from hotline.telephony import events as ev
 from hotline.telephony.calls import (
     Agent,
     AgentNotice,
+    AgentState,
     Call,
     CallNotice,
     Direction,
@@ -45,6 +46,7 @@ class TrackerConfig:
     transfer_contexts: frozenset[str] = frozenset({"departments", "hotline-departments"})
     recording_template: str = ""  # e.g. "/var/spool/asterisk/monitor/hotline-{uniqueid}.wav"
     survey_event: str = "HotlineSurvey"
+    wrapup_reason: str = "话后处理"  # the pause reason of the desk's wrap-up (desk.wrapup_reason)
 
 
 @dataclass
@@ -93,8 +95,33 @@ class Tracker:
         for a in self.agents.values():
             if a.wrap_until is not None and now >= a.wrap_until:
                 a.wrap_until = None
+                out += self._wrapped(a, now)
                 out.append(AgentNotice(a.snapshot(now)))
         return out
+
+    def _wrapped(self, agent: Agent, now: datetime) -> list[Notice]:
+        """话后处理 time of the agent's last call: the call's end until the agent is out of
+        wrap-up (Asterisk's wrapuptime over, or the desk's wrap-up pause lifted or changed
+        to another reason, or the next call). An agent who never went into wrap-up after the
+        call (ready at once) has none to count, so nothing is said."""
+        if agent.wrap_call is None or agent.wrap_from is None:
+            return []
+        state = agent.state(now)
+        if state is AgentState.WRAP_UP or (state is AgentState.PAUSED
+                                           and agent.pause_reason() == self.config.wrapup_reason):
+            agent.wrap_seen = True
+            return []
+        if not agent.wrap_seen and not agent.call and state not in (AgentState.PAUSED, AgentState.LOGGED_OUT):
+            # The desk's wrap-up pause may still be on its way (ready, ringing, or "in call" by a
+            # member status Asterisk has not updated yet): only another call, another pause
+            # reason or a logout says there is no wrap-up.
+            return []
+        linkedid, since, seen = agent.wrap_call, agent.wrap_from, agent.wrap_seen
+        agent.wrap_call, agent.wrap_from, agent.wrap_seen = None, None, False
+        if not seen:
+            return []
+        return [CallNotice("wrapped_up", {"linkedid": linkedid, "agent_extension": agent.extension,
+                                          "wrapup_seconds": max(0, int((now - since).total_seconds()))})]
 
     # ------------------------------------------------------------ helpers
     def _call(self, e: ev.ChannelEvent, now: datetime) -> Call:
@@ -225,10 +252,12 @@ class Tracker:
                 out.append(QueueNotice(q.snapshot(now)))
         for a in self.agents.values():
             if call.linkedid in (a.ringing_for, a.call):
-                if a.call == call.linkedid:
-                    a.wrap_up(now)
+                ended = a.call == call.linkedid
+                if ended:
+                    a.wrap_up(now, call.linkedid)
                 a.ringing_for = None if a.ringing_for == call.linkedid else a.ringing_for
                 a.call = None if a.call == call.linkedid else a.call
+                out += self._wrapped(a, now) if ended else []
                 out.append(AgentNotice(a.snapshot(now)))
         del self.calls[call.linkedid]
         return self._says("ended", call, now) + out
@@ -238,8 +267,8 @@ class Tracker:
         if agent is None or agent.call != call.linkedid:
             return []
         agent.call = None
-        agent.wrap_up(now)
-        return [AgentNotice(agent.snapshot(now))]
+        agent.wrap_up(now, call.linkedid)
+        return [*self._wrapped(agent, now), AgentNotice(agent.snapshot(now))]
 
     # ------------------------------------------------------------ the queue
     def _join(self, e: ev.QueueCallerJoin, now: datetime) -> list[Notice]:
@@ -299,7 +328,8 @@ class Tracker:
         call.agent_channel, call.caller_channel = e.dest_channel, e.channel
         call.ringing.clear()
         agent.ringing_for, agent.call, agent.wrap_until = None, e.linkedid, None
-        return self._says("connected", call, now) + [AgentNotice(agent.snapshot(now))]
+        wrapped = self._wrapped(agent, now) if agent.wrap_call != e.linkedid else []  # the next call ends it
+        return self._says("connected", call, now) + wrapped + [AgentNotice(agent.snapshot(now))]
 
     def _agent_complete(self, e: ev.AgentComplete, now: datetime) -> list[Notice]:
         call = self.calls.get(e.linkedid)
@@ -316,7 +346,8 @@ class Tracker:
             agent = self.agents.get(ev.extension_of(e.interface) or e.interface)
             if agent is not None and agent.call == e.linkedid:
                 agent.call = None
-                agent.wrap_up(now)
+                agent.wrap_up(now, e.linkedid)
+                out += self._wrapped(agent, now)
                 out.append(AgentNotice(agent.snapshot(now)))
         return out
 
@@ -335,7 +366,7 @@ class Tracker:
         else:
             agent.memberships[m.queue] = Membership(m.paused, m.paused_reason, m.status, m.in_call,
                                                     m.wrapup_seconds)
-        return [AgentNotice(agent.snapshot(now))]
+        return [*self._wrapped(agent, now), AgentNotice(agent.snapshot(now))]
 
     def _user_event(self, e: ev.UserEvent, now: datetime) -> list[Notice]:
         if e.name != self.config.survey_event:

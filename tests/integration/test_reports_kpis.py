@@ -25,9 +25,11 @@ async def at(clock, when: datetime) -> None:
     clock.now = when
 
 
-async def new_order(agent, text: str, *, lead: str | None) -> str:
+async def new_order(agent, text: str, *, lead: str | None, phone: str = "13800138000", category: str = "help",
+                    area: str | None = None) -> str:
     status, out = await agent.post("/api/v1/workorders", json={
-        "channel": "web", "text": text, "category": "help", "caller": {"phone": "13800138000"}})
+        "channel": "web", "text": text, "category": category, "caller": {"phone": phone},
+        **({"area": area} if area else {})})
     assert status == 201, out
     if lead:
         status, out2 = await agent.post(f"/api/v1/workorders/{out['number']}/dispatch", json={"lead": lead})
@@ -239,3 +241,89 @@ async def test_the_monthly_department_assessment_ranked_per_tier_with_notes(hotl
     assert (await sup.get("/api/v1/reports/assessment?month=2026-1"))[0] == 422
     agent = await login_as(hotline, client, "agent")
     assert (await agent.get("/api/v1/reports/assessment?month=2026-10"))[0] == 403
+
+
+async def test_wrapup_written_contacts_first_contact_resolution_and_calls_by_area(hotline, client, clock):
+    """The month above, and: wrap-up times on its answered calls, two written contacts taken up
+    late and on the 3-minute mark, citizens coming back (or not) on answered orders, calls with
+    orders in an area and category."""
+    from sqlalchemy import select
+
+    from hotline.storage.models import WorkOrder
+
+    await month(hotline, client, clock)
+    # Written contacts: O6 dispatched 5 min after it came in (late), O7 at exactly 3 min (in time).
+    await at(clock, bj(15, 9))
+    agent = await login_as(hotline, client, "agent")
+    o6 = await new_order(agent, "噪音扰民", lead=None, phone="13900000006", category="complaint", area="qingxi")
+    await at(clock, bj(15, 9, 5))
+    await ok(agent, f"/api/v1/workorders/{o6}/dispatch", {"lead": "qingxi"})
+    await at(clock, bj(15, 10))
+    o7 = await new_order(agent, "路面坑洼", lead=None, phone="13900000007", category="complaint", area="qingxi")
+    await at(clock, bj(15, 10, 3))
+    await ok(agent, f"/api/v1/workorders/{o7}/dispatch", {"lead": "qingxi"})
+    # 一次解决: O8 answered directly, nobody came back → yes. O9 answered directly, the same citizen
+    # on the same matter (help) 4 days later (O10, answered directly too) → O9 no, O10 yes.
+    # O11 answered directly; the same citizen 9 days later (outside the 7 days) → yes; O12, the
+    # same citizen 2 days later on another matter (inquiry, dispatched) → O11 yes all the same.
+    resolved = []
+    for day, phone, category, lead in [(16, "13900000008", "help", None), (16, "13900000009", "help", None),
+                                       (20, "13900000009", "help", None), (16, "13900000011", "help", None),
+                                       (18, "13900000011", "inquiry", "gdgs"), (25, "13900000011", "help", None)]:
+        await at(clock, bj(day, 9))
+        agent = await login_as(hotline, client, "agent")  # a session does not last days
+        number = await new_order(agent, f"咨询{day}{phone}", lead=lead, phone=phone, category=category)
+        if lead is None:
+            await ok(agent, f"/api/v1/workorders/{number}/resolve", {"answer": "已解答"})
+            resolved.append(number)
+    # Calls: wrap-up 20 s and 40 s after two answered calls (the third has none), 90 s after the
+    # abandoned one (not an answered call: not counted); kpi-0 was about O6 (qingxi, complaint).
+    from hotline.telephony.models import CallRecord
+
+    async with hotline.sessions() as s, s.begin():
+        o6_id = (await s.execute(select(WorkOrder.id).where(WorkOrder.number == o6))).scalar_one()
+        for linkedid, extra in [("kpi-0", {"wrapup_seconds": 20}), ("kpi-1", {"wrapup_seconds": 40}),
+                                ("kpi-3", {"wrapup_seconds": 90})]:
+            call = (await s.execute(select(CallRecord).where(CallRecord.linkedid == linkedid))).scalar_one()
+            call.data = {**call.data, **extra}
+            if linkedid == "kpi-0":
+                call.work_order_id = o6_id
+
+    reports = hotline.module(Reports)
+    (total,) = await reports.kpis(date(2026, 10, 1), date(2026, 10, 31))
+    v = total.values
+    assert v["avg_wrapup_time"] == 30.0  # (20 + 40) / 2
+    # Received: O1..O5, O6, O7, O8..O12 and the 25th = 13, every one on the web (written).
+    # Taken out of 登记 within 3 min: all but O6 → 12/13.
+    assert (v["orders_received"], v["written_3min_rate"]) == (13, round(12 / 13, 4))
+    # Answered directly: O3 (the same citizen's O4 an hour later: no), O8 (yes), O9 (no), O10 (yes),
+    # O11 (yes), the 25th (yes) → 4 / 13.
+    assert v["first_contact_resolution_rate"] == round(4 / 13, 4)
+    assert v["direct_answer_rate"] == round(6 / 13, 4)
+
+    by_area = {r.group: r.values for r in await reports.kpis(date(2026, 10, 1), date(2026, 10, 31), "area")}
+    # kpi-0 (answered, 10 s wait, 20 s wrap-up) has O6 in qingxi; the other five calls no order: "".
+    assert (by_area["qingxi"]["calls_offered"], by_area["qingxi"]["answer_rate"],
+            by_area["qingxi"]["avg_wrapup_time"]) == (1, 1.0, 20.0)
+    assert (by_area[""]["calls_offered"], by_area[""]["calls_answered"]) == (5, 2)
+    # O6 and O7 are qingxi's written contacts: O7 in time, O6 not.
+    assert by_area["qingxi"]["written_3min_rate"] == 0.5
+    by_category = {r.group: r.values
+                   for r in await reports.kpis(date(2026, 10, 1), date(2026, 10, 31), "category")}
+    assert (by_category["complaint"]["calls_offered"], by_category["complaint"]["avg_speed_of_answer"]) == (1, 10.0)
+    assert by_category["help"]["calls_offered"] is None  # no call had a help order
+    assert by_category["help"]["first_contact_resolution_rate"] == round(4 / 10, 4)  # O1..O5, O8..O10, O11, 25th
+
+    # Per day, in Beijing time: a call at 07:30 on the 20th is 23:30 on the 19th in UTC.
+    async with hotline.sessions() as s, s.begin():
+        s.add(CallRecord(linkedid="kpi-early", direction="inbound", outcome="answered", caller="13900000009",
+                         line="12345", started_at=bj(20, 7, 30), answered_at=bj(20, 7, 30, ) + timedelta(seconds=4),
+                         ended_at=bj(20, 7, 32), wait_seconds=4, talk_seconds=116, data={}))
+    by_day = {r.group: r.values for r in await reports.kpis(date(2026, 10, 1), date(2026, 10, 31), "day")}
+    assert "2026-10-19" not in by_day
+    assert (by_day["2026-10-20"]["calls_offered"], by_day["2026-10-20"]["orders_received"]) == (1, 1)  # O10
+    # The 12th: kpi-0..2 (the short abandon is offered, not counted), O3 and O4.
+    d12 = by_day["2026-10-12"]
+    assert (d12["calls_offered"], d12["answer_rate"], d12["orders_received"], d12["callback_rate"]) == (3, 1.0, 2, None)
+    assert (by_day["2026-10-13"]["callback_rate"], by_day["2026-10-13"]["calls_offered"]) == (0.5, 3)
+    assert sum(v["orders_received"] or 0 for v in by_day.values()) == 13

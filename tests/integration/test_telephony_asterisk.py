@@ -242,3 +242,63 @@ async def test_recordings_are_copied_with_their_size_and_served_with_ranges(hotl
         assert r.status == 401
     status, body = await agent.get("/api/v1/telephony/calls/1.2/recording")
     assert status == 404 and body["code"] == "recording_not_found"
+
+
+async def test_the_ivr_survey_on_the_real_asterisk_rates_the_order_of_that_call(hotline, real_asterisk,
+                                                                                  prompts_dir, client, clock):
+    """Issue 12: the agent hangs up, the caller is in the project's `[survey]` (Read of one
+    digit), presses 4 (DTMF received on the dialplan half of the caller's Local channel), the
+    dialplan raises `UserEvent HotlineSurvey` with `Rating: 4`: the call's record has it, and
+    the call's order, answered directly by the agent, is rated 4 by the citizen through the IVR.
+    The agent's wrap-up after the call (the desk's wrap-up pause) is on the record too."""
+    pbx = real_asterisk(agents=("8001",), agent_talk=2, sounds=prompts_dir)
+    pbx.start()
+    await agents(hotline, "8001")
+    async with Caller(pbx) as caller, telephony_on(hotline, pbx) as tel:
+        await caller.call("13500135001", patience=60)
+
+        async def in_survey() -> str | None:
+            for c in await caller.channels():
+                if c.get("Context") == "survey" and c.get("Application") == "Read":
+                    return str(c["Channel"])
+            return None
+
+        await until(in_survey, limit=30)
+        await caller.key(await in_survey() or "", "4")
+        await until(lambda: not tel.tracker.calls, limit=30)
+        await until(_survey_recorded(hotline), limit=20)
+        # 话后处理 as the desk does it: paused with the wrap-up reason after the call, then ready
+        # again; the tracker tells it from Asterisk's QueueMemberPause events, onto the record.
+        await caller.pause("8001", True, "话后处理")
+        await until(lambda: tel.tracker.agents["8001"].wrap_seen, limit=10)
+        clock.advance(seconds=25)  # the hotline's clock: 25 s of wrap-up after the hang-up
+        await caller.pause("8001", False)
+        await until(_wrapped_up(hotline), limit=30)
+        await tel.consumer.drained()
+    (record,) = await rows(hotline, CallRecord)
+    assert (record.caller, record.outcome, record.rating) == ("13500135001", "answered", 4)
+    assert record.data["wrapup_seconds"] == 25
+    order = next(o for o in await rows(hotline, WorkOrder) if o.id == record.work_order_id)
+    assert order.status == "draft" and order.rating is None  # still being taken: the rating waits on the record
+    agent = await login_as(hotline, client, "agent")
+    status, out = await agent.post(f"/api/v1/workorders/{order.number}/update", json={"category": "inquiry"})
+    assert status == 200, out
+    status, out = await agent.post(f"/api/v1/workorders/{order.number}/resolve", json={"answer": "已告知"})
+    assert status == 200, out
+    status, detail = await agent.get(f"/api/v1/workorders/{order.number}")
+    rated = [e for e in detail["events"] if e["kind"] == "rated"]
+    assert [(e["data"]["level"], e["data"]["source"], e["actor_kind"]) for e in rated] == [(4, "ivr", "citizen")]
+    assert detail["rating"] == 4
+    print("figures: survey: calls 1, answered 1, rated 4 through the IVR")
+
+
+def _wrapped_up(hotline):
+    async def check() -> bool:
+        return any(r.data.get("wrapup_seconds") is not None for r in await rows(hotline, CallRecord))
+    return check
+
+
+def _survey_recorded(hotline):
+    async def check() -> bool:
+        return any(r.rating is not None for r in await rows(hotline, CallRecord))
+    return check

@@ -416,3 +416,25 @@ async def test_a_survey_after_the_record_rates_the_record_and_the_order(hotline,
         record = (await s.execute(select(CallRecord).where(CallRecord.linkedid == "late-1"))).scalar_one()
         order = (await s.execute(select(WorkOrder).where(WorkOrder.number == number))).scalar_one()
     assert (record.rating, order.rating, order.status) == (5, 5, "follow_up")
+
+
+async def test_the_wrap_up_time_goes_on_the_call_record(hotline):
+    """The tracker's `wrapped_up` notice (话后处理 over): onto the call's record, once; one that
+    comes before the record (the caller still in the survey) goes on it when it is written."""
+    from datetime import timedelta
+
+    now = hotline.clock()
+    desk = hotline.module(Telephony).desk
+    async with hotline.sessions() as s, s.begin():
+        s.add(CallRecord(linkedid="wrap-1", direction="inbound", outcome="answered", caller="13900004321",
+                         line="12345", started_at=now - timedelta(minutes=3), ended_at=now, data={}))
+    await desk.handle("wrapped_up", {"linkedid": "wrap-1", "agent_extension": "8001", "wrapup_seconds": 42})
+    await desk.handle("wrapped_up", {"linkedid": "wrap-1", "agent_extension": "8001", "wrapup_seconds": 99})
+    await desk.handle("wrapped_up", {"linkedid": "wrap-2", "agent_extension": "8001", "wrapup_seconds": 17})
+    await desk.handle("ended", {"linkedid": "wrap-2", "direction": "inbound", "outcome": "answered",
+                                "caller": "13900004321", "line": "12345", "started_at": now.isoformat(),
+                                "answered_at": now.isoformat(), "ended_at": (now + timedelta(seconds=30)).isoformat(),
+                                "wait_seconds": 2, "talk_seconds": 28})
+    async with hotline.sessions() as s:
+        got = dict((await s.execute(select(CallRecord.linkedid, CallRecord.data))).all())
+    assert (got["wrap-1"]["wrapup_seconds"], got["wrap-2"]["wrapup_seconds"]) == (42, 17)

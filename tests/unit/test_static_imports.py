@@ -29,10 +29,22 @@ def _relative_imports(path: Path) -> list[str]:
     return [spec for spec in found if spec.startswith(".")]
 
 
+# A module's page may load another module's static files by URL (the reports page uses the
+# desk's common.js and uPlot): `/<module>/static/…` is served from `hotline/<module>/static/`.
+SERVED = re.compile(r"^/(\w+)/static/(.+)$")
+
+
+def _served_imports(path: Path) -> list[Path]:
+    text = path.read_text(encoding="utf-8")
+    found = (next(g for g in m.groups() if g) for m in IMPORT.finditer(text))
+    return [ROOT / "hotline" / m[1] / "static" / m[2] for spec in found if (m := SERVED.match(spec))]
+
+
 def test_every_relative_import_exists_and_is_not_ignored_by_git() -> None:
     modules = _static_modules()
     assert modules, "no static ES modules found: the glob is wrong"
     targets = {(m / ".." / spec).resolve() for m in modules for spec in _relative_imports(m)}
+    targets |= {t.resolve() for m in modules for t in _served_imports(m)}
     missing = sorted(str(t.relative_to(ROOT)) for t in targets if not t.is_file())
     assert not missing, f"imported but absent: {missing}"
     ignored = subprocess.run(
@@ -47,3 +59,9 @@ def test_the_scanner_sees_a_static_and_a_dynamic_import(tmp_path: Path) -> None:
     js.write_text('import { X } from "./b.js";\nconst m = await import("./c.js");\nimport "./d.js";\n',
                   encoding="utf-8")
     assert _relative_imports(js) == ["./b.js", "./c.js", "./d.js"]
+
+
+def test_the_scanner_maps_a_served_url_to_its_module_folder(tmp_path: Path) -> None:
+    js = tmp_path / "r.js"
+    js.write_text('import { api } from "/desk/static/common.js";\n', encoding="utf-8")
+    assert _served_imports(js) == [ROOT / "hotline" / "desk" / "static" / "common.js"]

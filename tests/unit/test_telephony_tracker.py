@@ -208,7 +208,10 @@ def test_wrap_up_after_a_call_ends_by_the_clock():
     assert agent.state(T0 + timedelta(seconds=64)) is AgentState.WRAP_UP
     assert tracker.tick(T0 + timedelta(seconds=70)) == []
     later = tracker.tick(T0 + timedelta(seconds=74))
-    assert [n.agent["state"] for n in later] == ["ready"]
+    assert [n.agent["state"] for n in later if not isinstance(n, CallNotice)] == ["ready"]
+    # 话后处理 of the call: its end (63 s) to the end of Asterisk's wrapuptime (73 s), seen at the tick.
+    assert [(n.kind, n.call) for n in later if isinstance(n, CallNotice)] == [
+        ("wrapped_up", {"linkedid": "1.0", "agent_extension": "8001", "wrapup_seconds": 11})]
     tracker.feed(ev.MemberChanged("pause", ev.Member("hotline-12345", "PJSIP/8001", "张敏", "dynamic", True,
                                                      "培训", 1, False, 10)), T0)
     assert (agent.state(T0), agent.pause_reason()) == (AgentState.PAUSED, "培训")
@@ -225,3 +228,62 @@ def test_a_survey_keyed_after_the_call_ended_is_still_told():
     assert [(n.kind, n.call) for n in late] == [("surveyed", {"linkedid": linkedid, "rating": 4})]
     assert tracker.feed(ev.UserEvent("HotlineSurvey", linkedid, {"Rating": "9"}), now) == []
     assert tracker.feed(ev.UserEvent("Other", linkedid, {"Rating": "4"}), now) == []
+
+
+def test_the_desks_wrap_up_pause_is_the_calls_wrap_up_time():
+    """The desk pauses the agent with the wrap-up reason after the call (desk.wrapup_reason)
+    and unpauses when done: from the call's end to the unpause is its 话后处理. An agent who
+    pauses for another reason, or takes the next call, without a wrap-up has none."""
+    def member(paused: bool, reason: str = "") -> ev.MemberChanged:
+        return ev.MemberChanged("pause", ev.Member("hotline-12345", "PJSIP/8001", "张敏", "dynamic", paused, reason,
+                                                   1, False, 0))
+
+    def call(n: int, at: int) -> list:
+        common = ("PJSIP/trunk-1", f"{n}.1", f"{n}.0", "hotline-12345", "PJSIP/8001", "张敏", f"PJSIP/8001-{n}")
+        out = tracker.feed(ev.AgentConnect(*common, 3, 3), T0 + timedelta(seconds=at))
+        return out + tracker.feed(ev.AgentComplete(*common, 3, 30, "agent", "from-pstn", "12345"),
+                                  T0 + timedelta(seconds=at + 30))
+
+    def wrapped(notices: list) -> list:
+        return [n.call for n in notices if isinstance(n, CallNotice) and n.kind == "wrapped_up"]
+
+    tracker = Tracker()
+    tracker.feed(member(False), T0)
+    assert wrapped(call(1, 0)) == []  # ended at 30 s; ready until the desk's pause arrives
+    assert wrapped(tracker.tick(T0 + timedelta(seconds=31))) == []
+    assert wrapped(tracker.feed(member(True, "话后处理"), T0 + timedelta(seconds=31))) == []
+    assert wrapped(tracker.feed(member(False), T0 + timedelta(seconds=75))) == [
+        {"linkedid": "1.0", "agent_extension": "8001", "wrapup_seconds": 45}]
+    assert wrapped(tracker.feed(member(True, "话后处理"), T0 + timedelta(seconds=80))) == []  # no call: none
+    assert wrapped(tracker.feed(member(False), T0 + timedelta(seconds=85))) == []
+    # Call 2: the agent goes to lunch straight away, no wrap-up; call 3: the next call comes first.
+    call(2, 100)
+    assert wrapped(tracker.feed(member(True, "午餐"), T0 + timedelta(seconds=131))) == []
+    assert wrapped(tracker.feed(member(False), T0 + timedelta(seconds=200))) == []
+    call(3, 300)
+    assert wrapped(call(4, 340)) == []
+    # Call 4 ended at 370 s, wrap-up pause, then the next call connects while still in it (forced).
+    tracker.feed(member(True, "话后处理"), T0 + timedelta(seconds=371))
+    common = ("PJSIP/trunk-1", "5.1", "5.0", "hotline-12345", "PJSIP/8001", "张敏", "PJSIP/8001-5")
+    assert wrapped(tracker.feed(ev.AgentConnect(*common, 3, 3), T0 + timedelta(seconds=390))) == [
+        {"linkedid": "4.0", "agent_extension": "8001", "wrapup_seconds": 20}]
+
+
+def test_a_member_status_still_in_call_after_the_hang_up_is_no_end_of_wrap_up():
+    """Seen on the real Asterisk: the member's InCall stays 1 for a moment after the agent's
+    leg is gone; the desk's wrap-up pause that follows still counts for the call."""
+    tracker = Tracker()
+
+    def member(paused: bool, reason: str = "", in_call: bool = False) -> ev.MemberChanged:
+        return ev.MemberChanged("status", ev.Member("hotline-12345", "PJSIP/8001", "张敏", "dynamic", paused, reason,
+                                                    2 if in_call else 1, in_call, 0))
+
+    common = ("PJSIP/trunk-1", "1.1", "1.0", "hotline-12345", "PJSIP/8001", "张敏", "PJSIP/8001-1")
+    tracker.feed(member(False), T0)
+    tracker.feed(ev.AgentConnect(*common, 3, 3), T0)
+    tracker.feed(ev.AgentComplete(*common, 3, 30, "agent", "from-pstn", "12345"), T0 + timedelta(seconds=30))
+    tracker.feed(member(False, in_call=True), T0 + timedelta(seconds=30))
+    tracker.feed(member(True, "话后处理"), T0 + timedelta(seconds=31))
+    done = tracker.feed(member(False), T0 + timedelta(seconds=50))
+    assert [n.call for n in done if isinstance(n, CallNotice)] == [
+        {"linkedid": "1.0", "agent_extension": "8001", "wrapup_seconds": 20}]
