@@ -229,7 +229,9 @@ async def test_workers_deliver_everything_through_failures_and_kills(pg_schema, 
     streams: dict[tuple[str, str], list[int]] = defaultdict(list)
     seen: set[str] = set()
     for r in receiver.accepted():
-        if r.delivery in seen:
+        if r.delivery in seen or "workorder" not in r.doc:
+            # 60 orders in a minute about one matter is a burst: the supervision office's
+            # hotspot alert is delivered too, and ordering is promised per work order only.
             continue
         seen.add(r.delivery)
         streams[(r.department, r.doc["workorder"]["number"])].append(order_of[r.delivery])
