@@ -22,7 +22,10 @@ events in one burst: deliveries per second, `msgs_per_s` = events × clients / t
 every client has every event); the best of `--rounds` rounds of each. Servers and clients
 share this process and its one event loop, for the project and the baseline alike.
 
-    python bench/fanout.py [--clients 500] [--events 200] [--rounds 3] [--redis-url redis://127.0.0.1:6379/0]
+    python bench/fanout.py [--clients 500] [--events 200] [--rounds 3] [--redis-url URL]
+
+(`--redis-url` defaults to $HOTLINE_TEST_REDIS_URL, else redis://127.0.0.1:6379/0; the run's
+live channel is a name of its own, so it never reaches another process's pages.)
 
 Ends with one JSON line {"bench": "fanout", "one_node_p50_ms", "one_node_p99_ms",
 "one_node_msgs_per_s", "one_node_baseline_…", the same for "two_nodes_…", "ratio"}, where
