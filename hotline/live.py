@@ -22,14 +22,40 @@ CHANNEL = "hotline:live"
 _QUEUE_SIZE = 1000
 
 
+class LiveMessage(dict[str, Any]):
+    """One live event, the same object in every subscriber's queue, with its JSON text made
+    once: a node with 500 pages open sends that one text 500 times (serialising it per page
+    was the fan-out's largest cost). Subscribers read it and never change it."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, data: dict[str, Any], text: str | None = None) -> None:
+        super().__init__(data)
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        """The JSON text: as it came from Redis, or made on first use."""
+        if self._text is None:
+            self._text = json.dumps(self, ensure_ascii=False, default=str)
+        return self._text
+
+
+def live_text(message: dict[str, Any]) -> str:
+    """What a socket sends for a queued message."""
+    if isinstance(message, LiveMessage):
+        return message.text
+    return json.dumps(message, ensure_ascii=False, default=str)
+
+
 class LiveBus:
     def __init__(self) -> None:
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
 
     async def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        self._fan_out({"topic": topic, **payload})
+        self._fan_out(LiveMessage({"topic": topic, **payload}))
 
-    def _fan_out(self, message: dict[str, Any]) -> None:
+    def _fan_out(self, message: LiveMessage) -> None:
         for q in list(self._subscribers):
             if q.full():  # a slow client loses its oldest events, never blocks the hotline
                 with contextlib.suppress(asyncio.QueueEmpty):
@@ -68,10 +94,16 @@ class RedisLiveBus(LiveBus):
                 async for item in pubsub.listen():
                     if item.get("type") != "message":
                         continue
+                    raw = item["data"]
                     try:
-                        self._fan_out(json.loads(item["data"]))
+                        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+                        data = json.loads(text)
+                        if not isinstance(data, dict):
+                            raise TypeError("not an object")
                     except (ValueError, TypeError):
                         log.warning("live: skipped a malformed message on %s", CHANNEL)
+                        continue
+                    self._fan_out(LiveMessage(data, text))  # relayed as published, not serialised again
             except asyncio.CancelledError:
                 raise
             except Exception:  # Redis went away: say so, wait, resubscribe

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hotline.errors import Forbidden, HotlineError, NotFound, Unauthorized, Unavailable, ValidationFailed
+from hotline.live import live_text
 from hotline.ratelimit import Attempts, RedisAttempts
 from hotline.storage.engine import database_unavailable
 from hotline.storage.locks import ping
@@ -214,20 +215,26 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
     async with h.live.subscribe() as queue:
+        # Two tasks for the socket's life, not one per message: with hundreds of pages open
+        # a task and a wait per page per event cost more than the sends themselves.
         reader = asyncio.create_task(_drain(ws))
+        sender = asyncio.create_task(_send(ws, queue))
         try:
-            while not ws.closed:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    break
-                await ws.send_str(dumps(getter.result()))
+            await asyncio.wait({reader, sender}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            for t in (reader, sender):
+                t.cancel()
+            for t, outcome in zip((reader, sender), await asyncio.gather(reader, sender, return_exceptions=True),
+                                  strict=True):
+                if isinstance(outcome, Exception) and not isinstance(outcome, ConnectionError):
+                    log.warning("live: the socket's %s stopped: %r", t.get_name(), outcome)
     return ws
+
+
+async def _send(ws: web.WebSocketResponse, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    """Each event's one JSON text (`live_text`), in order, until the page goes."""
+    while not ws.closed:
+        await ws.send_str(live_text(await queue.get()))
 
 
 def allowed_origins(request: web.Request) -> set[str]:
