@@ -33,4 +33,4 @@ lint: venv
 	$(BIN)/mypy bench  # apart: bench/channels.py would shadow the channels package
 
 bench: venv  ## every benchmark; each ends with a JSON line {"bench": ..., "ratio": ...}
-	for b in intake channels ami escalation delivery knowledge fanout; do $(BIN)/python bench/$$b.py || exit 1; done
+	for b in intake channels ami escalation delivery knowledge fanout report; do $(BIN)/python bench/$$b.py || exit 1; done
