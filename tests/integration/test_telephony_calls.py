@@ -5,7 +5,6 @@ agents' buttons go through AMI; one consumer per Asterisk with a take-over."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import pytest
 from sqlalchemy import select
@@ -19,8 +18,8 @@ from hotline.telephony.sim.pbx import Pbx
 from hotline.telephony.sim.server import AmiServer
 from hotline.telephony.sim.traffic import Traffic
 from tests.conftest import login_as
+from tests.integration.telephony_support import SECRET, telephony_on
 
-SECRET = "sim-secret"
 MEMBERS = [(f"Local/80{i:02d}@agents/n", f"Agent 80{i:02d}") for i in range(1, 7)]
 
 
@@ -33,17 +32,6 @@ async def until(check, limit=30.0, step=0.05):
         await asyncio.sleep(step)
     raise AssertionError(f"condition at line {check.__code__.co_firstlineno} not met in {limit} s")
 
-
-@contextlib.asynccontextmanager
-async def telephony_on(hotline, port):
-    tel = hotline.module(Telephony)
-    task = asyncio.create_task(tel._serve("127.0.0.1", port, "hotline", SECRET))
-    try:
-        await until(lambda: tel.leading and tel.consumer.resyncs > 0)
-        yield tel
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_hundred_calls_become_records_drafts_and_callbacks(hotline):

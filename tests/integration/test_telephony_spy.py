@@ -4,28 +4,11 @@ endpoint; the spy leaves with the agent's call (ChanSpy option E)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
-from hotline.telephony.service import Telephony
 from hotline.telephony.sim.pbx import Pbx
 from hotline.telephony.sim.server import AmiServer
 from tests.asterisk_support import until
 from tests.conftest import login_as
-
-SECRET = "sim-secret"
-
-
-@contextlib.asynccontextmanager
-async def telephony_on(hotline, port):
-    tel = hotline.module(Telephony)
-    task = asyncio.create_task(tel._serve("127.0.0.1", port, "hotline", SECRET))
-    try:
-        await until(lambda: tel.leading and tel.consumer.resyncs > 0)
-        yield tel
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+from tests.integration.telephony_support import SECRET, telephony_on
 
 
 def spies(pbx: Pbx) -> list[tuple[str, str]]:
