@@ -32,7 +32,8 @@ def _render(request: web.Request, body_template: str, status: int = 200) -> web.
     name = h.settings.hotline.name_en if en and h.settings.hotline.name_en else h.settings.hotline.name
     text = (STATIC / body_template).read_text(encoding="utf-8")
     text = (text.replace("{{lang}}", "en" if en else "zh-CN").replace("{{hotline}}", html.escape(name))
-            .replace("{{title}}", html.escape(TITLE[en])).replace("{{forbidden}}", html.escape(FORBIDDEN[en])))
+            .replace("{{title}}", html.escape(TITLE[en])).replace("{{forbidden}}", html.escape(FORBIDDEN[en]))
+            .replace("{{today}}", h.clock().astimezone(h.settings.tz).date().isoformat()))
     return web.Response(text=text, content_type="text/html", charset="utf-8", status=status,
                         headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                                  "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})

@@ -39,9 +39,11 @@ const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0
 
 function initial() {
   const q = new URLSearchParams(location.search);
-  const today = new Date();
-  $("from").value = q.get("from") || iso(new Date(today.getFullYear(), today.getMonth(), 1));
-  $("to").value = q.get("to") || iso(today);
+  // The hotline's own date (its time zone, from the server), not the browser's: a report
+  // asked for just after midnight in Beijing is about the new day wherever the browser is.
+  const today = document.body.dataset.today || iso(new Date());
+  $("from").value = q.get("from") || `${today.slice(0, 8)}01`;
+  $("to").value = q.get("to") || today;
   $("by").value = BY.includes(q.get("by") || "") ? q.get("by") || "" : "";
 }
 
