@@ -1,5 +1,5 @@
 // 班长监控大屏: the queues and the agents, live.
-import { agentsNow, api, duration, el, live, since, switchLanguage, toast, translator } from "./common.js";
+import { agentsNow, api, duration, el, lang, live, since, switchLanguage, toast, translator } from "./common.js";
 import uPlot from "./vendor/uplot-1.6.32/uPlot.esm.js";
 
 const t = translator({
@@ -31,6 +31,15 @@ const t = translator({
   reason_needed: ["请填写归档理由", "Enter the reason to close"],
   rating_1: ["非常不满意", "Very dissatisfied"], rating_2: ["不满意", "Dissatisfied"], rating_3: ["基本满意", "Fairly satisfied"],
   rating_4: ["满意", "Satisfied"], rating_5: ["非常满意", "Very satisfied"],
+  hotspots: ["热点预警", "Hotspot alerts"], hot_place: ["地区", "Area"], hot_matter: ["事项 / 相似诉求", "Subject / similar texts"],
+  hot_count: ["窗口内件数 / 平时", "In the window / usual"], hot_seen: ["首次 / 最近", "First / last seen"],
+  hot_orders: ["涉及工单", "Orders involved"], hot_actions: ["处置", "Action"], hot_none: ["暂无热点预警", "No open hotspot alerts"],
+  by_place_matter: ["地区×事项", "area × subject"], by_text: ["文本聚类", "text cluster"],
+  hot_figures: ["{0} 分钟内 {1} 件（平时约 {2} 件）", "{1} in {0} min (usually about {2})"],
+  hot_more: ["等共 {0} 件", "… {0} in all"], hot_open: ["{0} 条未处理", "{0} open"],
+  merge: ["建立主单并合并", "Open a parent order and merge"], dismiss: ["关闭预警", "Dismiss"],
+  merged: ["已建立主单 {0}，并入 {1} 件", "Parent order {0}; {1} merged into it"],
+  dismissed: ["预警已关闭", "Alert dismissed"],
   retry: ["重新投递", "Retry"], days: ["{0} 个工作日", "{0} working days"], done: ["已处理：{0}", "Done: {0}"],
 });
 const $ = (id) => document.getElementById(id);
@@ -217,16 +226,89 @@ async function loadDecisions() {
     button(t("retry"), () => api(`/api/v1/supervisor/dead-letters/${x.id}/retry`, { method: "POST", body: {} }))]);
 }
 
+// ------------------------------------------------------------------ 热点预警
+// Open alerts from GET /api/v1/hotspots, kept live by the watch's `hotspot` event (raised or
+// grown); the one action merges the burst under its first open order (the parent).
+const alerts = new Map();
+const fresh = new Set();  // raised while the board was open: marked until acted on
+const when = (iso) => new Date(iso).toLocaleString(lang === "en" ? "en-GB" : "zh-CN",
+  { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+
+function seeAlert(a) {
+  if (a.status === "open") alerts.set(a.id, a); else alerts.delete(a.id);
+}
+
+function hotAction(label, cls, run) {
+  return el("button", { type: "button", class: cls, text: label, onclick: async (e) => {
+    const b = e.currentTarget;
+    b.disabled = true;
+    try { toast(await run(), "ok"); } catch (err) { toast(err.message, "error"); b.disabled = false; }
+    loadHotspots();
+  } });
+}
+
+function hotRow(a) {
+  const shown = a.orders.slice(0, 6).join("、");
+  return el("tr", { class: fresh.has(a.id) ? "new" : undefined, dataset: { id: String(a.id), by: a.by } },
+    el("td", { text: a.place_name }),
+    el("td", {}, el("strong", { text: a.matter_name }), " ", el("span", { class: "mark", text: t(`by_${a.by}`) })),
+    el("td", { text: t("hot_figures", a.window_minutes, a.count, Number(a.usual.toFixed(1))) }),
+    el("td", { text: `${when(a.first_at)} / ${when(a.last_at)}` }),
+    el("td", { class: "orders", title: a.orders.join(" ") },
+      a.orders.length > 6 ? `${shown} ${t("hot_more", a.orders.length)}` : shown),
+    el("td", {},
+      hotAction(t("merge"), "merge", async () => {
+        const r = await api(`/api/v1/hotspots/${a.id}/merge`, { method: "POST", body: {} });
+        alerts.delete(a.id);
+        return t("merged", r.parent, r.merged.length);
+      }), " ",
+      hotAction(t("dismiss"), "dismiss", async () => {
+        await api(`/api/v1/hotspots/${a.id}/close`, { method: "POST", body: {} });
+        alerts.delete(a.id);
+        return t("dismissed");
+      })));
+}
+
+function renderHotspots() {
+  const open = [...alerts.values()].sort((x, y) => y.last_at.localeCompare(x.last_at));
+  // A live event redraws the list: the focused button keeps the focus (keyboard users).
+  const focused = $("hot-list").contains(document.activeElement) && document.activeElement.matches("button")
+    ? [document.activeElement.closest("tr").dataset.id, document.activeElement.className] : null;
+  $("hotspots").dataset.count = String(open.length);
+  $("hot-count").textContent = open.length ? t("hot_open", open.length) : "";
+  $("hot-list").tBodies[0].replaceChildren(...(open.length ? open.map(hotRow)
+    : [el("tr", {}, el("td", { colspan: "6", text: t("hot_none") }))]));
+  if (focused) {
+    const again = $("hot-list").querySelector(`tr[data-id="${focused[0]}"] button.${focused[1]}`);
+    (again || $("hot-h")).focus();
+  }
+}
+
+async function loadHotspots() {
+  try {
+    const open = await api("/api/v1/hotspots");
+    alerts.clear();
+    open.forEach(seeAlert);
+  } catch (err) { toast(err.message, "error"); }
+  renderHotspots();
+}
+
 live((m) => {
+  if (m.topic === "hotspot") {
+    if (m.new) fresh.add(m.id);
+    seeAlert(m);
+    renderHotspots();
+    return;
+  }
   if (m.topic === "call" && (m.event === "ended" || m.event === "recorded")) { statsSoon(); return; }
   if (m.topic === "workorder") { statsSoon(true); return; }
   if (m.topic === "queue") seeQueue(m);
   else if (m.topic === "agent") seeAgent(m);
   else return;
   render();
-}, { onOpen: () => { reload(); loadStats(); loadDecisions(); }, onState: (up) => {
+}, { onOpen: () => { reload(); loadStats(); loadDecisions(); loadHotspots(); }, onState: (up) => {
   $("live-status").dataset.state = up ? "on" : "off";
   $("live-status").textContent = t(up ? "live_on" : "live_off");
 } });
 setInterval(render, 1000);
-setInterval(() => { loadStats(); loadDecisions(); }, 30000);  // written contacts age without an event
+setInterval(() => { loadStats(); loadDecisions(); loadHotspots(); }, 30000);  // written contacts age without an event
