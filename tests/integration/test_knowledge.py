@@ -56,13 +56,15 @@ async def test_entries_crud_with_versions_and_approver(hotline, client, supervis
 
     status, hits = await agent.get("/api/v1/knowledge/search", params={"q": "狗打疫苗去哪"})
     assert status == 200 and hits[0]["key"] == "KB00001"
-    status, _ = await supervisor.post(f"/api/v1/knowledge/entries/{e['id']}/retire", json={"expected_version": 2})
+    status, _ = await supervisor.post(f"/api/v1/knowledge/entries/{e['id']}/retire",
+                                    json={"expected_version": 2, "reason": "政策已调整"})
     assert status == 200
     status, hits = await agent.get("/api/v1/knowledge/search", params={"q": "狗打疫苗去哪"})
     assert (status, hits) == (200, [])  # a retired entry leaves the search
     status, versions = await agent.get(f"/api/v1/knowledge/entries/{e['id']}/versions")
     assert [(v["version"], v["change"]) for v in versions] == [(1, "created"), (2, "updated"), (3, "retired")]
     assert versions[0]["data"]["answer"] == ENTRY["answer"]
+    assert versions[2]["data"]["reason"] == "政策已调整" and "reason" not in versions[1]["data"]
 
     async with client.get("/api/v1/openapi.json") as r:
         paths = (await r.json())["paths"]
