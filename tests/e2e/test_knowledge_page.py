@@ -81,6 +81,25 @@ async def test_the_knowledge_page(tmp_path: Path, browser: Any) -> None:
         assert [v["version"] for v in versions] == [1, 2] and "夜间" in versions[1]["data"]["answer"]
         await sup.shot("edited")
 
+        # Someone else saves meanwhile: this save is refused with a clear message, nothing lost.
+        jar = {c["name"]: c["value"] for c in await context.cookies()}
+        async with aiohttp.ClientSession(cookies=jar) as http:
+            async with http.get(f"{base}/api/v1/auth/me") as r:
+                csrf = (await r.json())["csrf_token"]
+            async with http.put(f"{base}/api/v1/knowledge/entries/{entry['id']}", headers={"X-CSRF-Token": csrf},
+                                json={**{k: versions[1]["data"][k] for k in ("question", "answer", "policy_source",
+                                                                             "department", "tags", "public")},
+                                      "valid_from": "2026-01-01", "valid_to": "2026-12-31",
+                                      "expected_version": 2}) as r:
+                assert r.status == 200 and (await r.json())["version"] == 3
+        await page.fill("#f-policy", "县城市照明管理办法第九条")
+        await page.click("#save")
+        await expect(page.locator("#message")).to_have_text("条目已被修改（当前第 3 版），请刷新后再改")
+        await expect(page.locator("#message")).to_have_class("error")
+        await page.click(f"#entries tbody tr[data-key='{key}'] button")  # reopened: version 3, its dates
+        await expect(page.locator("#f-to")).to_have_value("2026-12-31")
+        await expect(page.locator("#versions tbody tr")).to_have_count(3)
+
         # Search finds it (and not the demo entries that do not match).
         await page.fill("#q", "路灯")
         await page.press("#q", "Enter")
@@ -146,10 +165,11 @@ async def test_the_knowledge_page(tmp_path: Path, browser: Any) -> None:
         await expect(page.locator("#search")).to_have_text("Search")
         await expect(page.locator("#new")).to_have_text("New entry")
         await expect(page.locator("body")).to_have_attribute("data-ready", "true")
-        # Chromium logs the refused import's 422 as a console error: that one, and nothing else.
-        refused = "console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
-        assert sup.errors.count(refused) == 1, sup.errors
-        sup.errors.remove(refused)
+        # Chromium logs the refused save's 409 and import's 422 as console errors: those, nothing else.
+        for status in ("409 (Conflict)", "422 (Unprocessable Entity)"):
+            refused = f"console: Failed to load resource: the server responded with a status of {status}"
+            assert sup.errors.count(refused) == 1, sup.errors
+            sup.errors.remove(refused)
         sup.check()
         await context.close()
 
