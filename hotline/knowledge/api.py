@@ -79,7 +79,8 @@ async def update_entry(request: web.Request, principal: Principal, body: ks.Entr
              response=ks.EntryOut, tags=TAG, extra_responses={404: "不存在 / not found", 409: "版本冲突"})
 async def retire_entry(request: web.Request, principal: Principal, body: ks.RetireIn) -> ks.EntryOut:
     principal.require_role(*SUPERVISORS)
-    return await request.app[KNOWLEDGE].retire(_id(request), _by(principal), body.expected_version)
+    return await request.app[KNOWLEDGE].retire(_id(request), _by(principal), body.expected_version,
+                                               body.reason)
 
 
 @routes.get(f"{BASE}/entries/{{id}}/versions", summary="修订记录 / Version history", response=list[ks.VersionOut],

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from hotline.knowledge.cli import add_commands
 from hotline.knowledge.config import knowledge_config
 from hotline.module import Module, Summary
+from hotline.ports import Link
 
 if TYPE_CHECKING:
     from hotline.knowledge.service import KnowledgeBase
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def install(h: Hotline) -> KnowledgeBase:
-    from hotline.knowledge import api, assist_api, faq, hotspot_api, merge_api
+    from hotline.knowledge import api, assist_api, faq, hotspot_api, merge_api, page
     from hotline.knowledge.assist import ASSIST, RoutingAssist
     from hotline.knowledge.duplicates import Gazetteer
     from hotline.knowledge.hotspots import Keyer
@@ -52,6 +53,9 @@ def install(h: Hotline) -> KnowledgeBase:
     if cfg.hotspots.enabled:
         h.add_task("hotspots", watch.run)
     h.add_api(api.routes, assist_api.routes, merge_api.routes, hotspot_api.routes)
+    h.add_routes(page.install)
+    h.add_link(Link("/knowledge", "知识库管理（检索、编辑、导入导出）", "Knowledge base (search, edit, import/export)",
+                    "supervisors", 12))
     if h.demo:
         from hotline.knowledge.demo import load_sample
 

@@ -55,6 +55,7 @@ class EntryUpdateIn(EntryIn):
 class RetireIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     expected_version: int | None = None
+    reason: str = Field("", max_length=500, description="下线原因, kept in the version history")
 
 
 class EntryBrief(BaseModel):

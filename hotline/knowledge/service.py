@@ -103,9 +103,10 @@ class KnowledgeBase:
                                         body.valid_from, body.valid_to, body.tags, body.public, "active")
 
     async def _version(self, session: AsyncSession, e: KnowledgeEntry, change: str, by: str,
-                       now: datetime) -> None:
+                       now: datetime, reason: str = "") -> None:
         await session.flush()  # the entry's id
-        queries.add_version(session, KnowledgeEntryVersion(entry_id=e.id, version=e.version, data=self.snapshot(e),
+        data = self.snapshot(e) | ({"reason": reason} if reason else {})
+        queries.add_version(session, KnowledgeEntryVersion(entry_id=e.id, version=e.version, data=data,
                                                            change=change, changed_by=by, changed_at=now))
         await queries.index_entry(session, e)
 
@@ -161,14 +162,15 @@ class KnowledgeBase:
                 await self._version(session, e, "updated", by, now)
         return self.out(e)
 
-    async def retire(self, entry_id: int, by: str, expected_version: int | None) -> EntryOut:
-        """下线: the entry leaves search and the FAQ; its versions and citations stay."""
+    async def retire(self, entry_id: int, by: str, expected_version: int | None, reason: str = "") -> EntryOut:
+        """下线: the entry leaves search and the FAQ; its versions and citations stay, the
+        reason in the retiring version's record."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
             e = await self._locked(session, entry_id, expected_version)
             if e.status != "retired":
                 e.status, e.version, e.updated_at = "retired", e.version + 1, now
-                await self._version(session, e, "retired", by, now)
+                await self._version(session, e, "retired", by, now, reason.strip())
         return self.out(e)
 
     async def import_entries(self, entries: list[EntryIn], by: str, progress: Progress | None = None) -> ImportOut:

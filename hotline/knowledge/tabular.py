@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from hotline.errors import ValidationFailed
 from hotline.knowledge.schemas import EntryIn
+from hotline.web.messages import zh_message
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +30,7 @@ COLUMNS = (("key", "编号"), ("question", "问题"), ("answer", "答案"), ("po
            ("department", "部门"), ("valid_from", "生效日期"), ("valid_to", "失效日期"), ("tags", "标签"),
            ("public", "公开"))
 HEADERS = {zh: field for field, zh in COLUMNS} | {field: field for field, _ in COLUMNS}
+COLUMN_NAMES = dict(COLUMNS)
 MAX_ROWS = 100_000
 _YES = {"是", "y", "yes", "true", "1", "公开"}
 _NO = {"否", "n", "no", "false", "0", "", "不公开"}
@@ -104,9 +106,11 @@ def parse_rows(rows: Sequence[Sequence[str]], department_of: Callable[[str], str
             }
             entries.append(EntryIn.model_validate(data))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            errors.append({"row": n, "msg": f"第 {n} 行：{where + '：' if where else ''}{first['msg']}"})
+            # The reader's words: the column as the sheet names it, pydantic's message in Chinese.
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(COLUMN_NAMES.get(str(x), str(x)) for x in first["loc"])
+            msg = zh_message(dict(first))
+            errors.append({"row": n, "msg": f"第 {n} 行：{where + '：' if where else ''}{msg}"})
         except ValueError as exc:
             errors.append({"row": n, "msg": f"第 {n} 行：{exc}"})
     keys = [e.key for e in entries if e.key]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -56,13 +57,15 @@ async def test_entries_crud_with_versions_and_approver(hotline, client, supervis
 
     status, hits = await agent.get("/api/v1/knowledge/search", params={"q": "狗打疫苗去哪"})
     assert status == 200 and hits[0]["key"] == "KB00001"
-    status, _ = await supervisor.post(f"/api/v1/knowledge/entries/{e['id']}/retire", json={"expected_version": 2})
+    status, _ = await supervisor.post(f"/api/v1/knowledge/entries/{e['id']}/retire",
+                                    json={"expected_version": 2, "reason": "政策已调整"})
     assert status == 200
     status, hits = await agent.get("/api/v1/knowledge/search", params={"q": "狗打疫苗去哪"})
     assert (status, hits) == (200, [])  # a retired entry leaves the search
     status, versions = await agent.get(f"/api/v1/knowledge/entries/{e['id']}/versions")
     assert [(v["version"], v["change"]) for v in versions] == [(1, "created"), (2, "updated"), (3, "retired")]
     assert versions[0]["data"]["answer"] == ENTRY["answer"]
+    assert versions[2]["data"]["reason"] == "政策已调整" and "reason" not in versions[1]["data"]
 
     async with client.get("/api/v1/openapi.json") as r:
         paths = (await r.json())["paths"]
@@ -212,3 +215,26 @@ def test_cli_import_with_progress_and_export(tmp_path, monkeypatch, capsys):
     code, out, err = run("knowledge", "train-routing", "--generated", "300")
     assert code == 0, err
     assert "trained on 240, held out 60" in out and "top-1 " in out and "top-3 " in out
+
+
+async def test_the_knowledge_page_by_role(hotline, client, monkeypatch):
+    """`/knowledge` mirrors the API's roles: staff read, supervisors/admins write, anything
+    else (a department's principal) gets the 403 page; without a session the login page."""
+    from hotline.auth import Principal
+    from hotline.domain.vocabulary import UserRole
+    from hotline.web.auth_views import SESSION_COOKIE
+
+    async with client.get("/knowledge/", allow_redirects=False) as r:
+        assert r.status == 302 and unquote(r.headers["Location"]) == "/login?next=/knowledge/"
+    cases = [(Principal(kind="user", id="u1", name="班长", role=UserRole.SUPERVISOR), 200, 'data-can-write="true"'),
+             (Principal(kind="user", id="u2", name="管理员", role=UserRole.ADMIN), 200, 'data-can-write="true"'),
+             (Principal(kind="user", id="u3", name="话务员", role=UserRole.AGENT), 200, 'data-can-write="false"'),
+             (Principal(kind="department", id="jtj", name="交通局", department="jtj"), 403, "无权访问")]
+    for who, status, marker in cases:
+        async def user_for_token(token, now, *, via_cookie=False, who=who):  # type: ignore[no-untyped-def]
+            assert token == "t" and via_cookie
+            return who
+        monkeypatch.setattr(hotline.auth, "user_for_token", user_for_token)
+        async with client.get("/knowledge", headers={"Cookie": f"{SESSION_COOKIE}=t"}, allow_redirects=False) as r:
+            assert r.status == status and marker in await r.text(), who
+            assert "default-src 'none'" in r.headers["Content-Security-Policy"]

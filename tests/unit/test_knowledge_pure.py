@@ -65,6 +65,9 @@ def test_import_rows_are_checked_and_every_problem_named() -> None:
         parse_rows(rows, depts)
     msgs = [e["msg"] for e in exc.value.extra["errors"]]
     assert [m.split("：")[0] for m in msgs[:4]] == ["第 3 行", "第 4 行", "第 5 行", "第 6 行"]
+    # In the reader's words: the sheet's column name and a Chinese message, not pydantic's English.
+    assert msgs[0] == "第 3 行：问题：至少 1 个字符"
+    assert msgs[3] == "第 6 行：失效日期早于生效日期 / valid_to is before valid_from"
     assert "编号重复：A1" in msgs[-1]
     ok = parse_rows(rows[:2], depts)
     assert (ok[0].department, ok[0].public, ok[0].tags) == ("ybj", True, ["医保", "异地就医"])
