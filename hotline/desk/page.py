@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from hotline.auth import Principal
+    from hotline.ports import Hotline
 
 STATIC = Path(__file__).resolve().parent / "static"
 SUPERVISORS = (UserRole.SUPERVISOR, UserRole.ADMIN)
@@ -48,13 +49,22 @@ def _csp(request: web.Request) -> str:
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
+def _supervisor_links(h: Hotline, en: bool) -> str:
+    """The other supervisors' pages the modules registered (reports, knowledge ...), for the
+    wallboard's header: the desk names none itself, so a module left out leaves no dead link."""
+    links = sorted((link for link in h.links if link.audience == "supervisors" and link.path != "/supervisor"),
+                   key=lambda link: link.rank)
+    return "".join(f'<a href="{html.escape(link.path)}">{html.escape((link.en if en else link.zh).split("（")[0].split(" (")[0])}</a> '
+                   for link in links)
+
+
 def _render(request: web.Request, template: str, title: str, status: int = 200) -> web.Response:
     h = request.app[HOTLINE]
     en = lang_of(request) == "en"
     name = h.settings.hotline.name_en if en and h.settings.hotline.name_en else h.settings.hotline.name
     text = (STATIC / template).read_text(encoding="utf-8")
     text = (text.replace("{{lang}}", "en" if en else "zh-CN").replace("{{hotline}}", html.escape(name))
-            .replace("{{title}}", html.escape(title)))
+            .replace("{{title}}", html.escape(title)).replace("{{supervisor_links}}", _supervisor_links(h, en)))
     return web.Response(text=text, content_type="text/html", charset="utf-8", status=status,
                         headers={"Content-Security-Policy": _csp(request), "X-Content-Type-Options": "nosniff",
                                  "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hotline.module import Module, Summary
+from hotline.ports import Link
 from hotline.reports.cli import add_commands
 from hotline.settings import read_section
 
@@ -28,6 +29,7 @@ def install(h: Hotline) -> Reports:
     h.share(REPORTS, reports)
     h.add_api(api.routes)
     h.add_routes(page.install)
+    h.add_link(Link("/reports", "统计报表（考核指标、图表、导出）", "Reports (KPIs, charts, export)", "supervisors", 13))
     return reports
 
 

@@ -64,6 +64,19 @@ async def test_pages_need_a_login(client: TestClient, hotline: Any) -> None:
         assert r.status == 200 and "javascript" in r.headers["Content-Type"]
 
 
+async def test_the_wallboard_links_the_other_supervisor_pages_the_modules_registered(client: TestClient,
+                                                                                       hotline: Any) -> None:
+    token = (await login_as(hotline, client, "supervisor")).headers["Authorization"][7:]
+    client.session.cookie_jar.clear()
+    async with client.get("/supervisor", cookies={"hotline_session": token}) as r:
+        page = await r.text()
+    nav = page.split('<nav id="more-pages" class="links">', 1)[1].split("</nav>", 1)[0]
+    assert '<a href="/knowledge">知识库管理</a>' in nav and '<a href="/reports">统计报表</a>' in nav
+    assert "/supervisor" not in nav and "{{" not in page
+    async with client.get("/supervisor?lang=en", cookies={"hotline_session": token}) as r:
+        assert '<a href="/reports">Reports</a>' in await r.text()
+
+
 async def test_session_gives_the_agent_their_own_phone(client: TestClient, hotline: Any) -> None:
     agent = await login_as(hotline, client, "agent")
     status, body = await agent.get("/api/v1/desk/session")
