@@ -21,6 +21,14 @@ class Channel(StrEnum):
     MEDIA = "media"  # 媒体联动: an issue raised by a newspaper, radio, TV or web outlet, entered by staff
 
 
+# What a reader sees for a channel (reports, exports): (中文, English).
+CHANNEL_NAMES: dict[str, tuple[str, str]] = {
+    Channel.PHONE: ("电话", "Phone"), Channel.SMS: ("短信", "SMS"), Channel.WECHAT: ("微信", "WeChat"),
+    Channel.WEB: ("网站", "Web portal"), Channel.APP: ("移动端", "Mobile app"), Channel.FAX: ("传真", "Fax"),
+    Channel.MEDIA: ("媒体联动", "Media linkage"),
+}
+
+
 class Status(StrEnum):
     DRAFT = "draft"  # 通话中，草稿
     REGISTERED = "registered"  # 已受理

@@ -7,6 +7,7 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
+from hotline.domain.vocabulary import CHANNEL_NAMES
 from hotline.reports.kpi import KPIS
 
 if TYPE_CHECKING:
@@ -38,7 +39,11 @@ def group_name(settings: Settings, by: str | None, key: str, lang: str) -> str:
     if by == "category":
         c = next((c for c in settings.categories if c.code == key), None)
         return (c.name_en or c.name) if c and en else (c.name if c else key)
-    return key
+    if by == "channel" and key in CHANNEL_NAMES:
+        return CHANNEL_NAMES[key][en]
+    if by == "legacy_line" and (line := settings.legacy_line(key)) is not None:
+        return f"{key} {(line.name_en or line.name) if en else line.name}"
+    return key  # a day, an agent's id, or a code no longer configured
 
 
 def cells(row: Row) -> list[float | int | None]:

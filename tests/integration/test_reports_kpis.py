@@ -165,6 +165,15 @@ async def test_the_report_through_the_api_and_the_command(hotline, client, clock
     rows = {r["group"]: r for r in out["rows"]}
     assert out["date_from"] == "2026-10-01" and rows["qingxi"]["group_name"] == "青山县青溪镇"
     assert rows["gdgs"]["values"]["on_time_reply_rate"] == 1.0
+    # Every group has its reader's name: channels and legacy lines too, not their codes.
+    for by, key, zh, en in (("channel", "web", "网站", "Web portal"),
+                            ("legacy_line", "12315", "12315 市场监管投诉举报热线", "12315 ")):
+        names = {}
+        for lang in ("zh", "en"):
+            status, out = await sup.get(f"/api/v1/reports/kpis?from=2026-10-01&to=2026-10-31&by={by}&lang={lang}")
+            assert status == 200, out
+            names[lang] = {r["group"]: r["group_name"] for r in out["rows"]}[key]
+        assert names["zh"] == zh and names["en"].startswith(en) and names["en"] != names["zh"], names
     assert {k["code"] for k in out["kpis"]} >= {"satisfaction_rate", "answered_15s_rate", "on_time_completion_rate"}
     async with client.get("/api/v1/reports/kpis?from=2026-10-01&to=2026-10-31&format=csv",
                           headers=sup.headers) as r:

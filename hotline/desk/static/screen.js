@@ -12,10 +12,7 @@ const t = translator({
   by_channel: ["今日受理渠道", "Orders today by channel"], by_department: ["今日各部门受理量（前10）", "Orders today by department (top 10)"],
   hotspots: ["热点预警", "Hotspot alerts"], no_hotspots: ["暂无热点预警", "No open hotspot alerts"],
   orders: ["工单", "Orders"],
-  ch_phone: ["电话", "Phone"], ch_sms: ["短信", "SMS"], ch_wechat: ["微信", "WeChat"], ch_web: ["网站", "Web"],
-  ch_app: ["App", "App"], ch_fax: ["传真", "Fax"], ch_media: ["媒体", "Media"],
 });
-const channelName = (code) => (t(`ch_${code}`) === `ch_${code}` ? code : t(`ch_${code}`));
 const $ = (id) => document.getElementById(id);
 document.querySelectorAll("[data-t]").forEach((n) => { n.textContent = t(n.dataset.t); });
 $("lang-switch").textContent = t("switch");
@@ -58,7 +55,7 @@ function hours(day) {
 }
 
 function byChannel(report) {
-  const data = report.rows.map((r) => ({ name: channelName(r.group), value: r.values.orders_received || 0 })).filter((d) => d.value);
+  const data = report.rows.map((r) => ({ name: r.group_name, value: r.values.orders_received || 0 })).filter((d) => d.value);
   $("c-channels").dataset.total = String(data.reduce((n, d) => n + d.value, 0));
   chart("c-channels", { tooltip: { trigger: "item" }, legend: { bottom: 0 },
     series: [{ type: "pie", radius: ["35%", "65%"], center: ["50%", "45%"], label: { formatter: "{b}\n{c}" }, data }] });
