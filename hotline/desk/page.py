@@ -11,21 +11,19 @@ from __future__ import annotations
 import html
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
-
-from aiohttp import web
+from urllib.parse import urlsplit
 
 from hotline.desk.api import ws_url
 from hotline.desk.service import DESK
 from hotline.domain.vocabulary import UserRole
-from hotline.errors import HotlineError
-from hotline.web.auth_views import SESSION_COOKIE
 from hotline.web.context import HOTLINE, lang_of
+from hotline.web.shell import page_user, render_shell
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from hotline.auth import Principal
+    from aiohttp import web
+
     from hotline.ports import Hotline
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -59,35 +57,16 @@ def _supervisor_links(h: Hotline, en: bool) -> str:
 
 
 def _render(request: web.Request, template: str, title: str, status: int = 200) -> web.Response:
-    h = request.app[HOTLINE]
     en = lang_of(request) == "en"
-    name = h.settings.hotline.name_en if en and h.settings.hotline.name_en else h.settings.hotline.name
-    text = (STATIC / template).read_text(encoding="utf-8")
-    text = (text.replace("{{lang}}", "en" if en else "zh-CN").replace("{{hotline}}", html.escape(name))
-            .replace("{{title}}", html.escape(title)).replace("{{supervisor_links}}", _supervisor_links(h, en)))
-    return web.Response(text=text, content_type="text/html", charset="utf-8", status=status,
-                        headers={"Content-Security-Policy": _csp(request), "X-Content-Type-Options": "nosniff",
-                                 "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
-
-
-async def _principal(request: web.Request) -> Principal | None:
-    h = request.app[HOTLINE]
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    try:
-        return await h.auth.user_for_token(token, h.clock(), via_cookie=True)
-    except HotlineError:  # expired or logged out: log in again
-        return None
+    return render_shell(request, STATIC / template, title=title, csp=_csp(request), status=status,
+                        markup={"supervisor_links": _supervisor_links(request.app[HOTLINE], en)})
 
 
 def _page(key: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     template, roles, zh, en = PAGES[key]
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        who = await _principal(request)
-        if who is None:
-            raise web.HTTPFound(f"/login?next={quote(request.path_qs, safe='')}")
+        who = await page_user(request)
         if who.kind != "user" or who.role not in roles:
             return _render(request, "forbidden.html", "无权访问" if lang_of(request) != "en" else "Not allowed",
                            status=403)
