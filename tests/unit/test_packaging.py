@@ -47,3 +47,22 @@ def test_readme_needs_nothing_outside_the_clone():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "../shared" not in readme and "/work/" not in readme
     assert "Asterisk 22.10.1" in readme  # where the tests' real Asterisk comes from, said in the README itself
+
+
+def test_every_file_a_package_reads_is_package_data():
+    """Pages, templates and migrations are not Python modules: each must match a
+    `package-data` pattern, or an installed (not editable) package lacks it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = project["tool"]["setuptools"]["package-data"]
+    missing = []
+    for package, globs in patterns.items():
+        base = ROOT / package
+        covered = {p for g in globs for p in base.glob(g) if p.is_file()}
+        for path in base.rglob("*"):
+            # A module outside a package (an Alembic revision) is data to setuptools too.
+            data = path.suffix != ".py" or not (path.parent / "__init__.py").exists()
+            if path.is_file() and path.suffix != ".pyc" and "__pycache__" not in path.parts and data \
+                    and path not in covered:
+                missing.append(str(path.relative_to(ROOT)))
+    assert set(patterns) == {"hotline", "channels", "dispatch"}
+    assert not missing, f"not in [tool.setuptools.package-data]: {missing[:10]} ({len(missing)} in all)"
