@@ -17,7 +17,7 @@ from hotline.desk.api import ws_url
 from hotline.desk.service import DESK
 from hotline.domain.vocabulary import UserRole
 from hotline.web.context import HOTLINE, lang_of
-from hotline.web.shell import page_user, render_shell
+from hotline.web.shell import page_user, render_forbidden, render_shell
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -56,9 +56,9 @@ def _supervisor_links(h: Hotline, en: bool) -> str:
                    for link in links)
 
 
-def _render(request: web.Request, template: str, title: str, status: int = 200) -> web.Response:
+def _render(request: web.Request, template: str, title: str) -> web.Response:
     en = lang_of(request) == "en"
-    return render_shell(request, STATIC / template, title=title, csp=_csp(request), status=status,
+    return render_shell(request, STATIC / template, title=title, csp=_csp(request),
                         markup={"supervisor_links": _supervisor_links(request.app[HOTLINE], en)})
 
 
@@ -68,8 +68,7 @@ def _page(key: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handler(request: web.Request) -> web.StreamResponse:
         who = await page_user(request)
         if who.kind != "user" or who.role not in roles:
-            return _render(request, "forbidden.html", "无权访问" if lang_of(request) != "en" else "Not allowed",
-                           status=403)
+            return render_forbidden(request, (f"您的账号没有“{zh}”的权限。", f"Your account may not open the {en}."))
         return _render(request, template, en if lang_of(request) == "en" else zh)
     return handler
 

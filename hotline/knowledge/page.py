@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from hotline.web.context import lang_of
 from hotline.web.orders import STAFF, SUPERVISORS
-from hotline.web.shell import page_user, render_shell
+from hotline.web.shell import page_user, render_forbidden, render_shell
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -24,16 +24,16 @@ FORBIDDEN = ("无权访问：知识库只对话务员、班长和管理员开放
              "Not allowed: the knowledge base is for agents, supervisors and administrators.")
 
 
-def _render(request: web.Request, body_template: str, *, can_write: bool = False, status: int = 200) -> web.Response:
+def _render(request: web.Request, body_template: str, *, can_write: bool = False) -> web.Response:
     en = lang_of(request) == "en"
-    return render_shell(request, STATIC / body_template, title=TITLE[en], status=status,
-                        texts={"forbidden": FORBIDDEN[en], "can_write": "true" if can_write else "false"})
+    return render_shell(request, STATIC / body_template, title=TITLE[en],
+                        texts={"can_write": "true" if can_write else "false"})
 
 
 async def knowledge_page(request: web.Request) -> web.StreamResponse:
     who = await page_user(request)
     if who.kind != "user" or who.role not in STAFF:
-        return _render(request, "forbidden.html", status=403)
+        return render_forbidden(request, FORBIDDEN)
     return _render(request, "knowledge.html", can_write=who.role in SUPERVISORS)
 
 

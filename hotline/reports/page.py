@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from hotline.domain.vocabulary import UserRole
 from hotline.web.context import HOTLINE, lang_of
-from hotline.web.shell import page_user, render_shell
+from hotline.web.shell import page_user, render_forbidden, render_shell
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -22,19 +22,19 @@ TITLE = ("统计报表", "Reports")
 FORBIDDEN = ("无权访问：报表只对班长和管理员开放。", "Not allowed: reports are for supervisors and administrators.")
 
 
-def _render(request: web.Request, body_template: str, status: int = 200) -> web.Response:
+def _render(request: web.Request, body_template: str) -> web.Response:
     h = request.app[HOTLINE]
     en = lang_of(request) == "en"
     # The hotline's own date (its time zone): the page's default period ends on it.
     today = h.clock().astimezone(h.settings.tz).date().isoformat()
-    return render_shell(request, STATIC / body_template, title=TITLE[en], status=status,
-                        texts={"forbidden": FORBIDDEN[en], "today": today})
+    return render_shell(request, STATIC / body_template, title=TITLE[en],
+                        texts={"today": today})
 
 
 async def reports_page(request: web.Request) -> web.StreamResponse:
     who = await page_user(request)
     if who.kind != "user" or who.role not in ALLOWED:
-        return _render(request, "forbidden.html", status=403)
+        return render_forbidden(request, FORBIDDEN)
     return _render(request, "reports.html")
 
 

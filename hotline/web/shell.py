@@ -6,6 +6,7 @@ headers. One place, so a change to sessions or headers reaches every page."""
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -17,10 +18,10 @@ from hotline.web.context import HOTLINE, lang_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
     from hotline.auth import Principal
 
+FORBIDDEN = Path(__file__).resolve().parent / "forbidden.html"
 # A page that talks to this server only.
 SELF_ONLY_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                  "img-src 'self' data: blob:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -63,3 +64,13 @@ def render_shell(request: web.Request, template: Path, *, title: str, csp: str =
     return web.Response(text=text, content_type="text/html", charset="utf-8", status=status,
                         headers={"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
                                  "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+
+
+def render_forbidden(request: web.Request, reason: tuple[str, str]) -> web.Response:
+    """403 for a signed-in user whose role may not open the page: why (中文, English), and a
+    way to log in as someone else that comes back here."""
+    en = lang_of(request) == "en"
+    return render_shell(request, FORBIDDEN, title="Not allowed" if en else "无权访问", status=403,
+                        texts={"reason": reason[en], "login": f"/login?next={quote(request.path_qs, safe='')}",
+                               "login_text": "Log in as someone else" if en else "换个账号登录",
+                               "home_text": "Home" if en else "首页"})
